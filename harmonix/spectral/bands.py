@@ -1,0 +1,128 @@
+"""Frequency-band definitions.
+
+The defaults (delta 1-4, theta 4-8, alpha 8-13, beta 13-30, gamma 30-45 Hz)
+live in the project's ``data/bands.csv``; users pass their own table as a CSV
+file with columns ``name,fmin,fmax`` or as a mapping ``{name: (fmin, fmax)}``.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from os import PathLike
+from pathlib import Path
+
+from harmonix._data import data_path
+from harmonix.errors import InputFileError, ParameterError
+
+
+@dataclass(frozen=True)
+class Band:
+    """A named frequency band ``[fmin, fmax)`` in Hz."""
+
+    name: str
+    fmin: float
+    fmax: float
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            raise ParameterError("a frequency band needs a non-empty name")
+        if not (0 <= self.fmin < self.fmax):
+            raise ParameterError(
+                f"band {self.name!r}: need 0 <= fmin < fmax, got fmin={self.fmin}, fmax={self.fmax} Hz"
+            )
+
+    @property
+    def center(self) -> float:
+        """Arithmetic centre frequency in Hz."""
+        return 0.5 * (self.fmin + self.fmax)
+
+    @property
+    def width(self) -> float:
+        """Bandwidth ``fmax - fmin`` in Hz."""
+        return self.fmax - self.fmin
+
+
+MIN_CYCLES = 4.0
+"""Cycles of a band's lowest frequency a recording must hold to measure the band."""
+
+
+def _read_band_csv(path: Path) -> tuple[Band, ...]:
+    try:
+        lines = [ln for ln in path.read_text().splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    except OSError as err:
+        raise InputFileError(f"{path}: cannot read band table ({err.strerror})") from err
+    rows = list(csv.DictReader(lines))
+    if not rows or not {"name", "fmin", "fmax"} <= set(rows[0]):
+        raise InputFileError(f"{path}: a band table needs the columns name,fmin,fmax")
+    bands = []
+    for lineno, row in enumerate(rows, start=2):
+        try:
+            bands.append(Band(row["name"].strip(), float(row["fmin"]), float(row["fmax"])))
+        except (TypeError, ValueError) as err:
+            raise InputFileError(f"{path}: row {lineno} is not 'name,fmin,fmax' with numbers: {row}") from err
+    return tuple(bands)
+
+
+def load_bands(
+    bands: str | PathLike | Mapping[str, Sequence[float]] | Sequence[Band] | None = None,
+) -> tuple[Band, ...]:
+    """Return a tuple of :class:`Band` from any accepted description.
+
+    Parameters
+    ----------
+    bands : None | path | mapping | sequence of Band
+        ``None`` gives the defaults from ``data/bands.csv``. A path is read as
+        a CSV table ``name,fmin,fmax``. A mapping is ``{name: (fmin, fmax)}``.
+
+    Returns
+    -------
+    bands : tuple of Band
+        In the given order; names are unique.
+
+    Examples
+    --------
+    >>> [b.name for b in load_bands()]
+    ['delta', 'theta', 'alpha', 'beta', 'gamma']
+    >>> load_bands({"alpha": (8, 12)})[0].fmax
+    12.0
+    """
+    if bands is None:
+        result = _read_band_csv(data_path("bands.csv"))
+    elif isinstance(bands, (str, PathLike)):
+        result = _read_band_csv(Path(bands))
+    elif isinstance(bands, Mapping):
+        result = tuple(Band(str(name), float(lo), float(hi)) for name, (lo, hi) in bands.items())
+    else:
+        result = tuple(bands)
+        if not all(isinstance(b, Band) for b in result):
+            raise ParameterError("bands must be a path, a {name: (fmin, fmax)} mapping, or Band objects")
+    if not result:
+        raise ParameterError("the band table is empty")
+    names = [b.name for b in result]
+    if len(set(names)) != len(names):
+        raise ParameterError(f"band names must be unique, got {names}")
+    return result
+
+
+def check_bands_resolvable(bands: Sequence[Band], sfreq: float, duration: float, *, source: str = "<array>") -> None:
+    """Raise :class:`ParameterError` when a band cannot be measured in this recording.
+
+    A band needs ``fmax <= sfreq / 2`` (Nyquist) and a recording of at least
+    ``MIN_CYCLES`` cycles of its lowest frequency, so that a Welch window of
+    two cycles (resolution ``fmin / 2``) fits at least twice.
+    """
+    nyquist = sfreq / 2.0
+    for band in bands:
+        if band.fmax > nyquist:
+            raise ParameterError(
+                f"{source}: sampling rate {sfreq:g} Hz is too low for band {band.name!r} "
+                f"({band.fmin:g}-{band.fmax:g} Hz; Nyquist is {nyquist:g} Hz); drop the band or use a higher rate"
+            )
+        needed = MIN_CYCLES / max(band.fmin, 1e-3)
+        if duration < needed:
+            raise ParameterError(
+                f"{source}: recording is {duration:.2f} s long, too short for band {band.name!r} "
+                f"({band.fmin:g}-{band.fmax:g} Hz needs at least {needed:.1f} s)"
+            )
