@@ -1,0 +1,151 @@
+"""The ``harmonix`` command. Subcommands only compose library calls.
+
+Every user error (a :class:`~harmonix.errors.HarmonixError`) becomes one line
+on stderr and exit status 2; results are written atomically, so a failed run
+leaves no partial output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+from harmonix import __version__
+from harmonix.errors import HarmonixError, ParameterError
+from harmonix.progress import progress, set_quiet
+from harmonix.spectral.bands import Band, load_bands
+
+EXIT_USER_ERROR = 2
+
+
+def _parse_bands(spec: str | None) -> tuple[tuple[Band, ...], bool]:
+    """Bands from ``--bands``: a CSV path, or ``name[,name]`` / ``name=lo-hi`` items.
+
+    Returns the bands and whether the user chose them (then every band must be
+    measurable in each recording, otherwise it is an error).
+    """
+    if spec is None:
+        return load_bands(), False
+    if Path(spec).is_file():
+        return load_bands(spec), True
+    defaults = {b.name: b for b in load_bands()}
+    chosen = []
+    for item in filter(None, (part.strip() for part in spec.split(","))):
+        name, _, limits = item.partition("=")
+        if limits:
+            try:
+                low, high = (float(v) for v in limits.split("-"))
+            except ValueError:
+                raise ParameterError(f"--bands item {item!r}: write a custom band as name=fmin-fmax, e.g. sigma=12-15") from None
+            chosen.append(Band(name, low, high))
+        elif name in defaults:
+            chosen.append(defaults[name])
+        else:
+            raise ParameterError(
+                f"--bands: unknown band {name!r}; choose from {', '.join(defaults)}, write name=fmin-fmax, or give a CSV file"
+            )
+    return load_bands(chosen), True
+
+
+def _cmd_analyze(args: argparse.Namespace) -> int:
+    from harmonix.tables import unique_session_names
+    from harmonix.workflows import run_eeg_file
+
+    bands, strict = _parse_bands(args.bands)
+    jobs = list(zip(args.files, unique_session_names(args.files)))
+    for path, session in progress(jobs, desc="analyze"):
+        folder, analysis = run_eeg_file(
+            path, args.out, session=session, bands=bands, strict_bands=strict,
+            psd_method=args.psd, sfreq=args.sfreq, mark_flat=args.mark_flat,
+        )
+        skipped = analysis.params["skipped_bands"]
+        note = f"; skipped bands the recording cannot resolve: {', '.join(skipped)}" if skipped else ""
+        print(f"{path} -> {folder / 'metrics.csv'} ({len(analysis.metrics)} rows{note})")
+    return 0
+
+
+def _cmd_music(args: argparse.Namespace) -> int:
+    from harmonix.tables import unique_session_names
+    from harmonix.workflows import run_music_file
+
+    bands, _ = _parse_bands(args.bands)
+    jobs = list(zip(args.files, unique_session_names(args.files)))
+    for path, session in progress(jobs, desc="music"):
+        folder, analysis = run_music_file(path, args.out, session=session, bands=bands, seconds=args.seconds)
+        tempo = analysis.metrics.query("metric == 'tempo'")["value"].iloc[0]
+        print(f"{path} -> {folder / 'metrics.csv'} (tempo {tempo:.1f} bpm)")
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from harmonix.demo import run_demo
+
+    run_demo(Path(args.out), seed=args.seed)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for documentation and tests)."""
+    parser = argparse.ArgumentParser(
+        prog="harmonix",
+        description="EEG and music analysis for the Neural Annealing framework (research proxies, not diagnoses).",
+    )
+    parser.add_argument("--version", action="version", version=f"harmonix {__version__}")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    parser.add_argument("-v", "--verbose", action="store_true", help="show library warnings and MNE messages")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    bands_help = "bands: a CSV file (name,fmin,fmax), or names/custom items, e.g. 'alpha,beta' or 'sigma=12-15'"
+    analyze = sub.add_parser("analyze", help="analyse EEG recordings (any MNE format, headset CSV, BIDS)")
+    analyze.add_argument("files", nargs="+", metavar="FILE", help="recordings to analyse")
+    analyze.add_argument("--out", required=True, metavar="DIR", help="output folder (one subfolder per recording)")
+    analyze.add_argument("--bands", metavar="SPEC", help=bands_help)
+    analyze.add_argument("--psd", choices=("welch", "multitaper"), default="welch", help="PSD estimator")
+    analyze.add_argument("--sfreq", type=float, help="sampling rate in Hz for CSV files without usable timestamps")
+    analyze.add_argument("--mark-flat", action="store_true", help="mark flat channels bad and go on instead of stopping")
+    analyze.set_defaults(func=_cmd_analyze)
+
+    music = sub.add_parser("music", help="analyse music: tempo, partials, envelope modulation spectrum")
+    music.add_argument("files", nargs="+", metavar="FILE", help="audio files (WAV, FLAC, OGG, MP3)")
+    music.add_argument("--out", required=True, metavar="DIR", help="output folder (one subfolder per file)")
+    music.add_argument("--bands", metavar="SPEC", help=bands_help)
+    music.add_argument("--seconds", type=float, help="analyse only the first N seconds")
+    music.set_defaults(func=_cmd_music)
+
+    demo = sub.add_parser("demo", help="run the embedded example end to end (no user data needed)")
+    demo.add_argument("--out", default="harmonix-demo", metavar="DIR", help="output folder (default: ./harmonix-demo)")
+    demo.add_argument("--seed", type=int, default=0, help="seed of the synthetic recordings")
+    demo.set_defaults(func=_cmd_demo)
+    return parser
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``harmonix`` command; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    set_quiet(args.quiet)
+    if not args.verbose:
+        import mne
+
+        mne.set_log_level("ERROR")
+        logging.getLogger("specparam").setLevel(logging.ERROR)
+        warnings.filterwarnings("ignore")
+    try:
+        return args.func(args)
+    except HarmonixError as error:
+        print(f"harmonix: error: {_one_line(error)}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("harmonix: interrupted; no partial output was kept", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

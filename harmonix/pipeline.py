@@ -1,0 +1,233 @@
+"""Compose the library into the per-recording analyses the CLI runs.
+
+Each function takes an already loaded recording (``mne.io.Raw``/``Epochs`` or
+:class:`~harmonix.io.audio.Audio`), runs the spectral estimators in pipeline
+order and returns an :class:`Analysis`: a tidy metrics table, the parameters
+that produced it, and the arrays worth keeping. Nothing here reads or writes
+files; :mod:`harmonix.cli` does that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import mne
+import numpy as np
+import pandas as pd
+
+from harmonix.errors import ChannelError, ParameterError
+from harmonix.io.audio import Audio
+from harmonix.spectral.aperiodic import fit_aperiodic, peak_in_band
+from harmonix.spectral.audio import modulation_band_energy, modulation_spectrum, spectral_partials, tempo_and_beats
+from harmonix.spectral.bandpower import band_power, peak_frequency
+from harmonix.spectral.bands import MIN_CYCLES, Band, check_bands_resolvable, load_bands
+from harmonix.spectral.filterbank import band_amplitude_stats
+from harmonix.spectral.psd import compute_psd
+from harmonix.tables import MetricRows
+
+APERIODIC_RANGE = (1.0, 45.0)
+"""Default frequency range (Hz) of the specparam fit; matches the default bands."""
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Result of analysing one recording.
+
+    Attributes
+    ----------
+    metrics : pandas.DataFrame
+        Tidy rows with columns ``session, metric, band, component, value, unit``.
+    params : dict
+        Parameters, skipped bands, channel bookkeeping; written to ``params.json``.
+    arrays : dict of ndarray
+        Spectra and other arrays, written to ``arrays.npz``.
+    """
+
+    metrics: pd.DataFrame
+    params: dict
+    arrays: dict = field(default_factory=dict)
+
+
+def resolvable_bands(
+    bands: Sequence[Band], sfreq: float, duration: float, *, source: str, strict: bool
+) -> tuple[tuple[Band, ...], dict[str, str]]:
+    """Split ``bands`` into those this recording can measure and the rest.
+
+    With ``strict=True`` (bands the user asked for) an unmeasurable band raises
+    :class:`~harmonix.errors.ParameterError`; otherwise (default bands) it is
+    skipped and the reason returned, so that a short or slowly sampled
+    recording is still analysed in the bands it supports.
+    """
+    kept: list[Band] = []
+    skipped: dict[str, str] = {}
+    for band in bands:
+        try:
+            check_bands_resolvable([band], sfreq, duration, source=source)
+        except ParameterError as err:
+            if strict:
+                raise
+            skipped[band.name] = str(err)
+        else:
+            kept.append(band)
+    if not kept:
+        raise ParameterError(f"{source}: none of the bands can be measured: " + "; ".join(skipped.values()))
+    return tuple(kept), skipped
+
+
+def _eeg_data(inst: mne.io.BaseRaw | mne.BaseEpochs, source: str) -> tuple[np.ndarray, list[str]]:
+    picks = mne.pick_types(inst.info, eeg=True, exclude="bads")
+    if len(picks) == 0:
+        raise ChannelError(f"{source}: no EEG channels left to analyse (all missing or marked bad)")
+    return inst.get_data(picks=picks), [inst.ch_names[i] for i in picks]
+
+
+def analyze_eeg(
+    inst: mne.io.BaseRaw | mne.BaseEpochs,
+    *,
+    session: str,
+    bands: Sequence[Band] | None = None,
+    strict_bands: bool = False,
+    psd_method: str = "welch",
+    aperiodic_range: tuple[float, float] = APERIODIC_RANGE,
+    source: str | None = None,
+) -> Analysis:
+    """Band powers, peak frequencies, aperiodic fit and envelope statistics.
+
+    Parameters
+    ----------
+    inst : mne.io.Raw | mne.Epochs
+        EEG in V; channels marked bad are left out. Not modified.
+    session : str
+        Label written in the ``session`` column.
+    bands : sequence of Band | None
+        Bands to measure (default table when ``None``).
+    strict_bands : bool
+        Raise instead of skipping bands the recording cannot resolve
+        (too short, or sampled too slowly). Set when the user chose the bands.
+    psd_method : {'welch', 'multitaper'}
+        PSD estimator (see :func:`harmonix.spectral.psd.compute_psd`).
+    aperiodic_range : (float, float)
+        Frequency range in Hz of the specparam fit; clipped to the bands the
+        recording can resolve.
+    source : str | None
+        Name of the input for messages (defaults to ``session``).
+
+    Returns
+    -------
+    analysis : Analysis
+        Metrics (one row per metric x band x channel):
+
+        ``band_power`` (V^2), ``band_power_relative`` (1), ``peak_frequency``
+        (Hz, PSD maximum inside the band, empty when the maximum sits on an
+        edge), ``periodic_peak_frequency`` (Hz, strongest specparam peak above
+        the 1/f fit inside the band), ``envelope_mean_amplitude`` (V) and
+        ``envelope_cv`` (1) of the filter-bank analytic signal, and per channel
+        ``aperiodic_exponent`` (1), ``aperiodic_offset`` (log10 V^2/Hz),
+        ``aperiodic_r_squared`` (1) in band ``aperiodic``.
+    """
+    source = source or session
+    bands = load_bands(bands)
+    data, ch_names = _eeg_data(inst, source)
+    sfreq = float(inst.info["sfreq"])
+    duration = data.shape[-1] / sfreq
+    bands, skipped = resolvable_bands(bands, sfreq, duration, source=source, strict=strict_bands)
+    fmin = min(b.fmin for b in bands)
+    window = min(max(2.0, 2.0 / max(fmin, 1e-3)), duration)
+
+    spectrum = compute_psd(
+        data, sfreq, method=psd_method, fmin=max(0.0, fmin - 1.0), fmax=min(sfreq / 2, max(b.fmax for b in bands) + 5),
+        window_seconds=window if psd_method == "welch" else None, ch_names=ch_names, source=source,
+    )
+    power = band_power(spectrum, bands)
+    names = [b.name for b in bands]
+    rows = MetricRows(session)
+    rows.add_matrix("band_power", "V^2", power.absolute, components=ch_names, bands=names)
+    rows.add_matrix("band_power_relative", "1", power.relative, components=ch_names, bands=names)
+    peaks = np.column_stack([peak_frequency(spectrum, band) for band in bands])
+    rows.add_matrix("peak_frequency", "Hz", peaks, components=ch_names, bands=names)
+
+    fit_range = (max(aperiodic_range[0], fmin, 2 * spectrum.resolution), min(aperiodic_range[1], max(b.fmax for b in bands)))
+    fit = fit_aperiodic(spectrum, freq_range=fit_range)
+    periodic = np.column_stack([peak_in_band(fit, band) for band in bands])
+    rows.add_matrix("periodic_peak_frequency", "Hz", periodic, components=ch_names, bands=names)
+    for metric, unit, values in (
+        ("aperiodic_exponent", "1", fit.exponent),
+        ("aperiodic_offset", "log10(V^2/Hz)", fit.offset),
+        ("aperiodic_r_squared", "1", fit.r_squared),
+    ):
+        rows.add_matrix(metric, unit, np.asarray(values)[:, np.newaxis], components=ch_names, bands=["aperiodic"])
+
+    epochs = data if data.ndim == 3 else data[np.newaxis]
+    envelope = [band_amplitude_stats(epoch, sfreq, bands) for epoch in epochs]
+    rows.add_matrix(
+        "envelope_mean_amplitude", "V", np.mean([e["mean_amplitude"] for e in envelope], axis=0),
+        components=ch_names, bands=names,
+    )
+    rows.add_matrix(
+        "envelope_cv", "1", np.mean([e["amplitude_cv"] for e in envelope], axis=0), components=ch_names, bands=names
+    )
+
+    params = {
+        "kind": "eeg",
+        "bands": [{"name": b.name, "fmin": b.fmin, "fmax": b.fmax} for b in bands],
+        "skipped_bands": skipped,
+        "min_cycles_per_band": MIN_CYCLES,
+        "sfreq": sfreq,
+        "duration_s": duration,
+        "n_epochs": int(epochs.shape[0]) if data.ndim == 3 else None,
+        "channels_analysed": ch_names,
+        "channels_bad": list(inst.info["bads"]),
+        "psd": {"method": spectrum.method, **spectrum.params},
+        "aperiodic": {"freq_range": fit_range, "reference": "Donoghue et al. 2020, Nat Neurosci 23:1655 (specparam)"},
+        "filter_bank": {"design": "mne.filter.create_filter defaults (zero-phase FIR, Hamming)", "hilbert": "frequency domain"},
+    }
+    arrays = {"psd_freqs": spectrum.freqs, "psd": spectrum.psd, "ch_names": np.array(ch_names)}
+    return Analysis(rows.to_frame(), params, arrays)
+
+
+def analyze_music(audio: Audio, *, session: str, bands: Sequence[Band] | None = None) -> Analysis:
+    """Tempo, partials and envelope modulation spectrum of a music recording.
+
+    Metrics: ``tempo`` (bpm), ``beat_count`` (1), ``modulation_peak_frequency``
+    (Hz) and per EEG band ``modulation_energy`` (envelope power, 1) and
+    ``modulation_energy_relative`` (1) - how strongly the music's amplitude
+    envelope drives each brain band - and ``partial_count_median`` (1) with
+    ``strongest_partial_median`` (Hz) over frames.
+    """
+    bands = load_bands(bands)
+    rows = MetricRows(session)
+    tempo = tempo_and_beats(audio)
+    rows.add("tempo", tempo.bpm, "bpm")
+    rows.add("beat_count", len(tempo.beat_times), "1")
+    mod = modulation_spectrum(audio)
+    energy = modulation_band_energy(mod, bands)
+    names = [b.name for b in bands]
+    rows.add_matrix("modulation_energy", "1", np.atleast_2d(energy.absolute), components=["envelope"], bands=names)
+    rows.add_matrix(
+        "modulation_energy_relative", "1", np.atleast_2d(energy.relative), components=["envelope"], bands=names
+    )
+    rows.add("modulation_peak_frequency", float(mod.freqs[np.argmax(mod.power)]), "Hz", component="envelope")
+    partials = spectral_partials(audio)
+    counts = np.sum(np.isfinite(partials.freqs), axis=1)
+    strongest = np.array(
+        [row_f[np.nanargmax(row_a)] if np.any(np.isfinite(row_a)) else np.nan
+         for row_f, row_a in zip(partials.freqs, partials.amplitudes)]
+    )
+    rows.add("partial_count_median", float(np.median(counts)), "1")
+    rows.add("strongest_partial_median", float(np.nanmedian(strongest)) if np.any(np.isfinite(strongest)) else np.nan, "Hz")
+    params = {
+        "kind": "music",
+        "sfreq": audio.sfreq,
+        "duration_s": audio.duration,
+        "n_channels": audio.n_channels,
+        "bands": [{"name": b.name, "fmin": b.fmin, "fmax": b.fmax} for b in bands],
+        "tempo": {"method": "librosa.beat.beat_track", "note": "tempo octave (x2, /2) is ambiguous"},
+        "modulation_spectrum": dict(mod.params) if hasattr(mod, "params") else {},
+    }
+    arrays = {
+        "modulation_freqs": mod.freqs, "modulation_power": mod.power,
+        "beat_times": tempo.beat_times, "partial_times": partials.times,
+        "partial_freqs": partials.freqs, "partial_amplitudes": partials.amplitudes,
+    }
+    return Analysis(rows.to_frame(), params, arrays)

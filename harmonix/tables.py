@@ -1,0 +1,176 @@
+"""Tidy result tables, JSON sidecars, and atomic output folders.
+
+Every analysis writes one row per session x metric x band x component
+(channel, harmonic, pair...) with the columns :data:`METRIC_COLUMNS`, and a
+``params.json`` sidecar with the parameters, library versions and the input
+file's SHA-256, so that a result can be reproduced. Outputs are written into a
+hidden staging folder that is renamed into place only when complete: an
+interrupted or failed run leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import platform
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from harmonix import __version__
+from harmonix.errors import InputFileError
+
+METRIC_COLUMNS = ("session", "metric", "band", "component", "value", "unit")
+"""Columns of every ``metrics.csv``, in order."""
+
+_VERSIONED_PACKAGES = ("mne", "numpy", "scipy", "specparam", "librosa", "soundfile", "pandas")
+
+
+@dataclass
+class MetricRows:
+    """Accumulates tidy metric rows for one session.
+
+    Examples
+    --------
+    >>> rows = MetricRows("rec01")
+    >>> rows.add_matrix("band_power", "V^2", [[1.0, 2.0]], components=["Cz"], bands=["alpha", "beta"])
+    >>> rows.to_frame()[["metric", "band", "component", "value"]].values.tolist()
+    [['band_power', 'alpha', 'Cz', 1.0], ['band_power', 'beta', 'Cz', 2.0]]
+    """
+
+    session: str
+    _rows: list[tuple] = field(default_factory=list)
+
+    def add(self, metric: str, value: float, unit: str, *, band: str = "", component: str = "") -> None:
+        """Add one scalar row."""
+        self._rows.append((self.session, metric, band, component, float(value), unit))
+
+    def add_matrix(
+        self,
+        metric: str,
+        unit: str,
+        values: Sequence[Sequence[float]] | np.ndarray,
+        *,
+        components: Sequence[str],
+        bands: Sequence[str],
+    ) -> None:
+        """Add a ``(n_components, n_bands)`` matrix as one row per cell."""
+        values = np.asarray(values, dtype=float)
+        if values.shape != (len(components), len(bands)):
+            raise ValueError(f"{metric}: shape {values.shape} != ({len(components)}, {len(bands)})")
+        for i, component in enumerate(components):
+            for j, band in enumerate(bands):
+                self.add(metric, values[i, j], unit, band=band, component=component)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return the rows as a DataFrame with :data:`METRIC_COLUMNS`."""
+        return pd.DataFrame(self._rows, columns=list(METRIC_COLUMNS))
+
+
+def file_sha256(path: str | os.PathLike, *, chunk_bytes: int = 1 << 20) -> str:
+    """SHA-256 hex digest of a file, read in chunks (inputs are never modified)."""
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as handle:
+            for chunk in iter(lambda: handle.read(chunk_bytes), b""):
+                digest.update(chunk)
+    except OSError as err:
+        raise InputFileError(f"{path}: cannot read file to hash it ({err.strerror})") from err
+    return digest.hexdigest()
+
+
+def input_fingerprint(paths: Iterable[str | os.PathLike]) -> dict[str, str]:
+    """``{path: sha256}`` for a recording and its companion files."""
+    return {str(p): file_sha256(p) for p in paths if Path(p).is_file()}
+
+
+def software_versions() -> dict[str, str]:
+    """Versions of harmonix, Python and the numerical libraries it relies on."""
+    versions = {"harmonix": __version__, "python": platform.python_version()}
+    for name in _VERSIONED_PACKAGES:
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            versions[name] = metadata.version(name)
+    return versions
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    if hasattr(value, "__dataclass_fields__"):
+        return _jsonable({k: getattr(value, k) for k in value.__dataclass_fields__})
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
+def write_json(path: str | os.PathLike, payload: dict) -> None:
+    """Write ``payload`` as indented JSON (NumPy values and dataclasses converted)."""
+    Path(path).write_text(json.dumps(_jsonable(payload), indent=2, sort_keys=False) + "\n")
+
+
+@contextlib.contextmanager
+def atomic_output_dir(final: str | os.PathLike) -> Iterator[Path]:
+    """Yield a staging folder that replaces ``final`` only if the block succeeds.
+
+    The staging folder is a hidden sibling of ``final`` (same file system, so
+    the rename is atomic); on any exception it is removed and ``final`` is left
+    as it was.
+    """
+    final = Path(final)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".partial", dir=final.parent))
+    try:
+        yield staging
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    if final.exists():
+        shutil.rmtree(final)
+    os.replace(staging, final)
+
+
+def write_session_outputs(
+    folder: str | os.PathLike, metrics: pd.DataFrame, params: dict, *, arrays: dict[str, np.ndarray] | None = None
+) -> Path:
+    """Atomically write ``metrics.csv``, ``params.json`` (and ``arrays.npz``) into ``folder``."""
+    with atomic_output_dir(folder) as staging:
+        metrics.to_csv(staging / "metrics.csv", index=False)
+        write_json(staging / "params.json", params)
+        if arrays:
+            np.savez_compressed(staging / "arrays.npz", **arrays)
+    return Path(folder)
+
+
+def unique_session_names(paths: Sequence[str | os.PathLike]) -> list[str]:
+    """Session labels from file names, made unique with a numeric suffix.
+
+    Examples
+    --------
+    >>> unique_session_names(["a/rec.edf", "b/rec.edf", "c/other.set"])
+    ['rec', 'rec-2', 'other']
+    """
+    names: list[str] = []
+    seen: dict[str, int] = {}
+    for path in paths:
+        stem = Path(path).name.split(".")[0] or "session"
+        count = seen.get(stem, 0) + 1
+        seen[stem] = count
+        names.append(stem if count == 1 else f"{stem}-{count}")
+    return names

@@ -1,0 +1,81 @@
+"""File-level workflows: load -> validate -> analyse -> write, one recording at a time.
+
+The CLI and the demo call these; each writes one output folder atomically
+(``metrics.csv``, ``params.json``, ``arrays.npz``) named after the session.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from harmonix.pipeline import Analysis, analyze_eeg, analyze_music
+from harmonix.spectral.bands import Band
+from harmonix.tables import input_fingerprint, software_versions, write_session_outputs
+
+_COMPANION_SUFFIXES = (".vmrk", ".eeg", ".fdt")
+
+
+def _companions(path: Path) -> list[Path]:
+    """The file and the data/marker files it refers to (BrainVision, EEGLAB)."""
+    extra = [path.with_suffix(s) for s in _COMPANION_SUFFIXES if s != path.suffix]
+    return [path] + [p for p in extra if p.is_file()]
+
+
+def _provenance(path: Path, files: Sequence[Path]) -> dict:
+    return {
+        "input": {"path": str(path), "sha256": input_fingerprint(files)},
+        "command": " ".join(sys.argv),
+        "versions": software_versions(),
+    }
+
+
+def run_eeg_file(
+    path: str | Path,
+    out_dir: str | Path,
+    *,
+    session: str,
+    bands: Sequence[Band] | None = None,
+    strict_bands: bool = False,
+    psd_method: str = "welch",
+    sfreq: float | None = None,
+    mark_flat: bool = False,
+) -> tuple[Path, Analysis]:
+    """Load, check and analyse one EEG recording; write ``out_dir / session``.
+
+    Flat channels stop the run (:class:`~harmonix.errors.DataQualityError`)
+    unless ``mark_flat`` is set, in which case they are marked bad, left out
+    and listed in ``params.json``.
+    """
+    from harmonix.io import check_recording, load_eeg_with_report
+
+    path = Path(path)
+    inst, load_report = load_eeg_with_report(path, sfreq=sfreq)
+    inst, quality = check_recording(inst, source=str(path), flat="mark" if mark_flat else "raise")
+    analysis = analyze_eeg(
+        inst, session=session, bands=bands, strict_bands=strict_bands, psd_method=psd_method, source=str(path)
+    )
+    params = {**analysis.params, "session": session, "load": load_report, "quality": quality,
+              **_provenance(path, _companions(path))}
+    folder = write_session_outputs(Path(out_dir) / session, analysis.metrics, params, arrays=analysis.arrays)
+    return folder, analysis
+
+
+def run_music_file(
+    path: str | Path,
+    out_dir: str | Path,
+    *,
+    session: str,
+    bands: Sequence[Band] | None = None,
+    seconds: float | None = None,
+) -> tuple[Path, Analysis]:
+    """Load and analyse one music file (mono mixdown); write ``out_dir / session``."""
+    from harmonix.io.audio import load_audio
+
+    path = Path(path)
+    audio = load_audio(path, mono=True, duration=seconds)
+    analysis = analyze_music(audio, session=session, bands=bands)
+    params = {**analysis.params, "session": session, "seconds": seconds, **_provenance(path, [path])}
+    folder = write_session_outputs(Path(out_dir) / session, analysis.metrics, params, arrays=analysis.arrays)
+    return folder, analysis
