@@ -136,7 +136,7 @@ def analyze_eeg(
     window = min(max(2.0, 2.0 / max(fmin, 1e-3)), duration)
 
     spectrum = compute_psd(
-        data, sfreq, method=psd_method, fmin=max(0.0, fmin - 1.0), fmax=min(sfreq / 2, max(b.fmax for b in bands) + 5),
+        data, sfreq, method=psd_method, fmin=fmin, fmax=min(sfreq / 2, max(b.fmax for b in bands) + 5),
         window_seconds=window if psd_method == "welch" else None, ch_names=ch_names, source=source,
     )
     power = band_power(spectrum, bands)

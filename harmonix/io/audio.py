@@ -238,7 +238,7 @@ def _decode_with_audioread(
             )
     except Exception as err:  # audioread raises backend-specific exception types
         raise InputFileError(
-            f"{path}: cannot decode MP3 (soundfile: {first_error}; audioread: {err or type(err).__name__}); "
+            f"{path}: cannot decode MP3 (soundfile: {first_error}; audioread: {str(err) or type(err).__name__}); "
             "the file may be corrupt, or no MP3 decoder (ffmpeg) is installed"
         ) from err
     return np.atleast_2d(data), float(file_sfreq)
@@ -259,7 +259,7 @@ def _check_samples(samples: np.ndarray, sfreq: float, label: str) -> None:
         n_bad = int(samples.size - np.count_nonzero(finite))
         first = int(np.argwhere(~finite)[0, 1])
         raise DataQualityError(
-            f"{label}: {n_bad} NaN/Inf samples (the first at {first / sfreq:.3f} s); "
+            f"{label}: {n_bad} NaN/Inf samples (the first is sample {first}, at {first / sfreq:.3f} s); "
             "the file is damaged or was written from invalid data"
         )
     peak = float(np.max(np.abs(samples)))

@@ -12,6 +12,7 @@ standard montage can be set by name and analyses pick the right channels.
 from __future__ import annotations
 
 import re
+import warnings
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -118,7 +119,8 @@ def _builtin_name(montage: str) -> str:
 
 
 @lru_cache(maxsize=8)
-def _builtin_montage(name: str) -> mne.channels.DigMontage:
+def standard_montage(name: str = _REFERENCE_MONTAGE) -> mne.channels.DigMontage:
+    """The built-in montage ``name`` under its current MNE name (``standard_1005`` -> ``colin27_1005``)."""
     try:
         return mne.channels.make_standard_montage(_builtin_name(name))
     except ValueError as err:
@@ -129,7 +131,7 @@ def _builtin_montage(name: str) -> mne.channels.DigMontage:
 @lru_cache(maxsize=8)
 def _spelling(montage_name: str) -> dict[str, str]:
     """Map lower-case electrode names to the montage's own spelling."""
-    return {name.lower(): name for name in _builtin_montage(montage_name).ch_names}
+    return {name.lower(): name for name in standard_montage(montage_name).ch_names}
 
 
 def _normalize_one(name: str, spelling: Mapping[str, str]) -> str:
@@ -174,17 +176,26 @@ def normalize_channel_names(names: Iterable[str], *, montage: str = _REFERENCE_M
     >>> normalize_channel_names(["Fc5.", "Cz..", "EEG FP1-LE", "T3", "Status"])
     {'Fc5.': 'FC5', 'Cz..': 'Cz', 'EEG FP1-LE': 'Fp1', 'T3': 'T7'}
     """
-    names = list(names)
+    mapping, _ = _plan_renames(list(names), montage)
+    return mapping
+
+
+def _plan_renames(names: list[str], montage: str) -> tuple[dict[str, str], list[str]]:
+    """Return the safe renames and the names kept because renaming would duplicate one."""
     spelling = _spelling(montage)
     proposed = {name: _normalize_one(name, spelling) for name in names}
-    # A new name collides if two channels propose it, or if it is an untouched
-    # channel's name already (e.g. a file holding both T3 and T7).
+    # A new name collides if two channels propose it, or if it is already another
+    # channel's name (e.g. a file holding both T3 and T7).
     counts = Counter(proposed.values())
-    return {
-        old: new
-        for old, new in proposed.items()
-        if new != old and counts[new] == 1 and new not in proposed.keys() - {old}
-    }
+    mapping, kept = {}, []
+    for old, new in proposed.items():
+        if new == old:
+            continue
+        if counts[new] == 1 and new not in proposed.keys() - {old}:
+            mapping[old] = new
+        else:
+            kept.append(old)
+    return mapping, kept
 
 
 def infer_channel_types(names: Iterable[str]) -> dict[str, str]:
@@ -251,8 +262,10 @@ def apply_channel_conventions(
     normalize_channel_names, infer_channel_types
     """
     original = list(inst.ch_names)
-    mapping = normalize_channel_names(original, montage=montage)
-    notes = _collision_notes(original, mapping, montage)
+    mapping, kept = _plan_renames(original, montage)
+    notes = ()
+    if kept:
+        notes = (f"kept the original names of {', '.join(kept)}: normalising them would duplicate a channel name",)
     if mapping:
         inst.rename_channels(mapping)
     current = dict(zip(inst.ch_names, inst.get_channel_types()))
@@ -269,15 +282,6 @@ def apply_channel_conventions(
         retyped=tuple((name, current[name], kind) for name, kind in new_types.items()),
         notes=notes,
     )
-
-
-def _collision_notes(original: list[str], mapping: Mapping[str, str], montage: str) -> tuple[str, ...]:
-    spelling = _spelling(montage)
-    proposed = {name: _normalize_one(name, spelling) for name in original}
-    clashes = sorted({n for n, new in proposed.items() if new != n and n not in mapping})
-    if not clashes:
-        return ()
-    return (f"kept the original names of {', '.join(clashes)}: normalising them would duplicate a channel name",)
 
 
 def _has_position(loc: np.ndarray) -> bool:
@@ -326,13 +330,10 @@ def set_standard_montage(
     located = tuple(inst.ch_names[i] for i in picks if _has_position(inst.info["chs"][i]["loc"]))
     if montage is None:
         return MontageResult(False, None, located, "no montage requested")
+    # Resolve the name first so that a typo fails even when the file has positions.
+    name, dig = (montage, standard_montage(montage)) if isinstance(montage, str) else ("custom", montage)
     if located:
-        name = montage if isinstance(montage, str) else "custom"
         return MontageResult(False, name, located, f"kept the {len(located)} EEG positions stored in the file")
-    if isinstance(montage, str):
-        name, dig = montage, _builtin_montage(montage)
-    else:
-        name, dig = "custom", montage
     matched = [ch for ch in eeg if ch in set(dig.ch_names)]
     if len(matched) < min_channels:
         reason = (
@@ -340,6 +341,10 @@ def set_standard_montage(
             f"(need {min_channels}); channels have no positions"
         )
         return MontageResult(False, name, (), reason)
-    inst.set_montage(dig, on_missing="ignore", verbose=False)
+    with warnings.catch_warnings():
+        # MNE warns that non-EEG channels (BrainVision misc, EOG) named like electrodes
+        # get no position; leaving them unpositioned is the intent here.
+        warnings.filterwarnings("ignore", message="Not setting position", category=RuntimeWarning)
+        inst.set_montage(dig, on_missing="ignore", verbose=False)
     reason = f"{len(matched)} of {len(eeg)} EEG channels positioned from montage {name!r}"
     return MontageResult(True, name, tuple(matched), reason)

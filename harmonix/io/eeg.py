@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import struct
 import sys
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -46,6 +47,8 @@ _READ_ERRORS = (
 
 _EPOCHS_FIF = ("-epo.fif", "_epo.fif", "-epo.fif.gz", "_epo.fif.gz")
 _DIRECTORY_FORMATS = (".mff", ".ds", ".mefd")
+# Data/marker files of two-file formats: point users to the header that must be opened.
+_COMPANIONS = {".fdt": ".set", ".vmrk": ".vhdr", ".eeg": ".vhdr"}
 _BIDS_NAME = re.compile(r"^sub-[A-Za-z0-9]+(_[a-z]+-[A-Za-z0-9]+)*_eeg\.")
 # Used when MNE's private reader table is unavailable (it moved between versions).
 _FALLBACK_EXTENSIONS = (".edf", ".bdf", ".gdf", ".vhdr", ".ahdr", ".set", ".fif", ".fif.gz", ".cnt", ".mff", ".nxe")
@@ -146,7 +149,9 @@ def _reading(path: Path | str, what: str) -> Iterator[None]:
         raise InputFileError(f"{path}: not enough memory to load it as {what}; pass preload=False") from err
     except _READ_ERRORS as err:
         detail = str(err).strip() or type(err).__name__
-        raise InputFileError(f"{path}: cannot be read as {what} (corrupt, truncated or not that format): {detail}") from err
+        raise InputFileError(
+            f"{path}: cannot be read as {what} (corrupt, truncated or not that format): {detail}"
+        ) from err
 
 
 def _check_edf_size(path: Path, bytes_per_sample: int) -> None:
@@ -227,15 +232,18 @@ def _read_eeglab(path: Path, preload: bool, verbose: Any) -> EEGInstance:
 
 
 def _read_fif(path: Path, preload: bool, verbose: Any) -> EEGInstance:
-    if _is_epochs_fif(path):
+    with warnings.catch_warnings():
+        # harmonix accepts any file name; MNE's "raw.fif / -epo.fif" naming advice is not actionable here.
+        warnings.filterwarnings("ignore", message=".*does not conform to MNE naming", category=RuntimeWarning)
+        if _is_epochs_fif(path):
+            return mne.read_epochs(path, preload=preload, verbose=verbose)
+        try:
+            return mne.io.read_raw_fif(path, preload=preload, verbose=verbose)
+        except ValueError as err:
+            # Epochs saved without the -epo.fif suffix: MNE finds no raw data block.
+            if "No raw data" not in str(err):
+                raise
         return mne.read_epochs(path, preload=preload, verbose=verbose)
-    try:
-        return mne.io.read_raw_fif(path, preload=preload, verbose=verbose)
-    except ValueError as err:
-        # Epochs saved without the -epo.fif suffix: MNE finds no raw data block.
-        if "No raw data" not in str(err):
-            raise
-    return mne.read_epochs(path, preload=preload, verbose=verbose)
 
 
 def _read_mne(path: Path, preload: bool, verbose: Any) -> EEGInstance:
@@ -260,6 +268,9 @@ def _check_path(path: Path) -> None:
         hint = " (the folder does not exist either)" if not path.parent.exists() else ""
         raise InputFileError(f"{path}: no such file{hint}")
     ext = _extension(path)
+    header = path.with_suffix(_COMPANIONS.get(path.suffix.lower(), path.suffix))
+    if header != path and header.is_file():
+        raise InputFileError(f"{path}: is the data part of a two-file recording; load {header.name} instead")
     if ext not in supported_extensions() and not _is_epochs_fif(path):
         raise InputFileError(
             f"{path}: unknown EEG file extension {ext or '(none)'!r}; supported: {', '.join(supported_extensions())}"
@@ -391,7 +402,8 @@ def load_eeg(
     montage : str | mne.channels.DigMontage | None
         Montage to apply when the file has no positions; ``None`` skips it.
     preload : bool
-        Load the data into memory (``False`` reads lazily where the reader allows).
+        Load the data into memory. ``False`` reads lazily where the reader
+        allows; headset CSV and EEGLAB epochs are always loaded.
     verbose : bool | str | int | None
         MNE verbosity.
 

@@ -55,7 +55,7 @@ def find_events(
     --------
     >>> info = mne.create_info(["Cz", "STI"], 100.0, ["eeg", "stim"])
     >>> data = np.zeros((2, 500)); data[1, [100, 300]] = [1, 2]
-    >>> events, event_id = find_events(mne.io.RawArray(data, info, verbose=False))
+    >>> events, event_id = find_events(mne.io.RawArray(data, info, verbose=False), verbose=False)
     >>> events[:, [0, 2]].tolist(), event_id
     ([[100, 1], [300, 2]], {'1': 1, '2': 2})
     """

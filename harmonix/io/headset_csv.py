@@ -50,7 +50,7 @@ class SamplingEstimate:
     raw_sfreq : float
         The estimate before rounding, in Hz.
     jitter : float
-        Robust standard deviation (1.4826 × MAD) of the timestamp steps, in s.
+        Standard deviation of the timestamp steps (gaps excluded), in s.
     n_gaps : int
         Steps longer than ten periods (lost samples: the data after a gap are
         *not* shifted; samples are assumed contiguous).
@@ -121,11 +121,10 @@ def estimate_sfreq(timestamps: np.ndarray) -> SamplingEstimate:
     if span <= 0:
         raise ParameterError("timestamps do not increase; pass sfreq explicitly")
     raw_sfreq = n_intervals / span
-    mad = np.median(np.abs(steps[~gaps] - typical))
     return SamplingEstimate(
         sfreq=_snap_rate(raw_sfreq),
         raw_sfreq=float(raw_sfreq),
-        jitter=float(1.4826 * mad),
+        jitter=float(np.std(steps[~gaps])),
         n_gaps=int(gaps.sum()),
         max_gap=float(steps[gaps].max()) if gaps.any() else 0.0,
         n_backwards=int((steps < 0).sum()),
@@ -234,8 +233,10 @@ def read_headset_csv_with_timing(
         except ParameterError as err:
             raise ParameterError(f"{path}: {err}") from err
         sfreq = timing.sfreq
-        if timing.irregular:
-            warnings.warn(f"{path}: {timing.describe()}", RuntimeWarning, stacklevel=2)
+        if timing.n_gaps:
+            # Only gaps shift the time axis of everything after them; jitter and
+            # backward steps are arrival-time noise and only go into the report.
+            warnings.warn(f"{path}: {timing.describe()}", RuntimeWarning, stacklevel=3)
     if not sfreq > 0:
         raise ParameterError(f"{path}: sfreq must be positive, got {sfreq}")
 
@@ -278,7 +279,7 @@ def read_headset_csv(
         The CSV file.
     sfreq : float | None
         Sampling rate in Hz. ``None`` estimates it from the timestamps (see
-        :func:`estimate_sfreq`); a warning is issued when they are irregular.
+        :func:`estimate_sfreq`); a ``RuntimeWarning`` is issued when they have gaps.
     unit_scale : float
         Factor from file values to volts; ``1e-6`` for files in µV.
     time_unit : {'auto', 's', 'ms'}

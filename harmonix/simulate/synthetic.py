@@ -16,7 +16,7 @@ import mne
 import numpy as np
 
 from harmonix.errors import ParameterError
-from harmonix.io.montage import standard_montage
+from harmonix.io.channels import standard_montage
 
 STANDARD_1020_64 = (
     "Fp1 Fpz Fp2 AF7 AF3 AFz AF4 AF8 F7 F5 F3 F1 Fz F2 F4 F6 F8 FT7 FC5 FC3 FC1 FCz FC2 FC4 FC6 FT8 "

@@ -102,9 +102,9 @@ def spectral_partials(
     :math:`N_{fft} \geq 4N` (a power of two). Local maxima of the log
     magnitude :math:`L_k = \ln|X_k|` between ``fmin`` and ``fmax`` whose
     topographic prominence is at least ``min_prominence_db`` and which lie
-    within ``dynamic_range_db`` of the frame's strongest peak are kept. Each
-    peak at bin :math:`k` is refined by fitting a parabola through
-    :math:`(L_{k-1}, L_k, L_{k+1})` (Smith & Serra 1987):
+    within ``dynamic_range_db`` of the frame's strongest peak in that range
+    are kept. Each peak at bin :math:`k` is refined by fitting a parabola
+    through :math:`(L_{k-1}, L_k, L_{k+1})` (Smith & Serra 1987):
 
     .. math::
 
@@ -140,8 +140,9 @@ def spectral_partials(
         the two valleys separating it from a taller peak. Rejects ripples of
         the noise floor.
     dynamic_range_db : float
-        Peaks more than this many dB below the strongest peak of the frame are
-        ignored. 80 dB stays clear of the window's -92 dB sidelobes.
+        Peaks more than this many dB below the frame's strongest peak between
+        ``fmin`` and ``fmax`` are ignored. 80 dB stays clear of the window's
+        -92 dB sidelobes.
 
     Returns
     -------
@@ -180,7 +181,7 @@ def spectral_partials(
     >>> t = np.arange(sr) / sr
     >>> tone = sum(np.sin(2 * np.pi * 220 * k * t) / k for k in (1, 2, 3))
     >>> p = spectral_partials(Audio(0.3 * tone, sr))
-    >>> np.round(np.nanmedian(p.freqs, axis=0)[:3], 1)
+    >>> np.round(np.median(p.freqs[:, :3], axis=0), 1)
     array([220., 440., 660.])
     """
     x = _mono(audio)
@@ -429,6 +430,18 @@ class ModulationSpectrum:
         """Modulation frequency in Hz with the most power."""
         return float(self.freqs[int(np.argmax(self.power))])
 
+    @property
+    def params(self) -> dict[str, object]:
+        """How the spectrum was computed, for provenance records (JSON-serializable)."""
+        return {
+            "envelope": "broadband Hilbert magnitude / mean - 1",
+            "envelope_sfreq": self.envelope_sfreq,
+            "method": "welch (hann, 50% overlap)",
+            "resolution": self.resolution,
+            "fmin": float(self.freqs[0]),
+            "fmax": float(self.freqs[-1]),
+        }
+
 
 def modulation_spectrum(
     audio: Audio,
@@ -565,24 +578,36 @@ class ModulationBandEnergy:
     Attributes
     ----------
     bands : tuple of Band
-        The bands, in the order given.
-    absolute : dict of str to float
+        The bands, in the order given; ``absolute`` and ``relative`` follow it.
+    absolute : ndarray, shape (n_bands,)
         Energy of the normalized envelope in each band (dimensionless
         variance; a sinusoidal AM of depth ``m`` inside the band gives
         ``m**2 / 2``).
-    relative : dict of str to float
-        ``absolute`` divided by the energy of the whole modulation spectrum
-        (its ``fmin`` to ``fmax``, 0.5-64 Hz by default). Bands need not
-        cover that range, so the values need not sum to 1. NaN when the
-        envelope does not fluctuate at all.
+    relative : ndarray, shape (n_bands,)
+        ``absolute`` divided by ``total``. Bands need not cover the whole
+        spectrum, so the values need not sum to 1. NaN when the envelope does
+        not fluctuate at all.
     total : float
-        Energy of the whole modulation spectrum.
+        Energy of the whole modulation spectrum (its ``fmin`` to ``fmax``,
+        0.5-64 Hz by default).
     """
 
     bands: tuple[Band, ...]
-    absolute: dict[str, float]
-    relative: dict[str, float]
+    absolute: np.ndarray
+    relative: np.ndarray
     total: float
+
+    @property
+    def names(self) -> list[str]:
+        """Band names, in order."""
+        return [b.name for b in self.bands]
+
+    def to_dict(self) -> dict[str, dict[str, float]]:
+        """``{band name: {"absolute": ..., "relative": ...}}``, e.g. for a JSON sidecar."""
+        return {
+            b.name: {"absolute": float(a), "relative": float(r)}
+            for b, a, r in zip(self.bands, self.absolute, self.relative)
+        }
 
 
 def modulation_band_energy(
@@ -615,7 +640,7 @@ def modulation_band_energy(
     Returns
     -------
     energy : ModulationBandEnergy
-        Absolute and relative energy per band name.
+        Absolute and relative energy per band, in the order of ``bands``.
 
     Raises
     ------
@@ -630,8 +655,12 @@ def modulation_band_energy(
     >>> t = np.arange(10 * sr) / sr
     >>> am = (1 + 0.5 * np.sin(2 * np.pi * 6 * t)) * np.sin(2 * np.pi * 1000 * t)
     >>> energy = modulation_band_energy(modulation_spectrum(Audio(0.5 * am, sr)))
-    >>> round(energy.absolute["theta"], 3), energy.relative["theta"] > 0.99
-    (0.125, True)
+    >>> energy.names
+    ['delta', 'theta', 'alpha', 'beta', 'gamma']
+    >>> np.round(energy.relative, 3)
+    array([0., 1., 0., 0., 0.])
+    >>> round(energy.to_dict()["theta"]["absolute"], 3)
+    0.125
     """
     band_list = load_bands(bands)
     freqs, power, df = spectrum.freqs, spectrum.power, spectrum.resolution
@@ -643,8 +672,8 @@ def modulation_band_energy(
                 f"({freqs[0]:g}-{freqs[-1]:g} Hz); compute the spectrum with a wider fmin/fmax"
             )
     total = float(power.sum() * df)
-    absolute = {b.name: float(power[(freqs >= b.fmin) & (freqs < b.fmax)].sum() * df) for b in band_list}
-    relative = {name: (value / total if total > 0 else math.nan) for name, value in absolute.items()}
+    absolute = np.array([power[(freqs >= b.fmin) & (freqs < b.fmax)].sum() * df for b in band_list])
+    relative = absolute / total if total > 0 else np.full(absolute.shape, math.nan)
     return ModulationBandEnergy(bands=band_list, absolute=absolute, relative=relative, total=total)
 
 

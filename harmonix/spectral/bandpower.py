@@ -212,7 +212,8 @@ def peak_frequency(spectrum: Spectrum, band: Band | tuple[float, float], *, meth
         ``'specparam'``: centre frequency of the strongest periodic peak
         above the fitted aperiodic component, from :func:`~harmonix.spectral.
         aperiodic.fit_aperiodic` with its defaults over 1-45 Hz (widened to
-        ``[fmin / 2, 1.5 fmax]`` for bands outside it, clipped to the spectrum) (Donoghue et al. 2020); NaN where no peak is found.
+        ``[fmin / 2, 1.5 fmax]`` for bands outside it, clipped to the
+        spectrum; Donoghue et al. 2020); NaN where no peak is found.
         The most robust choice when a peak must be told apart from 1/f.
 
     Returns
@@ -257,6 +258,6 @@ def peak_frequency(spectrum: Spectrum, band: Band | tuple[float, float], *, meth
     if method == "centroid":
         with np.errstate(invalid="ignore", divide="ignore"):
             return (psd @ freqs) / psd.sum(axis=1)
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):
         logp = np.log10(psd)
-    return np.array([_parabolic_peak(freqs, row) for row in logp])
+        return np.array([_parabolic_peak(freqs, row) for row in logp])

@@ -233,6 +233,7 @@ def band_amplitude_stats(
     bands: Sequence[Band] | None = None,
     *,
     chunk_seconds: float = DEFAULT_CHUNK_SECONDS,
+    workers: int | None = -1,
 ) -> dict[str, np.ndarray]:
     """Mean and coefficient of variation of each band's amplitude envelope.
 
@@ -245,6 +246,8 @@ def band_amplitude_stats(
     Rayleigh-distributed envelope with CV = sqrt(4/pi - 1) ~ 0.523, so CV
     above that marks bursty (intermittent) oscillations.
 
+    Parameters are those of :func:`iter_analytic_blocks`.
+
     Returns
     -------
     stats : dict
@@ -255,7 +258,7 @@ def band_amplitude_stats(
     total = None
     total_sq = None
     n = 0
-    for blk in iter_analytic_blocks(data, sfreq, bands, chunk_seconds=chunk_seconds):
+    for blk in iter_analytic_blocks(data, sfreq, bands, chunk_seconds=chunk_seconds, workers=workers):
         amp = np.abs(blk.values).astype(np.float64)
         block_sum, block_sq = amp.sum(axis=-1), np.square(amp).sum(axis=-1)
         total = block_sum if total is None else total + block_sum

@@ -1,0 +1,243 @@
+"""Checks that a recording can be analysed at all, with messages a user can act on.
+
+The library calls these before estimators, and the CLI before any output is
+written, so that NaN samples, dead electrodes or a recording too short for the
+requested bands stop the run with a clear :mod:`harmonix.errors` exception
+instead of silently producing NaN or meaningless numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import mne
+import numpy as np
+
+from harmonix.errors import ChannelError, DataQualityError, ParameterError
+from harmonix.spectral.bands import Band, check_bands_resolvable
+
+__all__ = ["FLAT_THRESHOLD", "RecordingCheck", "check_finite", "check_recording", "find_flat_channels"]
+
+FLAT_THRESHOLD = 1e-13
+"""Standard deviation in V below which a channel counts as flat (0.1 pV; amplifier noise is ~1e-7 V)."""
+
+_FLAT_MODES = ("raise", "mark", "ignore")
+
+
+def _as_2d(data: np.ndarray, ch_names: Sequence[str]) -> np.ndarray:
+    data = np.asarray(data)
+    if data.ndim != 2 or data.shape[0] != len(ch_names):
+        raise ParameterError(
+            f"data must be shaped (n_channels, n_times) with n_channels={len(ch_names)}, got {data.shape}"
+        )
+    return data
+
+
+def check_finite(
+    data: np.ndarray, ch_names: Sequence[str], *, source: str = "<array>", sfreq: float | None = None
+) -> None:
+    """Raise :class:`DataQualityError` when any sample is NaN or infinite.
+
+    Parameters
+    ----------
+    data : ndarray, shape (n_channels, n_times)
+        Samples in any unit.
+    ch_names : sequence of str
+        One name per row of ``data``.
+    source : str
+        Label of the input for the message (usually the file name).
+    sfreq : float | None
+        Sampling rate in Hz; when given, the first bad sample is reported in s.
+
+    Raises
+    ------
+    DataQualityError
+        Naming the affected channels and the first bad sample.
+
+    Examples
+    --------
+    >>> check_finite(np.array([[0.0, 1.0], [np.nan, 2.0]]), ["Cz", "Pz"], source="rec.fif")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    harmonix.errors.DataQualityError: rec.fif: channel Pz has NaN/Inf samples (first at sample 0); ...
+    """
+    data = _as_2d(data, ch_names)
+    bad = ~np.isfinite(data)
+    if not bad.any():
+        return
+    rows = np.flatnonzero(bad.any(axis=1))
+    first = int(np.flatnonzero(bad.any(axis=0))[0])
+    where = f"{first / sfreq:.3f} s" if sfreq else f"sample {first}"
+    names = ", ".join(ch_names[i] for i in rows)
+    noun = "channel" if len(rows) == 1 else "channels"
+    raise DataQualityError(
+        f"{source}: {noun} {names} {'has' if len(rows) == 1 else 'have'} NaN/Inf samples (first at {where}); "
+        "interpolate or drop them, or mark the channels bad, before analysis"
+    )
+
+
+def find_flat_channels(
+    data: np.ndarray, ch_names: Sequence[str], *, threshold: float = FLAT_THRESHOLD
+) -> list[str]:
+    """Return the channels whose signal is flat.
+
+    A channel is flat when its standard deviation is below ``threshold`` or
+    all its samples are equal (a constant offset, e.g. a disconnected input
+    clamped to a rail, is as useless as zeros).
+
+    Parameters
+    ----------
+    data : ndarray, shape (n_channels, n_times)
+        Samples in V.
+    ch_names : sequence of str
+        One name per row.
+    threshold : float
+        Absolute standard-deviation threshold in V.
+
+    Returns
+    -------
+    flat : list of str
+        In channel order.
+
+    Examples
+    --------
+    >>> find_flat_channels(np.array([[1e-5, -1e-5, 2e-5], [3.0, 3.0, 3.0]]), ["Cz", "Pz"])
+    ['Pz']
+    """
+    data = _as_2d(data, ch_names)
+    std = np.nanstd(data, axis=1)
+    constant = np.all(data == data[:, :1], axis=1)
+    return [name for name, s, c in zip(ch_names, std, constant) if c or s < threshold]
+
+
+@dataclass(frozen=True)
+class RecordingCheck:
+    """What :func:`check_recording` found (plain values, so it serialises to JSON).
+
+    Attributes
+    ----------
+    checked : tuple of str
+        EEG channels that were checked (EEG, excluding channels already bad).
+    flat_channels : tuple of str
+        Flat channels found.
+    marked_bad : tuple of str
+        Channels added to ``info["bads"]`` of the returned object.
+    sfreq : float
+        Sampling rate in Hz.
+    duration : float
+        Length in s (of one epoch for epoched data).
+    """
+
+    checked: tuple[str, ...]
+    flat_channels: tuple[str, ...]
+    marked_bad: tuple[str, ...] = ()
+    sfreq: float = 0.0
+    duration: float = 0.0
+
+
+def _eeg_data(inst: mne.io.BaseRaw | mne.BaseEpochs, source: str) -> tuple[np.ndarray, list[str]]:
+    picks = mne.pick_types(inst.info, eeg=True, exclude="bads")
+    if len(picks) == 0:
+        raise ChannelError(
+            f"{source}: no usable EEG channels (types present: {', '.join(sorted(set(inst.get_channel_types())))}; "
+            f"bad: {', '.join(inst.info['bads']) or 'none'}); set channel types with inst.set_channel_types()"
+        )
+    names = [inst.ch_names[i] for i in picks]
+    data = inst.get_data(picks=picks)
+    if data.ndim == 3:  # epochs: (n_epochs, n_channels, n_times) -> channels by all samples
+        data = data.transpose(1, 0, 2).reshape(len(picks), -1)
+    return data, names
+
+
+def _duration(inst: mne.io.BaseRaw | mne.BaseEpochs) -> float:
+    n_times = len(inst.times) if isinstance(inst, mne.BaseEpochs) else inst.n_times
+    return n_times / inst.info["sfreq"]
+
+
+def check_recording(
+    inst: mne.io.BaseRaw | mne.BaseEpochs,
+    *,
+    source: str | None = None,
+    flat: str = "raise",
+    min_duration: float | None = None,
+    bands: Sequence[Band] | None = None,
+    flat_threshold: float = FLAT_THRESHOLD,
+) -> tuple[mne.io.BaseRaw | mne.BaseEpochs, RecordingCheck]:
+    """Check that a recording's EEG channels can be analysed.
+
+    Runs, on the EEG channels not already marked bad: length against
+    ``min_duration`` and ``bands`` (cheap checks first), finite samples, flat
+    channels. The input object is never modified.
+
+    Parameters
+    ----------
+    inst : mne.io.Raw | mne.Epochs
+        The recording (data are loaded if needed). For epochs, durations are
+        per epoch, since that is the length an estimator gets.
+    source : str | None
+        Label for messages; defaults to the file the object was read from.
+    flat : {'raise', 'mark', 'ignore'}
+        What to do with flat channels: raise :class:`DataQualityError`, return
+        a copy with them in ``info["bads"]``, or only report them.
+    min_duration : float | None
+        Minimum length in s.
+    bands : sequence of Band | None
+        Frequency bands the analysis will measure; each must lie below Nyquist
+        and fit at least ``MIN_CYCLES`` cycles of its lowest frequency.
+    flat_threshold : float
+        Standard deviation in V below which a channel is flat.
+
+    Returns
+    -------
+    inst : mne.io.Raw | mne.Epochs
+        The object to continue with: the input itself, or a copy with the flat
+        channels marked bad when ``flat="mark"`` found some.
+    check : RecordingCheck
+        What was found.
+
+    Raises
+    ------
+    ParameterError
+        Too short, band not resolvable, or an invalid ``flat``.
+    DataQualityError
+        NaN/Inf samples, or flat channels with ``flat="raise"``.
+    ChannelError
+        No EEG channel left to check.
+
+    Examples
+    --------
+    >>> from harmonix.spectral.bands import load_bands
+    >>> info = mne.create_info(["Cz", "Pz"], 256.0, "eeg")
+    >>> raw = mne.io.RawArray(np.random.default_rng(0).normal(0, 1e-5, (2, 2560)), info, verbose=False)
+    >>> raw_ok, check = check_recording(raw, bands=load_bands(), min_duration=5.0)
+    >>> raw_ok is raw, check.flat_channels
+    (True, ())
+    """
+    if flat not in _FLAT_MODES:
+        raise ParameterError(f"flat must be one of {', '.join(_FLAT_MODES)}, got {flat!r}")
+    if source is None:
+        filenames = [f for f in getattr(inst, "filenames", ()) if f is not None]
+        source = str(filenames[0]) if filenames else "<recording>"
+    sfreq, duration = float(inst.info["sfreq"]), _duration(inst)
+    if min_duration is not None and duration < min_duration:
+        raise ParameterError(
+            f"{source}: recording is {duration:.2f} s long, too short (need at least {min_duration:g} s)"
+        )
+    if bands is not None:
+        check_bands_resolvable(tuple(bands), sfreq, duration, source=source)
+    data, names = _eeg_data(inst, source)
+    check_finite(data, names, source=source, sfreq=sfreq)
+    flat_found = tuple(find_flat_channels(data, names, threshold=flat_threshold))
+    if flat_found and flat == "raise":
+        raise DataQualityError(
+            f"{source}: flat channel{'s' if len(flat_found) > 1 else ''} {', '.join(flat_found)} "
+            f"(standard deviation below {flat_threshold:g} V); pass flat='mark' to mark them bad "
+            "instead, or drop them"
+        )
+    marked: tuple[str, ...] = ()
+    if flat_found and flat == "mark":
+        inst = inst.copy()
+        inst.info["bads"] = [*inst.info["bads"], *flat_found]
+        marked = flat_found
+    return inst, RecordingCheck(tuple(names), flat_found, marked, sfreq, duration)

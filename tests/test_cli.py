@@ -1,0 +1,190 @@
+"""The ``harmonix`` command end to end: outputs, provenance, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import mne
+import numpy as np
+import pandas as pd
+import pytest
+
+from harmonix.cli import main
+from harmonix.simulate.synthetic import synthetic_eeg
+from harmonix.tables import METRIC_COLUMNS, file_sha256
+
+REAL_EEG = [
+    "eegmmidb_S001R01.edf",
+    "eegmmidb_S001R04.edf",
+    "eeglab_data.set",
+    "eeglab_data_epochs_ica.set",
+    "test.vhdr",
+    "mne_biosemi_test.bdf",
+    "ssvep_exo_s01_raw.fif",
+    "eegnb_muse_ssaep_s1_2017-09-27-14.42.41.csv",
+    "eegnb_muse_ssvep_s1_2017-09-14-21.20.04.csv",
+]
+
+
+@pytest.fixture(scope="module")
+def synthetic_fif(tmp_path_factory) -> Path:
+    raw, _ = synthetic_eeg(duration=40.0, seed=3)
+    path = tmp_path_factory.mktemp("rec") / "synthetic_raw.fif"
+    raw.save(path, verbose=False)
+    return path
+
+
+def _run(argv: list[str], capsys) -> tuple[int, str, str]:
+    code = main(argv)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_analyze_writes_tidy_table_and_provenance(synthetic_fif, tmp_path, capsys):
+    before = file_sha256(synthetic_fif)
+    code, out, err = _run(["-q", "analyze", str(synthetic_fif), "--out", str(tmp_path)], capsys)
+    assert code == 0, err
+    folder = tmp_path / "synthetic_raw"
+    table = pd.read_csv(folder / "metrics.csv")
+    assert tuple(table.columns) == METRIC_COLUMNS
+    assert set(table["session"]) == {"synthetic_raw"}
+    power = table[table.metric == "band_power"]
+    assert len(power) == 64 * 5 and set(power.band) == {"delta", "theta", "alpha", "beta", "gamma"}
+    assert (power.unit == "V^2").all() and (power.value > 0).all()
+    relative = table[table.metric == "band_power_relative"].groupby("component")["value"].sum()
+    np.testing.assert_allclose(relative, 1.0, atol=0.05)  # the five bands tile 1-45 Hz
+    params = json.loads((folder / "params.json").read_text())
+    assert params["input"]["sha256"][str(synthetic_fif)] == before
+    assert {"harmonix", "mne", "numpy"} <= set(params["versions"])
+    assert params["psd"]["method"] == "welch"
+    with np.load(folder / "arrays.npz") as arrays:
+        assert arrays["psd"].shape[0] == 64
+    assert file_sha256(synthetic_fif) == before  # input never modified
+    assert "metrics.csv" in out
+    assert not list(tmp_path.glob(".*partial"))
+
+
+def test_analyze_recovers_planted_alpha_and_exponent(synthetic_fif, tmp_path, capsys):
+    assert _run(["-q", "analyze", str(synthetic_fif), "--out", str(tmp_path)], capsys)[0] == 0
+    table = pd.read_csv(tmp_path / "synthetic_raw" / "metrics.csv")
+    posterior = table.component.isin(["O1", "Oz", "O2", "POz"])
+    iaf = table[(table.metric == "periodic_peak_frequency") & (table.band == "alpha") & posterior]["value"]
+    assert np.all(np.abs(iaf - 10.0) < 0.3)
+    exponent = table[table.metric == "aperiodic_exponent"]["value"]
+    assert abs(np.median(exponent) - 1.5) < 0.15
+
+
+def test_chosen_band_too_low_for_short_recording_exits_2(tmp_path, capsys):
+    raw, _ = synthetic_eeg(duration=2.0, seed=1)
+    path = tmp_path / "short_raw.fif"
+    raw.save(path, verbose=False)
+    code, out, err = _run(["-q", "analyze", str(path), "--bands", "delta", "--out", str(tmp_path / "out")], capsys)
+    assert code == 2
+    assert err.count("\n") == 1 and "short_raw.fif" in err and "too short" in err
+    assert not (tmp_path / "out" / "short_raw").exists()
+
+
+def test_default_bands_skip_what_a_short_recording_cannot_resolve(tmp_path, capsys):
+    raw, _ = synthetic_eeg(duration=2.0, seed=1)
+    path = tmp_path / "short_raw.fif"
+    raw.save(path, verbose=False)
+    code, out, _ = _run(["-q", "analyze", str(path), "--out", str(tmp_path / "out")], capsys)
+    assert code == 0 and "skipped" in out and "delta" in out
+    params = json.loads((tmp_path / "out" / "short_raw" / "params.json").read_text())
+    assert "delta" in params["skipped_bands"] and "too short" in params["skipped_bands"]["delta"]
+
+
+@pytest.mark.parametrize(
+    "name, content, expected",
+    [
+        ("notes.xyz", b"hello", "xyz"),
+        ("broken.edf", b"0       this is not an EDF header at all" * 3, "broken.edf"),
+        ("missing.edf", None, "missing.edf"),
+    ],
+)
+def test_bad_files_give_one_line_and_exit_2(tmp_path, capsys, name, content, expected):
+    path = tmp_path / name
+    if content is not None:
+        path.write_bytes(content)
+    code, _, err = _run(["-q", "analyze", str(path), "--out", str(tmp_path / "out")], capsys)
+    assert code == 2
+    assert err.startswith("harmonix: error:") and err.count("\n") == 1 and expected in err
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_flat_channel_stops_unless_marked(tmp_path, capsys):
+    raw, _ = synthetic_eeg(duration=20.0, seed=2)
+    data = raw.get_data()
+    data[5] = 0.0
+    flat = mne.io.RawArray(data, raw.info, verbose=False)
+    path = tmp_path / "flat_raw.fif"
+    flat.save(path, verbose=False)
+    code, _, err = _run(["-q", "analyze", str(path), "--out", str(tmp_path / "out")], capsys)
+    assert code == 2 and "flat" in err and raw.ch_names[5] in err
+    code, _, _ = _run(["-q", "analyze", str(path), "--mark-flat", "--out", str(tmp_path / "out")], capsys)
+    assert code == 0
+    params = json.loads((tmp_path / "out" / "flat_raw" / "params.json").read_text())
+    assert raw.ch_names[5] in params["channels_bad"]
+    assert raw.ch_names[5] not in params["channels_analysed"]
+
+
+def test_nan_samples_exit_2(tmp_path, capsys):
+    raw, _ = synthetic_eeg(duration=20.0, seed=2)
+    data = raw.get_data()
+    data[3, 1000] = np.nan
+    path = tmp_path / "nan_raw.fif"
+    mne.io.RawArray(data, raw.info, verbose=False).save(path, verbose=False)
+    code, _, err = _run(["-q", "analyze", str(path), "--out", str(tmp_path / "out")], capsys)
+    assert code == 2 and "nan_raw.fif" in err and ("NaN" in err or "non-finite" in err)
+
+
+def test_unknown_band_name_exits_2(synthetic_fif, tmp_path, capsys):
+    code, _, err = _run(["-q", "analyze", str(synthetic_fif), "--bands", "kappa", "--out", str(tmp_path)], capsys)
+    assert code == 2 and "kappa" in err
+
+
+def test_console_script_is_installed_and_errors_cleanly(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "harmonix.cli", "analyze", str(tmp_path / "nope.edf"), "--out", str(tmp_path)],
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1
+
+
+@pytest.mark.real_data
+@pytest.mark.parametrize("name", REAL_EEG)
+def test_every_shared_recording_is_analysed(shared_data, tmp_path, capsys, name):
+    path = shared_data / name
+    before = file_sha256(path)
+    code, out, err = _run(["-q", "analyze", str(path), "--mark-flat", "--out", str(tmp_path)], capsys)
+    assert code == 0, err
+    session = next(p for p in tmp_path.iterdir() if p.is_dir())
+    table = pd.read_csv(session / "metrics.csv")
+    assert (table[table.metric == "band_power"]["value"] > 0).all()
+    assert table["value"].notna().any()
+    assert file_sha256(path) == before
+
+
+@pytest.mark.real_data
+def test_music_command_on_trumpet(shared_data, tmp_path, capsys):
+    path = shared_data / "sorohanro_-_solo-trumpet-06.hq.ogg"
+    code, out, err = _run(["-q", "music", str(path), "--out", str(tmp_path)], capsys)
+    assert code == 0, err
+    table = pd.read_csv(next(tmp_path.iterdir()) / "metrics.csv")
+    tempo = table[table.metric == "tempo"]["value"].iloc[0]
+    assert min(abs(tempo / f - 90.0) / 90.0 for f in (0.5, 1.0, 2.0)) < 0.05
+
+
+def test_demo_recovers_planted_values(tmp_path, capsys):
+    from harmonix.demo import run_demo
+
+    summary = run_demo(tmp_path / "demo", seed=0, duration=60.0)
+    assert abs(summary.recovered_alpha_hz - summary.planted_alpha_hz) < 0.3
+    assert abs(summary.recovered_exponent - summary.planted_exponent) < 0.15
+    assert abs(summary.recovered_am_rate_hz - summary.planted_am_rate_hz) < 0.5
+    assert (tmp_path / "demo" / "analysis" / "synthetic_eeg" / "metrics.csv").is_file()
+    assert (tmp_path / "demo" / "music" / "am_tone_6hz" / "metrics.csv").is_file()

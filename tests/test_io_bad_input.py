@@ -1,0 +1,254 @@
+"""Bad input: every problem raises a harmonix.errors exception naming the file and the problem."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import mne
+import numpy as np
+import pytest
+
+from harmonix.errors import ChannelError, DataQualityError, HarmonixError, InputFileError, ParameterError
+from harmonix.io import check_finite, check_recording, find_flat_channels, load_eeg, read_headset_csv
+from harmonix.spectral.bands import Band, load_bands
+
+EDF = "eegmmidb_S001R01.edf"
+
+
+def _raw(rng: np.random.Generator, n_channels: int = 4, sfreq: float = 100.0, seconds: float = 10.0):
+    names = ["Fp1", "Cz", "Pz", "Oz", "O1", "O2"][:n_channels]
+    data = rng.normal(0.0, 10e-6, (n_channels, int(sfreq * seconds)))
+    return mne.io.RawArray(data, mne.create_info(names, sfreq, "eeg"), verbose=False)
+
+
+def _copy(shared_data: Path, name: str, folder: Path) -> Path:
+    target = folder / name
+    shutil.copyfile(shared_data / name, target)
+    target.chmod(0o644)  # the shared copy is read-only; the test copy must be cuttable
+    return target
+
+
+def _cut(path: Path, fraction: float) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: int(len(data) * fraction)])
+
+
+# ---------------------------------------------------------------------------
+# Files that cannot be read.
+# ---------------------------------------------------------------------------
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(InputFileError, match=r"missing\.edf: no such file"):
+        load_eeg(tmp_path / "missing.edf")
+    with pytest.raises(InputFileError, match="folder does not exist"):
+        load_eeg(tmp_path / "nowhere" / "rec.edf")
+
+
+def test_unknown_extension_lists_supported(tmp_path):
+    path = tmp_path / "recording.xyz"
+    path.write_bytes(b"\x00" * 100)
+    with pytest.raises(InputFileError, match=r"recording\.xyz: unknown EEG file extension '\.xyz'") as info:
+        load_eeg(path)
+    for ext in (".edf", ".bdf", ".vhdr", ".set", ".fif", ".gdf", ".csv"):
+        assert ext in str(info.value)
+
+
+@pytest.mark.real_data
+@pytest.mark.parametrize(("name", "header"), [("test.eeg", "test.vhdr"), ("eeglab_data.fdt", "eeglab_data.set")])
+def test_companion_file_points_to_header(shared_data, name, header):
+    with pytest.raises(InputFileError, match=rf"{name}: is the data part .* load {header} instead"):
+        load_eeg(shared_data / name)
+
+
+@pytest.mark.real_data
+def test_unknown_montage(shared_data):
+    with pytest.raises(ChannelError, match="unknown montage 'nonsense'"):
+        load_eeg(shared_data / "ssvep_exo_s01_raw.fif", montage="nonsense")
+
+
+def test_folder_is_not_a_file(tmp_path):
+    folder = tmp_path / "looks_like.edf"
+    folder.mkdir()
+    with pytest.raises(InputFileError, match="is a folder"):
+        load_eeg(folder)
+
+
+@pytest.mark.real_data
+@pytest.mark.parametrize(("name", "fraction"), [(EDF, 0.5), (EDF, 0.999), ("mne_biosemi_test.bdf", 0.5)])
+def test_truncated_edf_bdf(shared_data, tmp_path, name, fraction):
+    # MNE reads a truncated EDF silently (fewer records), so harmonix checks the size.
+    path = _copy(shared_data, name, tmp_path)
+    _cut(path, fraction)
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    with pytest.raises(InputFileError, match=rf"{name}: file is truncated: the header declares \d+ data records"):
+        load_eeg(path)
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+
+
+@pytest.mark.real_data
+def test_truncated_edf_header(shared_data, tmp_path):
+    path = _copy(shared_data, EDF, tmp_path)
+    _cut(path, 1000 / path.stat().st_size)
+    with pytest.raises(InputFileError, match=rf"{EDF}: truncated EDF/BDF header"):
+        load_eeg(path)
+
+
+@pytest.mark.filterwarnings("ignore:MNE-Python currently only supports header versions")
+@pytest.mark.parametrize(
+    ("name", "content", "problem"),
+    [
+        ("garbage.edf", b"this is not an EDF file " * 40, "not a valid EDF/BDF header"),
+        ("tiny.edf", b"0       ", "truncated EDF/BDF header"),
+        ("garbage.bdf", bytes(range(256)) * 4, "not a valid EDF/BDF header"),
+        ("garbage.gdf", b"GDF 2.20" + b"\xff" * 600, "cannot be read as .gdf file"),
+        ("garbage.fif", b"garbage" * 50, "cannot be read as FIF"),
+        ("garbage.set", b"garbage" * 50, "cannot be read as EEGLAB .set"),
+        ("garbage.vhdr", b"garbage", "cannot be read as .vhdr file"),
+        ("empty.csv", b"", "not a readable CSV table"),
+        ("short.csv", b"timestamps,Cz\n0.0,1.0\n", "at least 3 samples"),
+        ("text.csv", b"timestamps,label\n0,a\n1,b\n2,c\n", "no numeric channel columns"),
+    ],
+)
+def test_corrupt_files(tmp_path, name, content, problem):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(InputFileError, match=problem) as info:
+        load_eeg(path)
+    assert str(path) in str(info.value)
+
+
+def test_reader_errors_are_chained(tmp_path):
+    path = tmp_path / "garbage.fif"
+    path.write_bytes(b"garbage" * 50)
+    with pytest.raises(InputFileError) as info:
+        load_eeg(path)
+    assert info.value.__cause__ is not None  # the MNE error stays visible for debugging
+
+
+@pytest.mark.real_data
+def test_brainvision_missing_data_file(shared_data, tmp_path):
+    shutil.copyfile(shared_data / "test.vhdr", tmp_path / "test.vhdr")
+    shutil.copyfile(shared_data / "test.vmrk", tmp_path / "test.vmrk")
+    with pytest.raises(InputFileError, match=r"test\.vhdr: cannot be read"):
+        load_eeg(tmp_path / "test.vhdr")
+
+
+def test_csv_non_integer_markers(tmp_path):
+    path = tmp_path / "rec.csv"
+    path.write_text("timestamps,Cz,Marker0\n" + "".join(f"{i / 256},{i},{0.5 if i == 3 else 0}\n" for i in range(10)))
+    with pytest.raises(InputFileError, match="marker column 'Marker0' holds non-integer values"):
+        read_headset_csv(path)
+
+
+def test_all_errors_share_the_family():
+    assert all(issubclass(e, HarmonixError) for e in (InputFileError, DataQualityError, ParameterError, ChannelError))
+
+
+# ---------------------------------------------------------------------------
+# Samples that cannot be analysed.
+# ---------------------------------------------------------------------------
+
+
+def test_nan_samples_in_fif(tmp_path, rng):
+    raw = _raw(rng)
+    raw._data[2, 350] = np.nan
+    path = tmp_path / "with_nan_raw.fif"
+    raw.save(path, verbose=False)
+    loaded = load_eeg(path)
+    expected = r"with_nan_raw\.fif: channel Pz has NaN/Inf samples \(first at 3\.500 s\)"
+    with pytest.raises(DataQualityError, match=expected):
+        check_recording(loaded)
+
+
+def test_check_finite_inf_names_channels():
+    data = np.zeros((3, 10))
+    data[0, 4] = np.inf
+    data[2, 7] = -np.inf
+    with pytest.raises(DataQualityError, match=r"rec: channels A, C have NaN/Inf samples \(first at sample 4\)"):
+        check_finite(data, ["A", "B", "C"], source="rec")
+    with pytest.raises(ParameterError, match="n_channels=2"):
+        check_finite(data, ["A", "B"], source="rec")
+
+
+def test_flat_channel_raises_by_default(rng):
+    raw = _raw(rng)
+    raw._data[1] = 0.0
+    with pytest.raises(DataQualityError, match=r"rec\.edf: flat channel Cz .*flat='mark'"):
+        check_recording(raw, source="rec.edf")
+
+
+def test_flat_channel_marked_on_a_copy(rng):
+    raw = _raw(rng)
+    raw._data[1] = 0.0
+    raw._data[3] = 5e-3  # constant offset: flat too
+    before = raw.get_data().copy()
+    marked, check = check_recording(raw, source="rec", flat="mark")
+    assert check.flat_channels == check.marked_bad == ("Cz", "Oz")
+    assert marked is not raw and marked.info["bads"] == ["Cz", "Oz"]
+    assert raw.info["bads"] == [] and np.array_equal(raw.get_data(), before)
+    # A second check on the marked copy skips the bad channels.
+    assert check_recording(marked)[1].checked == ("Fp1", "Pz")
+
+
+def test_flat_ignore_reports_only(rng):
+    raw = _raw(rng)
+    raw._data[0] = 0.0
+    same, check = check_recording(raw, flat="ignore")
+    assert check.flat_channels == ("Fp1",) and check.marked_bad == () and same is raw
+
+
+def test_find_flat_channels_threshold():
+    data = np.vstack([1e-14 * (np.arange(100) % 2), np.linspace(0, 1e-6, 100)])
+    assert find_flat_channels(data, ["quiet", "ramp"]) == ["quiet"]
+    assert find_flat_channels(data, ["quiet", "ramp"], threshold=1e-15) == []
+
+
+def test_too_short_for_bands(rng):
+    raw = _raw(rng, sfreq=100.0, seconds=2.0)
+    with pytest.raises(ParameterError, match=r"2\.00 s long, too short for band 'delta'"):
+        check_recording(raw, source="short.fif", bands=load_bands())
+
+
+def test_gamma_needs_the_sampling_rate(rng):
+    gamma = [Band("gamma", 30.0, 45.0)]
+    assert check_recording(_raw(rng, sfreq=100.0), bands=gamma)[1].sfreq == 100.0
+    with pytest.raises(ParameterError, match=r"sampling rate 60 Hz is too low for band 'gamma'.*Nyquist is 30 Hz"):
+        check_recording(_raw(rng, sfreq=60.0), source="slow.fif", bands=gamma)
+
+
+def test_min_duration(rng):
+    with pytest.raises(ParameterError, match=r"10\.00 s long, too short \(need at least 30 s\)"):
+        check_recording(_raw(rng), min_duration=30.0)
+
+
+def test_invalid_flat_mode(rng):
+    with pytest.raises(ParameterError, match="flat must be one of"):
+        check_recording(_raw(rng), flat="drop")
+
+
+def test_no_eeg_channels(rng):
+    raw = _raw(rng)
+    raw.set_channel_types({name: "misc" for name in raw.ch_names}, on_unit_change="ignore")
+    with pytest.raises(ChannelError, match="no usable EEG channels"):
+        check_recording(raw, source="aux_only.fif")
+
+
+def test_check_epochs(rng):
+    raw = _raw(rng)
+    epochs = mne.make_fixed_length_epochs(raw, duration=2.0, preload=True, verbose=False)
+    _, check = check_recording(epochs, bands=[Band("alpha", 8.0, 13.0)])
+    assert check.duration == pytest.approx(2.0)
+    with pytest.raises(ParameterError, match="too short for band 'delta'"):
+        check_recording(epochs, bands=[Band("delta", 1.0, 4.0)])
+
+
+def test_source_defaults_to_file_name(tmp_path, rng):
+    raw = _raw(rng)
+    raw._data[0] = 0.0
+    path = tmp_path / "flat_raw.fif"
+    raw.save(path, verbose=False)
+    with pytest.raises(DataQualityError, match=r"flat_raw\.fif: flat channel Fp1"):
+        check_recording(load_eeg(path))
