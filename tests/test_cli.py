@@ -188,3 +188,24 @@ def test_demo_recovers_planted_values(tmp_path, capsys):
     assert abs(summary.recovered_am_rate_hz - summary.planted_am_rate_hz) < 0.5
     assert (tmp_path / "demo" / "analysis" / "synthetic_eeg" / "metrics.csv").is_file()
     assert (tmp_path / "demo" / "music" / "am_tone_6hz" / "metrics.csv").is_file()
+
+
+@pytest.mark.real_data
+def test_truncated_edf_exits_2_with_one_line(shared_data, tmp_path, capsys):
+    original = (shared_data / "eegmmidb_S001R01.edf").read_bytes()
+    path = tmp_path / "truncated.edf"
+    path.write_bytes(original[: len(original) // 2])
+    code, _, err = _run(["-q", "analyze", str(path), "--out", str(tmp_path / "out")], capsys)
+    assert code == 2 and err.count("\n") == 1
+    assert "truncated.edf" in err and "truncated" in err.replace("truncated.edf", "")
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_silent_wav_exits_2_with_one_line(tmp_path, capsys):
+    import soundfile
+
+    path = tmp_path / "silence.wav"
+    soundfile.write(path, np.zeros(44100), 44100)
+    code, _, err = _run(["-q", "music", str(path), "--out", str(tmp_path / "out")], capsys)
+    assert code == 2 and err.count("\n") == 1 and "silence.wav" in err and "silent" in err
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
