@@ -38,7 +38,6 @@ __all__ = [
     "find_flat_channels",
     "infer_channel_types",
     "load_audio",
-    "load_audio",
     "load_eeg",
     "load_eeg_with_report",
     "normalize_channel_names",
