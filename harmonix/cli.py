@@ -142,6 +142,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except HarmonixError as error:
         print(f"harmonix: error: {_one_line(error)}", file=sys.stderr)
         return EXIT_USER_ERROR
+    except OSError as error:
+        # File-system failures the library did not anticipate still deserve one line, not a traceback.
+        print(f"harmonix: error: {error.filename or ''}: {error.strerror or error}", file=sys.stderr)
+        return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("harmonix: interrupted; no partial output was kept", file=sys.stderr)
         return 130

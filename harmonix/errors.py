@@ -34,3 +34,7 @@ def describe_source(source: str | PathLike | None) -> str:
     if source is None:
         return "<array>"
     return str(source)
+
+
+class OutputError(HarmonixError):
+    """An output cannot be written (not a folder, not writable, would overwrite foreign files)."""

@@ -22,12 +22,15 @@ from harmonix.spectral.aperiodic import fit_aperiodic, peak_in_band
 from harmonix.spectral.audio import modulation_band_energy, modulation_spectrum, spectral_partials, tempo_and_beats
 from harmonix.spectral.bandpower import band_power, peak_frequency
 from harmonix.spectral.bands import MIN_CYCLES, Band, check_bands_resolvable, load_bands
-from harmonix.spectral.filterbank import band_amplitude_stats
+from harmonix.spectral.filterbank import band_amplitude_stats, design_band_filter
 from harmonix.spectral.psd import compute_psd
 from harmonix.tables import MetricRows
 
 APERIODIC_RANGE = (1.0, 45.0)
 """Default frequency range (Hz) of the specparam fit; matches the default bands."""
+
+APERIODIC_SETTINGS = {"max_n_peaks": 6, "peak_width_limits": (1.0, 8.0), "min_peak_height": 0.1, "aperiodic_mode": "fixed"}
+"""specparam settings used by :func:`analyze_eeg` (recorded in ``params.json``)."""
 
 
 @dataclass(frozen=True)
@@ -75,11 +78,19 @@ def resolvable_bands(
     return tuple(kept), skipped
 
 
-def _eeg_data(inst: mne.io.BaseRaw | mne.BaseEpochs, source: str) -> tuple[np.ndarray, list[str]]:
+def _eeg_data(inst: mne.io.BaseRaw | mne.BaseEpochs, source: str) -> tuple[np.ndarray, list[str], float]:
+    """Good EEG channels; for Raw, spans annotated ``BAD_*``/``EDGE`` are left out.
+
+    Returns the data, channel names and the number of seconds left out.
+    """
     picks = mne.pick_types(inst.info, eeg=True, exclude="bads")
     if len(picks) == 0:
         raise ChannelError(f"{source}: no EEG channels left to analyse (all missing or marked bad)")
-    return inst.get_data(picks=picks), [inst.ch_names[i] for i in picks]
+    names = [inst.ch_names[i] for i in picks]
+    if isinstance(inst, mne.BaseEpochs):
+        return inst.get_data(picks=picks), names, 0.0
+    data = inst.get_data(picks=picks, reject_by_annotation="omit")
+    return data, names, (inst.n_times - data.shape[-1]) / inst.info["sfreq"]
 
 
 def analyze_eeg(
@@ -128,7 +139,7 @@ def analyze_eeg(
     """
     source = source or session
     bands = load_bands(bands)
-    data, ch_names = _eeg_data(inst, source)
+    data, ch_names, rejected_seconds = _eeg_data(inst, source)
     sfreq = float(inst.info["sfreq"])
     duration = data.shape[-1] / sfreq
     bands, skipped = resolvable_bands(bands, sfreq, duration, source=source, strict=strict_bands)
@@ -137,7 +148,7 @@ def analyze_eeg(
 
     spectrum = compute_psd(
         data, sfreq, method=psd_method, fmin=fmin, fmax=min(sfreq / 2, max(b.fmax for b in bands) + 5),
-        window_seconds=window if psd_method == "welch" else None, ch_names=ch_names, source=source,
+        window_seconds=window, ch_names=ch_names, source=source,
     )
     power = band_power(spectrum, bands)
     names = [b.name for b in bands]
@@ -148,7 +159,7 @@ def analyze_eeg(
     rows.add_matrix("peak_frequency", "Hz", peaks, components=ch_names, bands=names)
 
     fit_range = (max(aperiodic_range[0], fmin, 2 * spectrum.resolution), min(aperiodic_range[1], max(b.fmax for b in bands)))
-    fit = fit_aperiodic(spectrum, freq_range=fit_range)
+    fit = fit_aperiodic(spectrum, freq_range=fit_range, **APERIODIC_SETTINGS)
     periodic = np.column_stack([peak_in_band(fit, band) for band in bands])
     rows.add_matrix("periodic_peak_frequency", "Hz", periodic, components=ch_names, bands=names)
     for metric, unit, values in (
@@ -159,14 +170,24 @@ def analyze_eeg(
         rows.add_matrix(metric, unit, np.asarray(values)[:, np.newaxis], components=ch_names, bands=["aperiodic"])
 
     epochs = data if data.ndim == 3 else data[np.newaxis]
-    envelope = [band_amplitude_stats(epoch, sfreq, bands) for epoch in epochs]
-    rows.add_matrix(
-        "envelope_mean_amplitude", "V", np.mean([e["mean_amplitude"] for e in envelope], axis=0),
-        components=ch_names, bands=names,
-    )
-    rows.add_matrix(
-        "envelope_cv", "1", np.mean([e["amplitude_cv"] for e in envelope], axis=0), components=ch_names, bands=names
-    )
+    # A FIR longer than the data would measure mostly its own edge padding.
+    envelope_skipped = {
+        b.name: f"FIR band-pass of {len(design_band_filter(b, sfreq)) / sfreq:.2f} s is longer than the "
+        f"{epochs.shape[-1] / sfreq:.2f} s of data"
+        for b in bands if len(design_band_filter(b, sfreq)) > epochs.shape[-1]
+    }
+    envelope_bands = [b for b in bands if b.name not in envelope_skipped]
+    if envelope_bands:
+        envelope = [band_amplitude_stats(epoch, sfreq, envelope_bands) for epoch in epochs]
+        envelope_names = [b.name for b in envelope_bands]
+        rows.add_matrix(
+            "envelope_mean_amplitude", "V", np.mean([e["mean_amplitude"] for e in envelope], axis=0),
+            components=ch_names, bands=envelope_names,
+        )
+        rows.add_matrix(
+            "envelope_cv", "1", np.mean([e["amplitude_cv"] for e in envelope], axis=0),
+            components=ch_names, bands=envelope_names,
+        )
 
     params = {
         "kind": "eeg",
@@ -175,12 +196,22 @@ def analyze_eeg(
         "min_cycles_per_band": MIN_CYCLES,
         "sfreq": sfreq,
         "duration_s": duration,
+        "rejected_by_annotation_s": rejected_seconds,
         "n_epochs": int(epochs.shape[0]) if data.ndim == 3 else None,
         "channels_analysed": ch_names,
         "channels_bad": list(inst.info["bads"]),
         "psd": {"method": spectrum.method, **spectrum.params},
-        "aperiodic": {"freq_range": fit_range, "reference": "Donoghue et al. 2020, Nat Neurosci 23:1655 (specparam)"},
-        "filter_bank": {"design": "mne.filter.create_filter defaults (zero-phase FIR, Hamming)", "hilbert": "frequency domain"},
+        "peak_frequency": {"method": "max", "interpolation": "parabolic on log10 power"},
+        "aperiodic": {
+            "freq_range": fit_range, **APERIODIC_SETTINGS,
+            "reference": "Donoghue et al. 2020, Nat Neurosci 23:1655 (specparam)",
+        },
+        "filter_bank": {
+            "design": "mne.filter.create_filter defaults (zero-phase FIR, Hamming window)",
+            "hilbert": "frequency domain, chunked (harmonix.spectral.filterbank)",
+            "fir_lengths_s": {b.name: len(design_band_filter(b, sfreq)) / sfreq for b in bands},
+            "envelope_skipped_bands": envelope_skipped,
+        },
     }
     arrays = {"psd_freqs": spectrum.freqs, "psd": spectrum.psd, "ch_names": np.array(ch_names)}
     return Analysis(rows.to_frame(), params, arrays)
@@ -207,7 +238,7 @@ def analyze_music(audio: Audio, *, session: str, bands: Sequence[Band] | None = 
     rows.add_matrix(
         "modulation_energy_relative", "1", np.atleast_2d(energy.relative), components=["envelope"], bands=names
     )
-    rows.add("modulation_peak_frequency", float(mod.freqs[np.argmax(mod.power)]), "Hz", component="envelope")
+    rows.add("modulation_peak_frequency", mod.peak_frequency, "Hz", component="envelope")
     partials = spectral_partials(audio)
     counts = np.sum(np.isfinite(partials.freqs), axis=1)
     strongest = np.array(
@@ -223,7 +254,7 @@ def analyze_music(audio: Audio, *, session: str, bands: Sequence[Band] | None = 
         "n_channels": audio.n_channels,
         "bands": [{"name": b.name, "fmin": b.fmin, "fmax": b.fmax} for b in bands],
         "tempo": {"method": "librosa.beat.beat_track", "note": "tempo octave (x2, /2) is ambiguous"},
-        "modulation_spectrum": dict(mod.params) if hasattr(mod, "params") else {},
+        "modulation_spectrum": dict(mod.params),
     }
     arrays = {
         "modulation_freqs": mod.freqs, "modulation_power": mod.power,

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from harmonix import __version__
-from harmonix.errors import InputFileError
+from harmonix.errors import InputFileError, OutputError
 
 METRIC_COLUMNS = ("session", "metric", "band", "component", "value", "unit")
 """Columns of every ``metrics.csv``, in order."""
@@ -107,10 +107,8 @@ def _jsonable(value: Any) -> Any:
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set)):
         return [_jsonable(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
+    if isinstance(value, (np.generic, np.ndarray)):
+        return _jsonable(value.tolist())
     if isinstance(value, Path):
         return str(value)
     if hasattr(value, "__dataclass_fields__"):
@@ -122,7 +120,27 @@ def _jsonable(value: Any) -> Any:
 
 def write_json(path: str | os.PathLike, payload: dict) -> None:
     """Write ``payload`` as indented JSON (NumPy values and dataclasses converted)."""
-    Path(path).write_text(json.dumps(_jsonable(payload), indent=2, sort_keys=False) + "\n")
+    text = json.dumps(_jsonable(payload), indent=2, sort_keys=False, allow_nan=False)
+    try:
+        Path(path).write_text(text + "\n")
+    except OSError as err:
+        raise OutputError(f"{path}: cannot write ({err.strerror})") from err
+
+
+OUTPUT_MARKER = ".harmonix-output"
+"""Empty file that marks a folder as written by harmonix (and so safe to replace)."""
+
+
+def _check_replaceable(final: Path) -> None:
+    if final.exists() and not final.is_dir():
+        raise OutputError(f"{final}: exists and is not a folder; choose another output path")
+    if final.is_dir() and any(final.iterdir()) and not (final / OUTPUT_MARKER).is_file():
+        raise OutputError(
+            f"{final}: folder exists and was not written by harmonix; choose another output path or empty it"
+        )
+    cwd = Path.cwd().resolve()
+    if final.resolve() == cwd or final.resolve() in cwd.parents:
+        raise OutputError(f"{final}: refusing to replace the current folder or one of its parents")
 
 
 @contextlib.contextmanager
@@ -130,20 +148,34 @@ def atomic_output_dir(final: str | os.PathLike) -> Iterator[Path]:
     """Yield a staging folder that replaces ``final`` only if the block succeeds.
 
     The staging folder is a hidden sibling of ``final`` (same file system, so
-    the rename is atomic); on any exception it is removed and ``final`` is left
-    as it was.
+    the renames are atomic). On any exception it is removed and ``final`` is
+    left as it was. An existing ``final`` is replaced only if it is empty or
+    was itself written by harmonix (it holds :data:`OUTPUT_MARKER`): user
+    files are never deleted. File-system failures become :class:`OutputError`.
     """
     final = Path(final)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".partial", dir=final.parent))
+    _check_replaceable(final)
     try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".partial", dir=final.parent))
+    except OSError as err:
+        raise OutputError(f"{final}: cannot create the output folder ({err.strerror})") from err
+    try:
+        (staging / OUTPUT_MARKER).touch()
         yield staging
+        backup = None
+        if final.exists():
+            backup = final.with_name(f".{final.name}.old-{staging.name}")
+            os.replace(final, backup)
+        os.replace(staging, final)
+        if backup is not None:
+            shutil.rmtree(backup, ignore_errors=True)
+    except OSError as err:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise OutputError(f"{final}: cannot write output ({err.strerror or err})") from err
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    if final.exists():
-        shutil.rmtree(final)
-    os.replace(staging, final)
 
 
 def write_session_outputs(

@@ -5,7 +5,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+PYTHON=${PYTHON:-python3}
 SYSTEM_PACKAGES=(libsndfile1 libportaudio2)
+# A bare Debian python3 lacks venv/ensurepip; only then is python3-venv needed.
+if ! "$PYTHON" -c "import ensurepip, venv" >/dev/null 2>&1; then
+  SYSTEM_PACKAGES+=(python3 python3-venv)
+fi
 missing=()
 for pkg in "${SYSTEM_PACKAGES[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
@@ -13,7 +18,7 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1; then
     SUDO=""
-    [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then SUDO="sudo"; fi
     echo "setup: installing system packages: ${missing[*]}"
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
@@ -22,7 +27,6 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
-PYTHON=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
