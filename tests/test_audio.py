@@ -67,6 +67,17 @@ def test_audio_from_1d_array_is_one_read_only_channel():
         audio.sfreq = 1.0  # type: ignore[misc]
 
 
+def test_audio_owns_a_copy_of_the_samples():
+    x = np.zeros((2, 100))
+    audio = Audio(x, 100.0)
+    x[0, 0] = 0.5  # the caller changes its array afterwards
+    assert audio.samples[0, 0] == 0.0
+    assert not np.shares_memory(audio.samples, x)
+    assert audio.samples.dtype == x.dtype
+    with pytest.raises(ValueError, match="read-only"):
+        audio.samples[0, 0] = 1.0
+
+
 def test_audio_to_mono_is_channel_mean():
     stereo = Audio(np.array([[0.2, 0.4, -1.0], [0.0, 0.2, 1.0]]), 3.0)
     mono = stereo.to_mono()

@@ -12,7 +12,8 @@ import pytest
 
 from harmonix.errors import ChannelError, DataQualityError, HarmonixError, InputFileError, ParameterError
 from harmonix.io import check_finite, check_recording, find_flat_channels, load_eeg, read_headset_csv
-from harmonix.spectral.bands import Band, load_bands
+from harmonix.io.eeg import load_eeg_with_report
+from harmonix.spectral.bands import Band, check_bands_resolvable, load_bands
 
 EDF = "eegmmidb_S001R01.edf"
 
@@ -141,6 +142,132 @@ def test_csv_non_integer_markers(tmp_path):
     path.write_text("timestamps,Cz,Marker0\n" + "".join(f"{i / 256},{i},{0.5 if i == 3 else 0}\n" for i in range(10)))
     with pytest.raises(InputFileError, match="marker column 'Marker0' holds non-integer values"):
         read_headset_csv(path)
+
+
+@pytest.mark.real_data
+@pytest.mark.parametrize("fraction", [0.5, 0.999])
+def test_truncated_brainvision_with_data_points(shared_data, tmp_path, fraction):
+    # MNE reads a truncated .eeg silently (fewer samples); DataPoints gives the expected size.
+    for name in ("test.vhdr", "test.vmrk", "test.eeg"):
+        _copy(shared_data, name, tmp_path)
+    header = tmp_path / "test.vhdr"
+    n_times = (tmp_path / "test.eeg").stat().st_size // (32 * 2)  # 32 channels of INT_16
+    text = header.read_text(encoding="utf-8")
+    text = text.replace("NumberOfChannels=32", f"NumberOfChannels=32\nDataPoints={n_times}")
+    header.write_text(text, encoding="utf-8")
+    assert load_eeg(header).n_times == n_times  # the intact file passes the check
+    _cut(tmp_path / "test.eeg", fraction)
+    before = hashlib.sha256((tmp_path / "test.eeg").read_bytes()).hexdigest()
+    with pytest.raises(InputFileError, match=rf"test\.eeg: file is truncated: test\.vhdr declares {n_times} samples"):
+        load_eeg(header)
+    assert hashlib.sha256((tmp_path / "test.eeg").read_bytes()).hexdigest() == before
+
+
+@pytest.mark.real_data
+@pytest.mark.filterwarnings("ignore:Omitted .* annotation")
+def test_truncated_brainvision_without_data_points(shared_data, tmp_path):
+    # Without DataPoints only a cut inside a sample frame (32 channels x 2 bytes) is detectable.
+    for name in ("test.vhdr", "test.vmrk", "test.eeg"):
+        _copy(shared_data, name, tmp_path)
+    data = tmp_path / "test.eeg"
+    data.write_bytes(data.read_bytes()[: 1000 * 64 + 10])
+    with pytest.raises(InputFileError, match=r"test\.eeg: file is truncated: test\.vhdr declares 32 channels"):
+        load_eeg(tmp_path / "test.vhdr")
+    data.write_bytes(data.read_bytes()[: 1000 * 64])  # whole frames: indistinguishable from a short recording
+    assert load_eeg(tmp_path / "test.vhdr").n_times == 1000
+
+
+@pytest.mark.real_data
+@pytest.mark.parametrize(
+    ("name", "declared"),
+    [
+        ("eeglab_data", r"32 channels x 30504 samples x 1 trial\(s\)"),
+        ("eeglab_data_epochs_ica", r"32 channels x 384 samples x 80 trial\(s\)"),
+    ],
+)
+def test_truncated_eeglab_fdt(shared_data, tmp_path, name, declared):
+    header = _copy(shared_data, f"{name}.set", tmp_path)
+    data = _copy(shared_data, f"{name}.fdt", tmp_path)
+    _cut(data, 0.5)
+    with pytest.raises(InputFileError, match=rf"{name}\.fdt: file is truncated: {name}\.set declares {declared}"):
+        load_eeg(header)
+
+
+def test_csv_non_numeric_timestamps(tmp_path):
+    path = tmp_path / "dated.csv"
+    rows = "".join(f"2017-09-14 21:20:{i:02d}.000,{i % 7},{i % 5}\n" for i in range(20))
+    path.write_text("timestamps,TP9,AF7\n" + rows)
+    expected = r"dated\.csv: timestamp column 'timestamps' is not numeric.*pass sfreq="
+    with pytest.raises(ParameterError, match=expected):
+        load_eeg(path)
+    with pytest.raises(ParameterError, match=expected):
+        read_headset_csv(path)
+    assert load_eeg(path, sfreq=256.0).ch_names == ["TP9", "AF7"]  # the date column is then ignored
+
+
+def test_csv_text_markers_are_coded(tmp_path):
+    path = tmp_path / "rec.csv"
+    labels = {3: "right", 5: "left", 8: "right"}
+    path.write_text(
+        "timestamps,Cz,Marker0\n" + "".join(f"{i / 256},{i},{labels.get(i, '')}\n" for i in range(12))
+    )
+    raw, report = load_eeg_with_report(path)
+    stim = raw.get_data(picks="STI")[0]
+    assert np.flatnonzero(stim).tolist() == [3, 5, 8]
+    assert stim[[3, 5, 8]].tolist() == [2, 1, 2]  # sorted labels: left=1, right=2
+    assert list(raw.annotations.description) == ["right", "left", "right"]
+    np.testing.assert_allclose(raw.annotations.onset, np.array([3, 5, 8]) / raw.info["sfreq"], atol=1e-6)
+    assert raw.info["description"] == "text markers coded as: left=1, right=2"
+    assert "text markers coded as: left=1, right=2" in report.lines()
+
+
+def test_csv_text_markers_do_not_share_numeric_codes(tmp_path):
+    path = tmp_path / "rec.csv"
+    marks = {2: "1", 4: "stim", 6: "3", 9: "cue"}
+    path.write_text("timestamps,Cz,Marker0\n" + "".join(f"{i / 256},{i},{marks.get(i, 0)}\n" for i in range(12)))
+    raw = read_headset_csv(path)
+    stim = raw.get_data(picks="STI")[0]
+    assert stim[[2, 4, 6, 9]].tolist() == [1, 5, 3, 4]  # cue=4, stim=5: above the numeric codes
+    assert raw.info["description"] == "text markers coded as: cue=4, stim=5"
+
+
+def test_csv_numeric_markers_have_no_mapping(tmp_path):
+    path = tmp_path / "rec.csv"
+    path.write_text("timestamps,Cz,Marker0\n" + "".join(f"{i / 256},{i},{7 if i == 4 else 0}\n" for i in range(12)))
+    raw = read_headset_csv(path)
+    assert raw.get_data(picks="STI")[0, 4] == 7 and len(raw.annotations) == 0 and not raw.info["description"]
+
+
+@pytest.mark.parametrize(
+    ("bands", "match"),
+    [
+        ({"a": (1, 2, 3)}, r"band 'a': limits must be two numbers"),
+        ({"a": ("low", 2)}, r"band 'a': limits must be two numbers"),
+        ({"alpha": 8}, r"band 'alpha': limits must be two numbers"),
+        ({"beta": (13, None)}, r"band 'beta': limits must be two numbers"),
+    ],
+)
+def test_bad_band_limits_raise_parameter_error(bands, match):
+    with pytest.raises(ParameterError, match=match):
+        load_bands(bands)
+
+
+def test_band_with_non_numeric_limits():
+    with pytest.raises(ParameterError, match=r"band 'x': fmin and fmax must be numbers"):
+        Band("x", "low", 4.0)  # type: ignore[arg-type]
+
+
+def test_band_at_nyquist_is_refused_like_the_filter_bank():
+    check_bands_resolvable([Band("gamma", 30.0, 49.9)], 100.0, 10.0)
+    with pytest.raises(ParameterError, match=r"sampling rate 100 Hz is too low for band 'gamma'.*Nyquist is 50 Hz"):
+        check_bands_resolvable([Band("gamma", 30.0, 50.0)], 100.0, 10.0)
+
+
+def test_low_pass_band_needs_cycles_of_fmax():
+    low = Band("slow", 0.0, 2.0)
+    check_bands_resolvable([low], 100.0, 2.0)  # 4 cycles of 2 Hz = 2 s, not 4 / 1e-3 = 4000 s
+    with pytest.raises(ParameterError, match=r"too short for band 'slow' \(0-2 Hz needs at least 2\.0 s\)"):
+        check_bands_resolvable([low], 100.0, 1.9)
 
 
 def test_all_errors_share_the_family():

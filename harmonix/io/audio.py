@@ -37,9 +37,10 @@ class Audio:
     ----------
     samples : ndarray, shape (n_channels, n_samples) or (n_samples,)
         Floating-point samples, nominally in ``[-1, 1]`` (0 dBFS = 1.0). A 1-D
-        array is taken as one channel. The array is stored as a read-only
-        view, so neither the caller's array nor the :class:`Audio` can be
-        changed through the other by accident.
+        array is taken as one channel. The samples are copied into a
+        read-only array owned by the :class:`Audio`, so changing the caller's
+        array afterwards does not change the :class:`Audio`, and the
+        :class:`Audio`'s samples cannot be written to.
     sfreq : float
         Sampling rate in Hz.
     source : str
@@ -74,10 +75,11 @@ class Audio:
         sfreq = float(self.sfreq)
         if not (math.isfinite(sfreq) and sfreq > 0):
             raise ParameterError(f"{self.source}: sampling rate must be a positive number of Hz, got {self.sfreq!r}")
-        # A read-only view: results computed from this object stay valid.
-        view = samples.view()
-        view.flags.writeable = False
-        object.__setattr__(self, "samples", view)
+        # A private read-only copy: results computed from this object stay valid
+        # whatever the caller later does to its own array.
+        owned = np.array(samples, dtype=samples.dtype, copy=True)
+        owned.flags.writeable = False
+        object.__setattr__(self, "samples", owned)
         object.__setattr__(self, "sfreq", sfreq)
         object.__setattr__(self, "source", str(self.source))
 

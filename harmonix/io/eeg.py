@@ -24,7 +24,7 @@ import mne
 
 from harmonix.errors import InputFileError, ParameterError
 from harmonix.io.channels import MontageResult, apply_channel_conventions, set_standard_montage
-from harmonix.io.headset_csv import read_headset_csv_with_timing
+from harmonix.io.headset_csv import _read_headset_csv, describe_marker_codes
 
 __all__ = ["LoadReport", "load_eeg", "load_eeg_with_report", "supported_extensions"]
 
@@ -195,6 +195,119 @@ def _check_edf_size(path: Path, bytes_per_sample: int) -> None:
         )
 
 
+def _truncated(data: Path, header: Path, declared: str, expected: int, actual: int) -> InputFileError:
+    return InputFileError(
+        f"{data}: file is truncated: {header.name} declares {declared} ({expected} bytes) "
+        f"but the file has {actual} bytes; re-export or re-copy it"
+    )
+
+
+# Bytes per sample of the BrainVision binary formats MNE reads.
+_BRAINVISION_BYTES = {"INT_16": 2, "UINT_16": 2, "INT_32": 4, "IEEE_FLOAT_32": 4}
+
+
+def _brainvision_header(path: Path) -> dict[str, str]:
+    """The ``key=value`` lines of a BrainVision header's [Common Infos] and [Binary Infos]."""
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")
+    fields: dict[str, str] = {}
+    section = ""
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("[") and line.endswith("]"):
+            section = line[1:-1].strip().lower()
+        elif section in ("common infos", "binary infos") and "=" in line and not line.startswith(";"):
+            key, value = line.split("=", 1)
+            fields.setdefault(key.strip().lower(), value.strip())
+    return fields
+
+
+def _check_brainvision_size(path: Path) -> None:
+    """Raise InputFileError when a BrainVision binary data file is shorter than its header declares.
+
+    MNE reads a truncated ``.eeg`` silently (fewer samples). With ``DataPoints``
+    in the header the size must be ``DataPoints x channels x bytes per sample``;
+    without it, the size must at least be a whole number of samples of all
+    channels. Headers that cannot be parsed, ASCII data, unknown binary
+    formats and missing data files are left to MNE's reader.
+    """
+    try:
+        fields = _brainvision_header(path)
+        n_channels = int(fields["numberofchannels"])
+    except (OSError, KeyError, ValueError):
+        return
+    if fields.get("dataformat", "BINARY").upper() != "BINARY":
+        return
+    width = _BRAINVISION_BYTES.get(fields.get("binaryformat", "INT_16").upper())
+    name = fields.get("datafile", "").replace("$b", path.stem)
+    data = path.parent / name
+    if width is None or n_channels < 1 or not name or not data.is_file():
+        return
+    actual = data.stat().st_size
+    frame = n_channels * width
+    try:
+        n_points = int(fields["datapoints"])
+    except (KeyError, ValueError):
+        n_points = None
+    if n_points is not None and n_points > 0:
+        expected = n_points * frame
+        if actual < expected:
+            raise _truncated(data, path, f"{n_points} samples of {n_channels} channels", expected, actual)
+    elif actual % frame:
+        expected = (actual // frame + 1) * frame
+        raise _truncated(
+            data, path, f"{n_channels} channels of {width}-byte samples (a multiple of {frame} bytes)", expected, actual
+        )
+
+
+def _eeglab_fields(path: Path) -> tuple[int, int, int, Any] | None:
+    """``(nbchan, pnts, trials, data)`` from an EEGLAB .set, or None when it cannot be read cheaply."""
+    import numpy as np
+    import scipy.io
+
+    try:
+        mat = scipy.io.loadmat(
+            path,
+            squeeze_me=True,
+            struct_as_record=False,
+            variable_names=["EEG", "nbchan", "pnts", "trials", "data"],
+        )
+        eeg = mat.get("EEG")
+        get = (lambda key: getattr(eeg, key)) if eeg is not None else mat.__getitem__
+        sizes = [int(np.asarray(get(key)).item()) for key in ("nbchan", "pnts", "trials")]
+        return sizes[0], sizes[1], sizes[2], get("data")
+    except Exception:  # noqa: BLE001 - MATLAB v7.3, odd layouts: MNE's reader decides
+        return None
+
+
+def _check_eeglab_size(path: Path) -> None:
+    """Raise InputFileError when the .fdt of an EEGLAB .set is shorter than its header declares.
+
+    The .fdt holds float32 samples, ``nbchan x pnts x trials x 4`` bytes.
+    Only checked when the folder holds a .fdt (so .set files with embedded data are
+    not read twice) and the .set is a MATLAB v5 file that names it.
+    """
+    if not any(path.parent.glob("*.fdt")) and not any(path.parent.glob("*.FDT")):
+        return
+    fields = _eeglab_fields(path)
+    if fields is None or not isinstance(fields[3], str):
+        return
+    n_channels, n_points, n_trials, name = fields
+    data = path.parent / Path(name.strip()).name
+    if not data.is_file():
+        data = path.with_suffix(".fdt")
+    if not data.is_file() or min(n_channels, n_points, n_trials) < 1:
+        return
+    expected = n_channels * n_points * n_trials * 4
+    actual = data.stat().st_size
+    if actual < expected:
+        declared = f"{n_channels} channels x {n_points} samples x {n_trials} trial(s) of float32"
+        raise _truncated(data, path, declared, expected, actual)
+
+
 def _is_bids_path(path: Any) -> bool:
     # A BIDSPath can only exist if mne_bids is already imported; avoid importing it otherwise.
     module = sys.modules.get("mne_bids")
@@ -304,10 +417,16 @@ def _read_any(
     _check_path(path)
     ext = _extension(path)
     if ext == ".csv":
-        raw, timing = read_headset_csv_with_timing(path, sfreq=sfreq, verbose=verbose)
-        return raw, "harmonix.io.read_headset_csv", (timing.describe(),) if timing else ()
+        with _reading(path, "headset CSV"):
+            raw, timing, markers = _read_headset_csv(path, sfreq=sfreq, verbose=verbose)
+        notes = ((timing.describe(),) if timing else ()) + ((describe_marker_codes(markers),) if markers else ())
+        return raw, "harmonix.io.read_headset_csv", notes
     if ext in (".edf", ".bdf"):
         _check_edf_size(path, 3 if ext == ".bdf" else 2)
+    elif ext in (".vhdr", ".ahdr"):
+        _check_brainvision_size(path)
+    elif ext == ".set":
+        _check_eeglab_size(path)
     label, what, reader = _choose_reader(path)
     with _reading(path, what):
         inst = reader(path, preload, verbose)
@@ -415,9 +534,12 @@ def load_eeg(
     Raises
     ------
     InputFileError
-        Missing file, unknown extension, or a file that is corrupt or truncated.
+        Missing file, unknown extension, or a file that is corrupt or
+        truncated (detected from the header's declared size for EDF/BDF,
+        BrainVision binary ``.eeg`` and EEGLAB ``.fdt`` data files).
     ParameterError
-        ``sfreq`` contradicts the file, or a CSV has no timestamps and no ``sfreq``.
+        ``sfreq`` contradicts the file, or a CSV has no usable (numeric)
+        timestamps and no ``sfreq``.
 
     Examples
     --------

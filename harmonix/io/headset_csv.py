@@ -2,7 +2,8 @@
 
 The layout is one row per sample: a timestamp column, one column per
 electrode in µV, and optional marker columns whose non-zero values flag
-stimulus onsets. Such files carry no sampling rate, so it is estimated from
+stimulus onsets (numbers, or labels such as ``'left'`` that are given integer
+codes, see :func:`read_headset_csv`). Such files carry no sampling rate, so it is estimated from
 the timestamps, which are jittery (Bluetooth packets arrive in bursts and are
 time-stamped on arrival) and may have gaps (lost packets).
 """
@@ -179,15 +180,69 @@ def _timestamps_in_seconds(values: np.ndarray, column: str, time_unit: str) -> n
     return values / 1e3 if time_unit == "ms" else values
 
 
-def _marker_codes(table: pd.DataFrame, columns: list[str], path: Path) -> np.ndarray:
-    """Merge marker columns into one integer code per sample (first non-zero wins)."""
-    codes = np.zeros(len(table), dtype=float)
+def _timestamps(table: pd.DataFrame, column: str, path: Path) -> np.ndarray:
+    try:
+        return pd.to_numeric(table[column], errors="raise").to_numpy(dtype=float)
+    except (ValueError, TypeError) as err:
+        raise ParameterError(
+            f"{path}: timestamp column {column!r} is not numeric (e.g. dates or text); "
+            "pass sfreq=... to give the sampling rate instead"
+        ) from err
+
+
+def _marker_labels(table: pd.DataFrame, columns: list[str]) -> list[pd.Series]:
+    """Per marker column: the stripped text of cells that are present but not numbers."""
+    labels = []
     for column in columns:
-        values = pd.to_numeric(table[column], errors="coerce").fillna(0).to_numpy(dtype=float)
+        values = table[column]
+        text = values.where(values.notna()).astype("string").str.strip()
+        numeric = pd.to_numeric(values, errors="coerce")
+        labels.append(text.where(numeric.isna() & text.notna() & (text != "")))
+    return labels
+
+
+def _marker_codes(table: pd.DataFrame, columns: list[str], path: Path) -> tuple[np.ndarray, dict[str, int]]:
+    """Merge marker columns into one integer code per sample (first non-zero wins).
+
+    Numeric markers keep their value. Text markers (``'left'``, ``'stim_on'``)
+    get the codes ``1..n`` in sorted order of the distinct labels, or
+    ``max + 1..max + n`` above the largest numeric code when the columns hold
+    numbers too, so that no label shares a code with a number. Returns the
+    codes and the ``{label: code}`` mapping (empty without text markers).
+    """
+    labels = _marker_labels(table, columns)
+    distinct = sorted({str(v) for series in labels for v in series.dropna()})
+    numbers = [pd.to_numeric(table[c], errors="coerce").fillna(0).to_numpy(dtype=float) for c in columns]
+    for column, values in zip(columns, numbers):
         if np.any(values != np.round(values)):
             raise InputFileError(f"{path}: marker column {column!r} holds non-integer values")
+    top = max((float(np.max(values)) for values in numbers), default=0.0)
+    offset = int(max(top, 0.0))
+    mapping = {label: offset + i for i, label in enumerate(distinct, start=1)}
+    codes = np.zeros(len(table), dtype=float)
+    for values, text in zip(numbers, labels):
+        is_label = text.notna().to_numpy()
+        if is_label.any():
+            values = values.copy()
+            values[is_label] = [mapping[str(v)] for v in text[is_label]]
         codes = np.where(codes == 0, values, codes)
-    return codes
+    return codes, mapping
+
+
+def _label_annotations(codes: np.ndarray, mapping: dict[str, int], sfreq: float) -> mne.Annotations:
+    """One zero-length annotation per text marker, described by its label."""
+    names = {code: label for label, code in mapping.items()}
+    onsets = np.flatnonzero(np.isin(codes, list(names)))
+    return mne.Annotations(
+        onset=onsets / sfreq,
+        duration=np.zeros(len(onsets)),
+        description=[names[int(codes[i])] for i in onsets],
+    )
+
+
+def describe_marker_codes(mapping: dict[str, int]) -> str:
+    """One line for reports: ``'text markers coded as: left=1, right=2'``."""
+    return "text markers coded as: " + ", ".join(f"{label}={code}" for label, code in mapping.items())
 
 
 def read_headset_csv_with_timing(
@@ -208,6 +263,22 @@ def read_headset_csv_with_timing(
     timing : SamplingEstimate | None
         ``None`` when ``sfreq`` was given or the file has no timestamp column.
     """
+    raw, timing, _ = _read_headset_csv(
+        path, sfreq=sfreq, unit_scale=unit_scale, time_unit=time_unit, ch_types=ch_types, verbose=verbose
+    )
+    return raw, timing
+
+
+def _read_headset_csv(
+    path: str | PathLike,
+    *,
+    sfreq: float | None = None,
+    unit_scale: float = 1e-6,
+    time_unit: str = "auto",
+    ch_types: dict[str, str] | None = None,
+    verbose: bool | str | int | None = None,
+) -> tuple[mne.io.RawArray, SamplingEstimate | None, dict[str, int]]:
+    """Read the CSV; also return the ``{label: code}`` mapping of text markers."""
     path = Path(path)
     table = _read_table(path)
     time_col = _time_column(table)
@@ -227,7 +298,7 @@ def read_headset_csv_with_timing(
             raise ParameterError(
                 f"{path}: no timestamp column ({', '.join(_TIME_COLUMNS)}); pass sfreq to give the sampling rate"
             )
-        seconds = _timestamps_in_seconds(table[time_col].to_numpy(dtype=float), time_col, time_unit)
+        seconds = _timestamps_in_seconds(_timestamps(table, time_col, path), time_col, time_unit)
         try:
             timing = estimate_sfreq(seconds)
         except ParameterError as err:
@@ -242,15 +313,20 @@ def read_headset_csv_with_timing(
 
     data = table[channel_cols].to_numpy(dtype=float).T * unit_scale
     names, types = list(channel_cols), ["eeg"] * len(channel_cols)
+    mapping: dict[str, int] = {}
     if marker_cols:
-        data = np.vstack([data, _marker_codes(table, marker_cols, path)[np.newaxis]])
+        codes, mapping = _marker_codes(table, marker_cols, path)
+        data = np.vstack([data, codes[np.newaxis]])
         names.append("STI")
         types.append("stim")
     info = mne.create_info(names, float(sfreq), types)
     raw = mne.io.RawArray(data, info, verbose=verbose)
+    if mapping:
+        raw.set_annotations(_label_annotations(codes, mapping, float(sfreq)))
+        raw.info["description"] = describe_marker_codes(mapping)
     if ch_types:
         raw.set_channel_types(ch_types, on_unit_change="ignore")
-    return raw, timing
+    return raw, timing, mapping
 
 
 def read_headset_csv(
@@ -271,7 +347,13 @@ def read_headset_csv(
     formatted dates) are ignored. All channels are created as
     ``eeg``; :func:`harmonix.io.load_eeg` then types them by name (``Right
     AUX`` becomes ``misc``). Marker columns are merged into one stim channel
-    ``STI`` whose non-zero values are the event codes.
+    ``STI`` whose non-zero values are the event codes (the first column with
+    a non-zero value wins). Text markers such as ``'left'``/``'right'`` are
+    coded ``1..n`` in sorted order of the distinct labels (above the largest
+    numeric code when the columns also hold numbers); the mapping is kept in
+    ``raw.info['description']`` (``'text markers coded as: left=1,
+    right=2'``) and each such event also becomes a zero-length annotation
+    described by its label. Empty cells count as no event.
 
     Parameters
     ----------
@@ -295,6 +377,15 @@ def read_headset_csv(
     raw : mne.io.RawArray
         Data in volts, shape (n_channels, n_times); samples are assumed
         contiguous (gaps in the timestamps are reported, not filled).
+
+    Raises
+    ------
+    InputFileError
+        Not a CSV table, fewer than 3 rows, no numeric channel column, or
+        non-integer numeric markers.
+    ParameterError
+        No ``sfreq`` and no usable timestamps: no timestamp column, a
+        non-numeric one (dates, text), or timestamps that do not increase.
 
     Examples
     --------

@@ -28,6 +28,14 @@ class Band:
     def __post_init__(self) -> None:
         if not self.name:
             raise ParameterError("a frequency band needs a non-empty name")
+        try:
+            fmin, fmax = float(self.fmin), float(self.fmax)
+        except (TypeError, ValueError) as err:
+            raise ParameterError(
+                f"band {self.name!r}: fmin and fmax must be numbers in Hz, got fmin={self.fmin!r}, fmax={self.fmax!r}"
+            ) from err
+        object.__setattr__(self, "fmin", fmin)
+        object.__setattr__(self, "fmax", fmax)
         if not (0 <= self.fmin < self.fmax):
             raise ParameterError(
                 f"band {self.name!r}: need 0 <= fmin < fmax, got fmin={self.fmin}, fmax={self.fmax} Hz"
@@ -65,6 +73,17 @@ def _read_band_csv(path: Path) -> tuple[Band, ...]:
     return tuple(bands)
 
 
+def _band_from_item(name: object, limits: object) -> Band:
+    """``Band`` from one ``name: (fmin, fmax)`` mapping entry, with a ParameterError naming the band."""
+    try:
+        lo, hi = limits  # type: ignore[misc]
+        return Band(str(name), float(lo), float(hi))
+    except (TypeError, ValueError) as err:
+        raise ParameterError(
+            f"band {str(name)!r}: limits must be two numbers (fmin, fmax) in Hz, got {limits!r}"
+        ) from err
+
+
 def load_bands(
     bands: str | PathLike | Mapping[str, Sequence[float]] | Sequence[Band] | None = None,
 ) -> tuple[Band, ...]:
@@ -93,7 +112,7 @@ def load_bands(
     elif isinstance(bands, (str, PathLike)):
         result = _read_band_csv(Path(bands))
     elif isinstance(bands, Mapping):
-        result = tuple(Band(str(name), float(lo), float(hi)) for name, (lo, hi) in bands.items())
+        result = tuple(_band_from_item(name, limits) for name, limits in bands.items())
     else:
         result = tuple(bands)
         if not all(isinstance(b, Band) for b in result):
@@ -109,18 +128,20 @@ def load_bands(
 def check_bands_resolvable(bands: Sequence[Band], sfreq: float, duration: float, *, source: str = "<array>") -> None:
     """Raise :class:`ParameterError` when a band cannot be measured in this recording.
 
-    A band needs ``fmax <= sfreq / 2`` (Nyquist) and a recording of at least
-    ``MIN_CYCLES`` cycles of its lowest frequency, so that a Welch window of
-    two cycles (resolution ``fmin / 2``) fits at least twice.
+    A band needs ``fmax < sfreq / 2`` (strictly below Nyquist, as the band-pass
+    filter bank requires) and a recording of at least ``MIN_CYCLES`` cycles of
+    its lowest frequency, so that a Welch window of two cycles (resolution
+    ``fmin / 2``) fits at least twice. A low-pass band (``fmin == 0``) has no
+    lowest frequency; it needs ``MIN_CYCLES`` cycles of ``fmax`` instead.
     """
     nyquist = sfreq / 2.0
     for band in bands:
-        if band.fmax > nyquist:
+        if band.fmax >= nyquist:
             raise ParameterError(
                 f"{source}: sampling rate {sfreq:g} Hz is too low for band {band.name!r} "
                 f"({band.fmin:g}-{band.fmax:g} Hz; Nyquist is {nyquist:g} Hz); drop the band or use a higher rate"
             )
-        needed = MIN_CYCLES / max(band.fmin, 1e-3)
+        needed = MIN_CYCLES / (band.fmin if band.fmin > 0 else band.fmax)
         if duration < needed:
             raise ParameterError(
                 f"{source}: recording is {duration:.2f} s long, too short for band {band.name!r} "
