@@ -37,3 +37,19 @@ def shared_data() -> Path:
 def rng() -> np.random.Generator:
     """A seeded generator so every synthetic test signal is reproducible."""
     return np.random.default_rng(20261123)
+
+
+@pytest.fixture(scope="session")
+def default_connectome():
+    """The tvb-data default model (16k cortex, 76 regions, EEG leadfield)."""
+    from harmonix.harmonics.connectome import load_default_connectome
+
+    return load_default_connectome()
+
+
+@pytest.fixture(scope="session")
+def default_harmonics(default_connectome):
+    """200 connectome harmonics of the default model (from the disk cache after the first run)."""
+    from harmonix.harmonics.model import connectome_harmonics
+
+    return connectome_harmonics(default_connectome, n_modes=200)

@@ -1,0 +1,801 @@
+"""Harmonic bases: eigenmodes of a graph Laplacian or of the Laplace–Beltrami operator.
+
+A :class:`HarmonicBasis` holds the ``k`` lowest eigenpairs of an operator on the
+cortical vertices, ordered by eigenvalue (spatial frequency), with the inner
+product that goes with it:
+
+* ``'graph-normalized'`` / ``'graph-combinatorial'``: eigenvectors ``ψ_k`` of a
+  symmetric graph Laplacian ``L`` (Atasoy et al. 2016), orthonormal in the
+  Euclidean inner product, ``a = Ψ^T x``;
+* ``'laplace-beltrami'``: solutions of ``A ψ = λ B ψ`` (cotangent stiffness
+  ``A``, mass ``B``; Pang et al. 2023), B-orthonormal, ``a = Ψ^T B x``.
+
+Three numerical pitfalls are handled for every basis:
+
+1. **Degenerate eigenvalues.** A cut at exactly ``k`` can split a degenerate
+   (or nearly degenerate) cluster, keeping an arbitrary part of an eigenspace.
+   ``k + margin`` pairs are computed and the basis is cut at the largest
+   spectral gap among the cuts ``k .. k + margin``, so a cluster is kept whole
+   or dropped whole; ``n_modes`` reports how many were kept (>= ``k``).
+2. **Gauge.** Eigenvectors are defined up to sign (and, inside a degenerate
+   eigenspace, up to rotation), and what a solver returns depends on its start
+   vector. Start vectors are seeded, and the gauge is then fixed independently
+   of the solver: inside each cluster of eigenvalues equal to ``rtol`` the
+   basis is the Gram–Schmidt orthonormalisation of the projections of fixed
+   probe vectors (standard normal, ``numpy.random.default_rng(0)``) onto the
+   eigenspace. For a simple eigenvalue this reduces to the sign convention
+   ``<ψ_k, r_k> > 0`` for the fixed probe ``r_k`` (B-inner product for
+   Laplace–Beltrami). The result depends only on the eigenspaces, not on the
+   solver's seed.
+3. **Solver choice.** Mesh Laplacians factorise cheaply (sparse LU with a
+   fill-reducing ordering), so Laplace–Beltrami modes use shift-invert Lanczos.
+   Long-range connectome edges destroy the separators that keep LU fill-in
+   small, so graph bases never factorise: they use Lanczos on the spectrally
+   flipped operator ``c I - L`` (see :func:`graph_basis`).
+
+Computed bases can be cached on disk with :func:`cached_basis`.
+
+References
+----------
+.. [1] S. Atasoy, I. Donnelly and J. Pearson, "Human brain networks function in
+   connectome-specific harmonic waves", Nature Communications 7:10340, 2016.
+.. [2] J. C. Pang et al., "Geometric constraints on human brain function",
+   Nature 618:566–574, 2023.
+.. [3] M. Reuter, F.-E. Wolter and N. Peinecke, "Laplace–Beltrami spectra as
+   'Shape-DNA' of surfaces and solids", Computer-Aided Design 38(4):342–366, 2006.
+.. [4] R. B. Lehoucq, D. C. Sorensen and C. Yang, "ARPACK Users' Guide", SIAM, 1998.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, is_dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse
+import scipy.sparse.csgraph
+import scipy.sparse.linalg
+
+from harmonix import __version__
+from harmonix.errors import InputFileError, ParameterError
+from harmonix.harmonics.laplace_beltrami import cotangent_laplacian
+from harmonix.harmonics.mesh import TriMesh, check_mesh
+
+BASIS_KINDS = ("graph-normalized", "graph-combinatorial", "laplace-beltrami")
+"""Accepted values of :attr:`HarmonicBasis.kind`."""
+
+GRAPH_MAX_LU_FILL = 30.0
+"""Largest LU fill ratio at which :func:`graph_basis` uses shift-invert (``solver='auto'``)."""
+
+GRAPH_MAX_LU_VERTICES = 200_000
+"""Above this many vertices ``solver='auto'`` does not try a factorisation (a dense fill would not fit)."""
+
+_CACHE_FORMAT = 1  # bump when the .npz layout or the gauge convention changes
+_GAUGE_SEED = 0  # probe vectors of the gauge convention; part of the cache key via _CACHE_FORMAT
+_DEGENERACY_RTOL = 1e-8
+_ORTHO_TOL = 1e-10
+
+
+@dataclass(frozen=True)
+class HarmonicBasis:
+    """Eigenmodes of a Laplacian on the cortical vertices, lowest first.
+
+    Attributes
+    ----------
+    eigenvalues : ndarray, shape (n_modes,)
+        Non-decreasing. Graph Laplacians: dimensionless (normalised Laplacian:
+        in [0, 2]). Laplace–Beltrami: 1 / length² of the mesh units (mm⁻²).
+    eigenvectors : ndarray, shape (n_vertices, n_modes)
+        Column ``k`` is harmonic ``ψ_k``; orthonormal (graph) or B-orthonormal
+        (Laplace–Beltrami), with the gauge described in the module docstring.
+    kind : str
+        One of :data:`BASIS_KINDS`.
+    mass : scipy.sparse.csr_matrix or None
+        Mass matrix ``B`` of a Laplace–Beltrami basis (``None`` for graphs).
+    params : dict
+        How the basis was computed (solver, seed, margin, requested modes...),
+        JSON-serialisable.
+    """
+
+    eigenvalues: np.ndarray
+    eigenvectors: np.ndarray
+    kind: str
+    mass: scipy.sparse.csr_matrix | None = None
+    params: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        values = np.asarray(self.eigenvalues, dtype=float)
+        vectors = np.asarray(self.eigenvectors, dtype=float)
+        if self.kind not in BASIS_KINDS:
+            raise ParameterError(f"unknown harmonic basis kind {self.kind!r}; expected one of {BASIS_KINDS}")
+        if values.ndim != 1 or vectors.ndim != 2 or vectors.shape[1] != values.shape[0]:
+            raise ParameterError(
+                f"eigenvectors must be (n_vertices, n_modes) matching eigenvalues (n_modes,), "
+                f"got {vectors.shape} and {values.shape}"
+            )
+        needs_mass = self.kind == "laplace-beltrami"
+        if needs_mass != (self.mass is not None):
+            raise ParameterError(
+                f"a {self.kind!r} basis {'needs' if needs_mass else 'takes no'} mass matrix: "
+                "Laplace–Beltrami modes are B-orthonormal, graph modes orthonormal"
+            )
+        mass = None
+        if self.mass is not None:
+            mass = scipy.sparse.csr_matrix(self.mass)
+            if mass.shape != (vectors.shape[0],) * 2:
+                raise ParameterError(f"mass matrix shape {mass.shape} does not match {vectors.shape[0]} vertices")
+        for array in (values, vectors):
+            array.setflags(write=False)
+        object.__setattr__(self, "eigenvalues", values)
+        object.__setattr__(self, "eigenvectors", vectors)
+        object.__setattr__(self, "mass", mass)
+        object.__setattr__(self, "params", dict(self.params))
+
+    @property
+    def n_modes(self) -> int:
+        """Number of harmonics kept (may exceed the number requested, see the module docstring)."""
+        return self.eigenvalues.shape[0]
+
+    @property
+    def n_vertices(self) -> int:
+        """Number of vertices the harmonics live on."""
+        return self.eigenvectors.shape[0]
+
+    def project(self, x: np.ndarray) -> np.ndarray:
+        """Harmonic coefficients of vertex activity.
+
+        ``a = Ψ^T x`` for graph bases and ``a = Ψ^T B x`` for Laplace–Beltrami
+        bases (the B-inner product that makes the modes orthonormal), so that
+        ``reconstruct(project(x))`` is the orthogonal projection of ``x`` onto
+        the span of the harmonics.
+
+        Parameters
+        ----------
+        x : ndarray, shape (n_vertices,) or (n_vertices, n_times)
+            Activity on the vertices.
+
+        Returns
+        -------
+        a : ndarray, shape (n_modes,) or (n_modes, n_times)
+        """
+        x = np.asarray(x, dtype=float)
+        if x.ndim not in (1, 2) or x.shape[0] != self.n_vertices:
+            raise ParameterError(
+                f"activity must have shape (n_vertices={self.n_vertices},) or (n_vertices, n_times), got {x.shape}"
+            )
+        weighted = x if self.mass is None else self.mass @ x
+        return self.eigenvectors.T @ weighted
+
+    def reconstruct(self, a: np.ndarray) -> np.ndarray:
+        """Vertex activity ``x = Ψ a`` from coefficients ``a`` of shape (n_modes,) or (n_modes, n_times)."""
+        a = np.asarray(a, dtype=float)
+        if a.ndim not in (1, 2) or a.shape[0] != self.n_modes:
+            raise ParameterError(f"coefficients must have shape (n_modes={self.n_modes},) or (n_modes, n_times), got {a.shape}")
+        return self.eigenvectors @ a
+
+
+# --------------------------------------------------------------------------- numerics
+
+
+def _check_request(n_modes: int, margin: int, n: int) -> None:
+    for name, value, low in (("n_modes", n_modes, 1), ("margin", margin, 0)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+            raise ParameterError(f"{name} must be an integer >= {low}, got {value!r}")
+    if n_modes >= n - 1:
+        raise ParameterError(f"n_modes={n_modes} must be smaller than the number of vertices minus one ({n - 1})")
+
+
+def _spectral_cut(eigenvalues: np.ndarray, n_modes: int) -> int:
+    """Number of modes to keep: the cut in ``n_modes .. len(eigenvalues) - 1`` before the largest gap.
+
+    ``eigenvalues`` must be sorted and hold at least one value beyond the
+    largest cut, so that every candidate cut has a known gap after it.
+    """
+    candidates = np.arange(n_modes, len(eigenvalues))
+    if candidates.size == 0:
+        return n_modes
+    gaps = eigenvalues[candidates] - eigenvalues[candidates - 1]
+    return int(candidates[np.argmax(gaps)])  # argmax: the smallest cut among equal gaps
+
+
+def _degenerate_clusters(eigenvalues: np.ndarray, rtol: float) -> list[slice]:
+    """Runs of consecutive eigenvalues closer than ``rtol`` times the spectral scale."""
+    scale = max(float(np.max(np.abs(eigenvalues))), np.finfo(float).tiny)
+    breaks = np.flatnonzero(np.diff(eigenvalues) > rtol * scale) + 1
+    bounds = np.concatenate([[0], breaks, [len(eigenvalues)]])
+    return [slice(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def _fix_gauge(vectors: np.ndarray, eigenvalues: np.ndarray, mass: scipy.sparse.spmatrix | None) -> np.ndarray:
+    """Make eigenvectors independent of the solver's start vector (see the module docstring).
+
+    Inside each cluster ``V`` (columns orthonormal in the inner product of
+    ``mass``), with fixed probes ``R``: ``M = V^T B R = Q U`` (QR, ``diag U > 0``)
+    and ``V Q`` is the Gram–Schmidt orthonormalisation of the projections ``V M``
+    of the probes, which does not depend on how ``V`` is rotated.
+    """
+    n, k = vectors.shape
+    probes = np.random.default_rng(_GAUGE_SEED).standard_normal((n, k))
+    weighted = probes if mass is None else mass @ probes
+    fixed = np.empty_like(vectors)
+    for cluster in _degenerate_clusters(eigenvalues, _DEGENERACY_RTOL):
+        block = vectors[:, cluster]
+        q, u = np.linalg.qr(block.T @ weighted[:, cluster])
+        q *= np.where(np.diag(u) < 0, -1.0, 1.0)
+        fixed[:, cluster] = block @ q
+    return fixed
+
+
+def _orthonormalize(vectors: np.ndarray, mass: scipy.sparse.spmatrix | None) -> tuple[np.ndarray, float]:
+    """Re-orthonormalise (in the B-inner product) if the solver left more than round-off.
+
+    Cholesky of the Gram matrix keeps column ``k`` within span(columns <= k),
+    so ordering and gauge survive. Returns the vectors and the deviation
+    ``max |Ψ^T B Ψ - I|`` before the correction.
+    """
+    gram = vectors.T @ (vectors if mass is None else mass @ vectors)
+    deviation = float(np.max(np.abs(gram - np.eye(gram.shape[0]))))
+    if deviation > _ORTHO_TOL:
+        factor = np.linalg.cholesky(gram)
+        vectors = np.linalg.solve(factor, vectors.T).T
+    return vectors, deviation
+
+
+def _finish(
+    values: np.ndarray,
+    vectors: np.ndarray,
+    n_modes: int,
+    mass: scipy.sparse.spmatrix | None,
+) -> tuple[np.ndarray, np.ndarray, dict]:
+    order = np.argsort(values, kind="stable")
+    values, vectors = values[order], vectors[:, order]
+    keep = _spectral_cut(values, n_modes)
+    gap = float(values[keep] - values[keep - 1]) if keep < len(values) else float("nan")
+    values, vectors = values[:keep], vectors[:, :keep]
+    vectors = _fix_gauge(vectors, values, mass)
+    vectors, deviation = _orthonormalize(vectors, mass)
+    return values, vectors, {"n_kept": keep, "gap_at_cut": gap, "orthonormality_error": deviation}
+
+
+# --------------------------------------------------------------------------- Laplace–Beltrami
+
+
+def laplace_beltrami_basis(
+    mesh: TriMesh,
+    n_modes: int,
+    *,
+    lump: bool = False,
+    margin: int = 10,
+    sigma: float = -0.01,
+    seed: int = 0,
+    tol: float = 0.0,
+    verify: int = 10,
+) -> HarmonicBasis:
+    """Lowest Laplace–Beltrami eigenmodes of a mesh: ``A ψ = λ B ψ``.
+
+    ``A`` and ``B`` come from :func:`~harmonix.harmonics.laplace_beltrami.cotangent_laplacian`.
+    Solved by shift-invert Lanczos (ARPACK mode 3, [4]_): the operator
+    ``(A - σ B)^{-1} B`` maps the eigenvalues nearest ``σ`` to the largest ones.
+    A small negative ``σ`` (as in LaPy [3]_) makes ``A - σ B`` positive
+    definite, so the LU factorisation (SuperLU, symmetric mode with a minimum
+    degree ordering on ``A + A^T``, no pivoting, which a positive definite
+    matrix does not need) is stable and sparse.
+
+    Parameters
+    ----------
+    mesh : TriMesh
+        Manifold triangle mesh (several connected components give several
+        zero eigenvalues).
+    n_modes : int
+        Number of modes wanted; ``n_modes + margin + 1`` are computed and the
+        basis is cut at the largest gap (see the module docstring), so the
+        result holds between ``n_modes`` and ``n_modes + margin`` modes.
+    lump : bool
+        Lumped (diagonal) mass matrix instead of the consistent one (default,
+        as LaPy).
+    margin : int
+        Extra modes computed to find a gap; ``0`` cuts at exactly ``n_modes``
+        and may split a degenerate eigenspace.
+    sigma : float
+        Shift, below the smallest eigenvalue (0), in the units of the eigenvalues.
+    seed : int
+        Seed of the Lanczos start vector.
+    tol : float
+        Relative accuracy of the Ritz values (``0``: machine precision).
+    verify : int
+        Completeness check for degenerate partners a single Lanczos run can
+        miss (``0``: none). Laplace–Beltrami: any non-zero value counts the
+        eigenvalues below the cut by Sylvester's law of inertia (one more LU)
+        and solves for exactly the missing ones. Graphs (no factorisation):
+        size of each extra search in the complement of the modes found.
+
+    Returns
+    -------
+    HarmonicBasis
+        ``kind='laplace-beltrami'``, B-orthonormal modes, with ``mass`` set.
+
+    References
+    ----------
+    .. [3] Reuter, Wolter & Peinecke (2006), Computer-Aided Design 38(4):342–366.
+    .. [4] Lehoucq, Sorensen & Yang (1998), ARPACK Users' Guide.
+
+    Examples
+    --------
+    >>> from harmonix.harmonics.laplace_beltrami import icosphere
+    >>> basis = laplace_beltrami_basis(icosphere(2), 3, margin=5)
+    >>> basis.n_modes, np.round(basis.eigenvalues[1:] / 2, 2).tolist()  # l = 1: l(l+1) = 2, three times
+    (4, [1.02, 1.02, 1.02])
+    """
+    check_mesh(mesh)
+    n = mesh.n_vertices
+    _check_request(n_modes, margin, n)
+    if not np.isfinite(sigma) or sigma >= 0:
+        raise ParameterError(f"sigma must be a negative number (below the zero eigenvalue), got {sigma}")
+    stiffness, mass = cotangent_laplacian(mesh, lump=lump)
+    n_compute = min(n_modes + margin + 1, n - 1)
+    values, vectors = _shift_invert_eigsh(
+        stiffness, mass, n_compute, sigma=sigma, seed=seed, tol=tol, n_modes=n_modes, verify=verify
+    )
+    values, vectors, info = _finish(values, vectors, n_modes, mass)
+    params = {
+        "n_requested": int(n_modes),
+        "margin": int(margin),
+        "lump": bool(lump),
+        "sigma": float(sigma),
+        "seed": int(seed),
+        "tol": float(tol),
+        "verify": int(verify),
+        "solver": "arpack shift-invert, SuperLU (MMD_AT_PLUS_A)",
+        **info,
+    }
+    return HarmonicBasis(values, vectors, "laplace-beltrami", mass=mass, params=params)
+
+
+def _shift_invert_eigsh(
+    stiffness: scipy.sparse.csr_matrix,
+    mass: scipy.sparse.csr_matrix,
+    k: int,
+    *,
+    sigma: float,
+    seed: int,
+    tol: float,
+    n_modes: int,
+    verify: int = 10,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``k`` lowest eigenpairs of ``A ψ = λ B ψ`` by shift-invert Lanczos, completed by :func:`_complete`."""
+    lu = _symmetric_lu(stiffness - sigma * mass)
+    n = stiffness.shape[0]
+
+    def solve(count: int, found: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        # Searching the B-orthogonal complement of the modes found so far.
+        weighted_found = mass @ found
+
+        def project(y: np.ndarray) -> np.ndarray:
+            return y - found @ (weighted_found.T @ y)
+
+        inverse = scipy.sparse.linalg.LinearOperator((n, n), matvec=lambda z: project(lu.solve(z)), dtype=float)
+        return scipy.sparse.linalg.eigsh(
+            stiffness, count, mass, sigma=sigma, which="LM", OPinv=inverse,
+            ncv=_lanczos_ncv(count, n), tol=tol, v0=project(start),
+        )  # fmt: skip
+
+    def count_below(theta: float) -> int:
+        # Sylvester: eigenvalues of the pencil below theta = negative pivots of A - theta B.
+        return int(np.count_nonzero(_symmetric_lu(stiffness - theta * mass).U.diagonal() < 0))
+
+    return _complete(solve, k, n, seed, verify, n_modes=n_modes, count_below=count_below if verify else None)
+
+
+def _complete(
+    solve: Callable[[int, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
+    k: int,
+    n: int,
+    seed: int,
+    verify: int,
+    *,
+    n_modes: int,
+    count_below: Callable[[float], int] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Lowest ``k`` eigenpairs, with a search for eigenvectors a Lanczos run missed.
+
+    From one start vector, Lanczos (in exact arithmetic) sees one direction per
+    eigenspace: with exactly degenerate eigenvalues (symmetric meshes, cycle
+    graphs) a run can return one partner of a pair and skip the other.
+
+    * With ``count_below`` (the number of eigenvalues below a value, from
+      Sylvester's law of inertia), the count below the gap where the basis
+      will be cut is checked, and exactly the missing number of modes is
+      sought in the complement of those found.
+    * Without it, ``verify`` more modes are sought in the complement; any below
+      the largest of the ``k`` lowest joins them, until nothing lower is found.
+
+    ``solve(count, found, start)`` returns the ``count`` lowest eigenpairs in
+    the complement of the columns of ``found`` (orthogonal in the problem's
+    inner product).
+    """
+    rng = np.random.default_rng(seed)
+    values, vectors = solve(k, np.empty((n, 0)), rng.uniform(-1.0, 1.0, n))
+    for _ in range(k):  # each pass adds at least one mode, or stops
+        order = np.argsort(values, kind="stable")
+        lowest = values[order][:k]
+        if count_below is not None:
+            cut = _spectral_cut(lowest, n_modes)
+            if cut >= len(lowest):
+                break
+            missing = count_below(0.5 * (lowest[cut - 1] + lowest[cut])) - cut
+            if missing <= 0:
+                break
+            count = min(missing, n - vectors.shape[1] - 2)
+        else:
+            count = min(verify, n - vectors.shape[1] - 2)
+        if count < 1:
+            break
+        extra_values, extra_vectors = solve(count, vectors, rng.uniform(-1.0, 1.0, n))
+        scale = max(abs(lowest[-1]), np.finfo(float).tiny)
+        if count_below is None and extra_values.min() > lowest[-1] + _DEGENERACY_RTOL * scale:
+            break
+        values = np.concatenate([values, extra_values])
+        vectors = np.column_stack([vectors, extra_vectors])
+    order = np.argsort(values, kind="stable")[:k]
+    return values[order], vectors[:, order]
+
+
+def _symmetric_lu(matrix: scipy.sparse.spmatrix) -> Any:
+    """SuperLU ``P M P^T = L U`` without pivoting, so that ``U = D L^T`` for symmetric ``M``."""
+    return scipy.sparse.linalg.splu(
+        matrix.tocsc(), permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0, options={"SymmetricMode": True}
+    )
+
+
+# --------------------------------------------------------------------------- graphs
+
+
+def graph_basis(
+    laplacian: scipy.sparse.spmatrix,
+    n_modes: int,
+    *,
+    kind: str = "graph-normalized",
+    margin: int = 10,
+    seed: int = 0,
+    tol: float = 1e-10,
+    verify: int = 10,
+    solver: str = "auto",
+    max_fill: float = GRAPH_MAX_LU_FILL,
+) -> HarmonicBasis:
+    """Lowest eigenvectors of a symmetric graph Laplacian (connectome harmonics).
+
+    The graph must be connected, so that the null space is one-dimensional and
+    known in closed form: ``ψ_0 ∝ D^{1/2} 1`` for the normalised Laplacian
+    ``L = I - D^{-1/2} W D^{-1/2}`` and ``ψ_0 = 1 / sqrt(n)`` for the
+    combinatorial ``L = D - W`` (``D``: the
+    degrees); after the solve ``λ_0`` is set to 0 and ``ψ_0`` to that closed
+    form.
+
+    Solvers (``solver``):
+
+    * ``'shift-invert'``: Lanczos on ``(L - σ I)^{-1}`` with a sparse LU, as for
+      Laplace–Beltrami, with the exact completeness count of Sylvester's law
+      of inertia. Fast, but long-range edges destroy the separators that keep
+      LU fill-in small: a vertex-level tractography connectome can make the
+      factors nearly dense.
+    * ``'lanczos'``: ARPACK for the *largest* eigenvalues of ``c I - L``, with
+      ``c`` an upper bound of the spectrum (2 for the normalised Laplacian
+      [1]_, the Gershgorin bound ``max_i 2 D_ii`` for the combinatorial one).
+      Only matrix–vector products, so no fill-in, but the clustered low end of
+      a cortical spectrum converges slowly (several times slower).
+      (LOBPCG would also avoid factorisation but needs a good preconditioner;
+      Jacobi, all scipy offers, is weak for a near-uniform degree graph.)
+    * ``'auto'`` (default): factorise ``L - σ I`` and use shift-invert when
+      the factors hold at most ``max_fill`` times the non-zeros of ``L``
+      (the default connectome, with about 900 region-level long-range edges,
+      fills about 6x); otherwise fall back to ``'lanczos'``. Graphs with more
+      than :data:`GRAPH_MAX_LU_VERTICES` vertices skip the trial factorisation.
+
+    Parameters
+    ----------
+    laplacian : sparse matrix, shape (n_vertices, n_vertices)
+        Symmetric Laplacian of a connected graph.
+    n_modes : int
+        Number of harmonics wanted, including ``ψ_0``; between ``n_modes`` and
+        ``n_modes + margin`` are returned (cut at the largest gap).
+    kind : {'graph-normalized', 'graph-combinatorial'}
+        Which Laplacian ``laplacian`` is; sets ``c`` and ``ψ_0``.
+    margin : int
+        Extra modes computed to find a spectral gap.
+    seed : int
+        Seed of the Lanczos start vector.
+    tol : float
+        Relative accuracy of the Ritz values of ``c I - L``.
+    verify : int
+        Completeness check for degenerate partners a single Lanczos run can
+        miss (``0``: none). Shift-invert: any non-zero value counts the
+        eigenvalues below the cut by Sylvester's law of inertia (one more LU)
+        and solves for exactly the missing ones. Lanczos (no factorisation):
+        size of each extra search in the complement of the modes found.
+    solver : {'auto', 'shift-invert', 'lanczos'}
+        See above.
+    max_fill : float
+        Largest LU fill ratio ``nnz(L_f + U_f) / nnz(L)`` that ``'auto'``
+        accepts for shift-invert.
+
+    Returns
+    -------
+    HarmonicBasis
+        Orthonormal harmonics (``max |Ψ^T Ψ - I| < 1e-10``).
+
+    References
+    ----------
+    .. [1] Atasoy, Donnelly & Pearson (2016), Nature Communications 7:10340.
+
+    Examples
+    --------
+    >>> n = 12  # cycle graph: normalised eigenvalues 1 - cos(2 pi j / n), in pairs
+    >>> w = scipy.sparse.diags([np.ones(n - 1), np.ones(n - 1), [1.0], [1.0]], [1, -1, n - 1, 1 - n])
+    >>> basis = graph_basis(scipy.sparse.eye(n) - w / 2, 4, margin=2)
+    >>> basis.n_modes, np.round(basis.eigenvalues, 3).tolist()  # the pair at j = 2 is kept whole
+    (5, [0.0, 0.134, 0.134, 0.5, 0.5])
+    """
+    if kind not in ("graph-normalized", "graph-combinatorial"):
+        raise ParameterError(f"graph basis kind must be 'graph-normalized' or 'graph-combinatorial', got {kind!r}")
+    laplacian = _check_laplacian(laplacian)
+    n = laplacian.shape[0]
+    _check_request(n_modes, margin, n)
+    degrees = laplacian.diagonal()
+    if kind == "graph-normalized":
+        if not np.allclose(degrees, 1.0):
+            raise ParameterError("a normalised Laplacian has ones on its diagonal; pass kind='graph-combinatorial'?")
+        bound = 2.0
+    else:
+        bound = float(2.0 * degrees.max())
+
+    if solver not in ("auto", "shift-invert", "lanczos"):
+        raise ParameterError(f"solver must be 'auto', 'shift-invert' or 'lanczos', got {solver!r}")
+    n_compute = min(n_modes + margin + 1, n - 1)
+    sigma = -1e-3 * bound / 2.0
+    fill = _lu_fill(laplacian, sigma) if solver == "shift-invert" or (solver == "auto" and n <= GRAPH_MAX_LU_VERTICES) else None
+    if solver == "shift-invert" or (fill is not None and fill <= max_fill):
+        identity = scipy.sparse.identity(n, format="csr")
+        values, vectors = _shift_invert_eigsh(
+            laplacian, identity, n_compute, sigma=sigma, seed=seed, tol=0.0, n_modes=n_modes, verify=verify
+        )
+        description = f"arpack shift-invert (sigma={sigma:g}), SuperLU fill {fill:.1f}x, null mode in closed form"
+    else:
+        values, vectors = _complete(_flipped_lanczos(laplacian, bound, tol), n_compute, n, seed, verify, n_modes=n_modes)
+        fill_note = f" (LU fill {fill:.0f}x > {max_fill:g}x)" if fill is not None else ""
+        description = f"arpack lanczos on {bound:g} I - L{fill_note}, null mode in closed form"
+    order = np.argsort(values, kind="stable")
+    values, vectors = values[order], vectors[:, order]
+    _replace_null_mode(values, vectors, kind)
+    values, vectors, info = _finish(values, vectors, n_modes, None)
+    params = {
+        "n_requested": int(n_modes),
+        "margin": int(margin),
+        "seed": int(seed),
+        "tol": float(tol),
+        "verify": int(verify),
+        "solver": description,
+        **info,
+    }
+    return HarmonicBasis(values, vectors, kind, params=params)
+
+
+def _lu_fill(laplacian: scipy.sparse.csr_matrix, sigma: float) -> float:
+    """Fill ratio ``nnz(L_f + U_f) / nnz(L)`` of the symmetric LU of ``L - σ I``."""
+    lu = _symmetric_lu(laplacian - sigma * scipy.sparse.identity(laplacian.shape[0]))
+    return (lu.L.nnz + lu.U.nnz) / laplacian.nnz
+
+
+def _flipped_lanczos(
+    laplacian: scipy.sparse.csr_matrix, bound: float, tol: float
+) -> Callable[[int, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """A :func:`_complete` solver: the lowest eigenpairs of ``L`` as the largest of ``c I - L``."""
+    n = laplacian.shape[0]
+
+    def solve(count: int, found: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        def project(x: np.ndarray) -> np.ndarray:
+            return x - found @ (found.T @ x)
+
+        def flipped(x: np.ndarray) -> np.ndarray:
+            x = project(x)
+            return project(bound * x - laplacian @ x)
+
+        operator = scipy.sparse.linalg.LinearOperator((n, n), matvec=flipped, matmat=flipped, dtype=float)
+        values, vectors = scipy.sparse.linalg.eigsh(
+            operator, count, which="LA", v0=project(start), tol=tol, ncv=_lanczos_ncv(count, n)
+        )
+        return bound - values, vectors
+
+    return solve
+
+
+def _check_laplacian(laplacian: scipy.sparse.spmatrix) -> scipy.sparse.csr_matrix:
+    if not scipy.sparse.issparse(laplacian) or laplacian.ndim != 2 or laplacian.shape[0] != laplacian.shape[1]:
+        raise ParameterError(f"the Laplacian must be a square sparse matrix, got {type(laplacian).__name__}")
+    laplacian = scipy.sparse.csr_matrix(laplacian, dtype=float)
+    if not np.isfinite(laplacian.data).all():
+        raise ParameterError("the Laplacian has NaN or infinite entries")
+    asymmetry = abs(laplacian - laplacian.T).max() if laplacian.nnz else 0.0
+    if asymmetry > 1e-10 * max(abs(laplacian).max(), 1.0):
+        raise ParameterError(f"the Laplacian must be symmetric (max |L - L^T| = {asymmetry:.3g})")
+    off = laplacian - scipy.sparse.diags(laplacian.diagonal())
+    n_components, labels = scipy.sparse.csgraph.connected_components(off, directed=False)
+    if n_components > 1:
+        sizes = np.bincount(labels)
+        raise ParameterError(
+            f"the graph has {n_components} connected components (sizes {sorted(sizes.tolist(), reverse=True)[:5]}); "
+            "connectome harmonics need one connected graph: add long-range edges that join the parts"
+        )
+    return laplacian
+
+
+def _lanczos_ncv(k: int, n: int) -> int:
+    """Lanczos basis size: ARPACK's default ``2k + 1`` for few modes, ``1.3 k`` for many.
+
+    Reorthogonalisation costs ``O(n ncv^2)`` per restart; past a few dozen modes
+    a shorter basis with a few more restarts is faster overall.
+    """
+    return min(n, 2 * k + 1 if k < 40 else int(1.3 * k) + 20)
+
+
+def _replace_null_mode(values: np.ndarray, vectors: np.ndarray, kind: str) -> None:
+    """Set ``λ_0 = 0`` and ``ψ_0`` to its closed form, in place.
+
+    Combinatorial: ``ψ_0 = 1 / sqrt(n)``. Normalised: ``ψ_0 ∝ D^{1/2} 1`` is
+    positive everywhere, so ``|ψ_0|`` (renormalised) removes round-off signs
+    without needing the degrees. Both are exact null vectors of a connected graph.
+    """
+    n = vectors.shape[0]
+    scale = max(abs(values[-1]), 1.0)
+    if abs(values[0]) > 1e-8 * scale or values[1] < 1e-8 * scale:
+        raise ParameterError(
+            f"expected exactly one zero eigenvalue for a connected graph Laplacian, got {values[:2].tolist()}; "
+            "is the matrix a Laplacian (rows summing to zero, or the normalised form)?"
+        )
+    values[0] = 0.0
+    null = np.full(n, 1.0 / np.sqrt(n)) if kind == "graph-combinatorial" else np.abs(vectors[:, 0])
+    vectors[:, 0] = null / np.linalg.norm(null)
+
+
+# --------------------------------------------------------------------------- cache
+
+
+def default_cache_dir() -> Path:
+    """``$HARMONIX_CACHE`` if set, else ``~/.cache/harmonix``."""
+    return Path(os.environ.get("HARMONIX_CACHE") or Path.home() / ".cache" / "harmonix")
+
+
+def cache_key(key_parts: Mapping[str, Any]) -> str:
+    """SHA-256 hex digest of ``key_parts``, the harmonix version and the cache format.
+
+    Arrays are hashed by dtype, shape and bytes (C order); sparse matrices by
+    their CSR arrays; dataclasses (e.g. :class:`TriMesh`) field by field;
+    mappings in sorted key order; scalars and strings by type and ``repr``.
+    """
+    digest = hashlib.sha256()
+    _hash_into(digest, {"harmonix": __version__, "format": _CACHE_FORMAT, "parts": dict(key_parts)})
+    return digest.hexdigest()
+
+
+def _hash_into(digest: Any, value: Any) -> None:
+    def tag(label: str) -> None:
+        digest.update(label.encode() + b"\0")
+
+    if isinstance(value, np.ndarray):
+        array = np.ascontiguousarray(value)
+        tag(f"ndarray:{array.dtype.str}:{array.shape}")
+        digest.update(array.tobytes())
+    elif scipy.sparse.issparse(value):
+        matrix = scipy.sparse.csr_matrix(value)
+        matrix.sum_duplicates()
+        matrix.sort_indices()
+        tag(f"sparse:{matrix.shape}")
+        for array in (matrix.data, matrix.indices.astype(np.int64), matrix.indptr.astype(np.int64)):
+            _hash_into(digest, array)
+    elif is_dataclass(value) and not isinstance(value, type):
+        tag(f"dataclass:{type(value).__qualname__}")
+        _hash_into(digest, {f.name: getattr(value, f.name) for f in fields(value)})
+    elif isinstance(value, Mapping):
+        tag(f"mapping:{len(value)}")
+        for key in sorted(value, key=str):
+            _hash_into(digest, str(key))
+            _hash_into(digest, value[key])
+    elif isinstance(value, (list, tuple)):
+        tag(f"sequence:{len(value)}")
+        for item in value:
+            _hash_into(digest, item)
+    elif value is None or isinstance(value, (bool, int, float, str, np.generic)):
+        tag(f"{type(value).__name__}:{value!r}")
+    else:
+        raise ParameterError(f"cannot build a cache key from a {type(value).__name__}; use arrays, numbers, strings")
+
+
+def _save(path: Path, basis: HarmonicBasis, key: str) -> None:
+    arrays: dict[str, Any] = {
+        "key": np.array(key),
+        "kind": np.array(basis.kind),
+        "params": np.array(json.dumps(basis.params, default=float)),
+        "eigenvalues": basis.eigenvalues,
+        "eigenvectors": basis.eigenvectors,
+    }
+    if basis.mass is not None:
+        arrays.update(mass_data=basis.mass.data, mass_indices=basis.mass.indices, mass_indptr=basis.mass.indptr)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Write beside the target and rename: readers never see a half-written file,
+    # and concurrent writers of the same key both produce a complete one.
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".npz.tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            np.savez(handle, **arrays)  # uncompressed: loading is a memory copy
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _load(path: Path, key: str) -> HarmonicBasis:
+    with np.load(path, allow_pickle=False) as data:
+        if str(data["key"]) != key:
+            raise InputFileError(f"{path}: cache file holds a different key")
+        vectors = data["eigenvectors"]
+        mass = None
+        if "mass_data" in data:
+            n = vectors.shape[0]
+            mass = scipy.sparse.csr_matrix((data["mass_data"], data["mass_indices"], data["mass_indptr"]), shape=(n, n))
+        return HarmonicBasis(data["eigenvalues"], vectors, str(data["kind"]), mass=mass, params=json.loads(str(data["params"])))
+
+
+def cached_basis(
+    compute: Callable[[], HarmonicBasis],
+    *,
+    key_parts: Mapping[str, Any],
+    cache_dir: str | os.PathLike | None = None,
+) -> HarmonicBasis:
+    """Load a basis from the disk cache, or compute and store it.
+
+    Parameters
+    ----------
+    compute : callable
+        Returns the :class:`HarmonicBasis`; called only on a cache miss.
+    key_parts : mapping
+        Everything the basis depends on (mesh, Laplacian or connectome arrays,
+        kind, ``n_modes``, solver parameters). Hashed with :func:`cache_key`;
+        the harmonix version is added, so an upgrade recomputes.
+    cache_dir : path, optional
+        Folder of the ``<sha256>.npz`` files; default :func:`default_cache_dir`.
+
+    Returns
+    -------
+    HarmonicBasis
+        With ``params['cache']`` set to ``'hit'`` or ``'miss'`` and
+        ``params['cache_file']`` to the file.
+
+    Notes
+    -----
+    A file that cannot be read (truncated, from an incompatible version) is
+    recomputed and replaced, with a warning. Writes are atomic (temporary file
+    and :func:`os.replace`).
+    """
+    key = cache_key(key_parts)
+    path = Path(cache_dir if cache_dir is not None else default_cache_dir()) / f"{key}.npz"
+    if path.is_file():
+        try:
+            basis = _load(path, key)
+            return _with_params(basis, cache="hit", cache_file=str(path))
+        except (OSError, ValueError, KeyError, InputFileError, ParameterError) as error:
+            warnings.warn(f"ignoring unreadable harmonic basis cache {path} ({error}); recomputing", stacklevel=2)
+    basis = compute()
+    if not isinstance(basis, HarmonicBasis):
+        raise ParameterError(f"compute() must return a HarmonicBasis, got {type(basis).__name__}")
+    _save(path, basis, key)
+    return _with_params(basis, cache="miss", cache_file=str(path))
+
+
+def _with_params(basis: HarmonicBasis, **extra: Any) -> HarmonicBasis:
+    return HarmonicBasis(basis.eigenvalues, basis.eigenvectors, basis.kind, mass=basis.mass, params={**basis.params, **extra})

@@ -1,0 +1,243 @@
+"""Harmonic bases: Laplace–Beltrami sphere check, graph spectra, gauge, cache."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+
+import numpy as np
+import pytest
+import scipy.sparse
+
+from harmonix.errors import HarmonixError, InputFileError, ParameterError
+from harmonix.harmonics.basis import (
+    HarmonicBasis,
+    _finish,
+    _shift_invert_eigsh,
+    cache_key,
+    cached_basis,
+    graph_basis,
+    laplace_beltrami_basis,
+)
+from harmonix.harmonics.laplace_beltrami import cotangent_laplacian, icosphere
+from harmonix.harmonics.mesh import TriMesh
+
+try:  # ARPACK's small BLAS calls gain nothing from threads, and spin-waiting threads on a busy machine cost 10x
+    from threadpoolctl import threadpool_limits
+except ImportError:  # pragma: no cover
+    threadpool_limits = None
+
+L_MAX = 6
+N_LOW = (L_MAX + 1) ** 2  # modes with l <= 6: sum of 2l + 1 = 49
+DEGREES = np.repeat(np.arange(L_MAX + 1), 2 * np.arange(L_MAX + 1) + 1)
+
+
+@pytest.fixture(scope="module")
+def sphere() -> TriMesh:
+    return icosphere(5)
+
+
+@pytest.fixture(scope="module")
+def sphere_matrices(sphere):
+    return cotangent_laplacian(sphere)
+
+
+@pytest.fixture(scope="module")
+def sphere_basis(sphere) -> HarmonicBasis:
+    return laplace_beltrami_basis(sphere, N_LOW, margin=6)
+
+
+def _cycle_normalized_laplacian(n: int) -> scipy.sparse.csr_matrix:
+    ones = np.ones(n - 1)
+    adjacency = scipy.sparse.diags([ones, ones, [1.0], [1.0]], [1, -1, n - 1, 1 - n])
+    return (scipy.sparse.eye(n) - adjacency / 2.0).tocsr()  # every degree is 2
+
+
+# --------------------------------------------------------------------------- matrices
+
+
+def test_icosphere_size_and_radius():
+    mesh = icosphere(5)
+    assert mesh.n_vertices == 10_242 and len(mesh.triangles) == 20 * 4**5
+    np.testing.assert_allclose(np.linalg.norm(mesh.vertices, axis=1), 1.0)
+
+
+def test_cotangent_matrices_are_symmetric_with_zero_row_sums(sphere_matrices):
+    stiffness, mass = sphere_matrices
+    assert abs(stiffness - stiffness.T).max() < 1e-12
+    assert np.abs(np.asarray(stiffness.sum(axis=1))).max() < 1e-10
+    assert abs(mass - mass.T).max() == 0
+    # The mass matrix integrates 1 to the area of the inscribed polyhedron, just under 4 pi.
+    assert 4 * np.pi * 0.995 < mass.sum() < 4 * np.pi
+
+
+def test_lumped_mass_is_diagonal_with_the_same_area():
+    mesh = icosphere(2)
+    _, consistent = cotangent_laplacian(mesh)
+    _, lumped = cotangent_laplacian(mesh, lump=True)
+    assert lumped.nnz == mesh.n_vertices
+    assert lumped.sum() == pytest.approx(consistent.sum())
+
+
+def test_zero_area_triangle_is_rejected():
+    mesh = TriMesh(np.array([[0.0, 0, 0], [1, 0, 0], [2, 0, 0], [0, 1, 0]]), np.array([[0, 1, 2], [0, 1, 3]]))
+    with pytest.raises(InputFileError, match="zero area"):
+        cotangent_laplacian(mesh)
+
+
+# --------------------------------------------------------------------------- sphere check
+
+
+def test_sphere_eigenvalues_match_l_l_plus_1_with_multiplicity(sphere_basis):
+    assert sphere_basis.n_modes == N_LOW  # the l = 7 cluster (56) is dropped whole
+    values = sphere_basis.eigenvalues
+    assert abs(values[0]) < 1e-10
+    exact = DEGREES * (DEGREES + 1.0)
+    relative = np.abs(values[1:] / exact[1:] - 1.0)
+    assert relative.max() < 0.01, relative.max()
+
+
+def test_no_low_sphere_mode_dropped_across_20_seeds(sphere_matrices):
+    # Reuses A and B; only the Lanczos start vector changes.
+    stiffness, mass = sphere_matrices
+    limit = threadpool_limits(1) if threadpool_limits else contextlib.nullcontext()
+    with limit:
+        _check_20_seeds(stiffness, mass)
+
+
+def _check_20_seeds(stiffness, mass):
+    for seed in range(20):
+        values, vectors = _shift_invert_eigsh(
+            stiffness, mass, N_LOW + 3, sigma=-0.01, seed=seed, tol=0.0, n_modes=N_LOW
+        )
+        values, _, info = _finish(values, vectors, N_LOW, mass)
+        assert info["n_kept"] == N_LOW, seed
+        counts = np.bincount(np.rint(np.sqrt(values + 0.25) - 0.5).astype(int), minlength=L_MAX + 1)
+        np.testing.assert_array_equal(counts, 2 * np.arange(L_MAX + 1) + 1, err_msg=f"seed {seed}")
+
+
+def test_laplace_beltrami_modes_are_b_orthonormal_and_round_trip(sphere_basis, rng):
+    psi, mass = sphere_basis.eigenvectors, sphere_basis.mass
+    gram = psi.T @ (mass @ psi)
+    assert np.abs(gram - np.eye(sphere_basis.n_modes)).max() < 1e-10
+    # Euclidean orthonormality does not hold: mixing inner products would be wrong.
+    assert np.abs(psi.T @ psi - np.eye(sphere_basis.n_modes)).max() > 0.1
+    coefficients = np.zeros((sphere_basis.n_modes, 5))
+    coefficients[:30] = rng.standard_normal((30, 5))
+    activity = sphere_basis.reconstruct(coefficients)
+    assert np.abs(sphere_basis.project(activity) - coefficients).max() < 1e-8
+    np.testing.assert_allclose(sphere_basis.reconstruct(sphere_basis.project(activity)), activity, atol=1e-8)
+
+
+def test_laplace_beltrami_gauge_does_not_depend_on_seed(sphere_basis, sphere):
+    other = laplace_beltrami_basis(sphere, N_LOW, margin=6, seed=7)
+    # Holds inside the degenerate l-clusters too: the gauge depends only on the eigenspaces.
+    assert np.abs(other.eigenvectors - sphere_basis.eigenvectors).max() < 1e-6
+
+
+# --------------------------------------------------------------------------- graphs
+
+
+def test_cycle_graph_spectrum_and_degenerate_pairs_kept_whole():
+    n = 40
+    laplacian = _cycle_normalized_laplacian(n)
+    basis = graph_basis(laplacian, 4, margin=4)
+    # 1 - cos(2 pi j / n): 0, then pairs j = 1, 2, ...; a cut at 4 would split the j = 2 pair.
+    assert basis.n_modes % 2 == 1 and basis.n_modes >= 4
+    j = np.concatenate([[0], np.repeat(np.arange(1, n // 2), 2)])[: basis.n_modes]
+    np.testing.assert_allclose(basis.eigenvalues, 1 - np.cos(2 * np.pi * j / n), atol=1e-10)
+    assert np.abs(basis.eigenvectors.T @ basis.eigenvectors - np.eye(basis.n_modes)).max() < 1e-8
+    np.testing.assert_allclose(basis.eigenvectors[:, 0], 1 / np.sqrt(n))
+
+
+def test_graph_sign_convention_is_deterministic_across_seeds():
+    laplacian = _cycle_normalized_laplacian(60)
+    reference = graph_basis(laplacian, 9, margin=2, seed=0)
+    for seed in (1, 2, 3):
+        other = graph_basis(laplacian, 9, margin=2, seed=seed)
+        assert np.abs(other.eigenvectors - reference.eigenvectors).max() < 1e-6
+
+
+def test_combinatorial_graph_basis_on_a_path():
+    n = 30  # path graph: eigenvalues 2 - 2 cos(pi j / n), all simple
+    ones = np.ones(n - 1)
+    adjacency = scipy.sparse.diags([ones, ones], [1, -1])
+    laplacian = scipy.sparse.diags(np.asarray(adjacency.sum(axis=1)).ravel()) - adjacency
+    basis = graph_basis(laplacian, 6, kind="graph-combinatorial", margin=0)
+    np.testing.assert_allclose(basis.eigenvalues, 2 - 2 * np.cos(np.pi * np.arange(6) / n), atol=1e-10)
+    np.testing.assert_allclose(basis.project(np.ones(n))[1:], 0, atol=1e-10)
+
+
+def test_disconnected_graph_is_rejected():
+    two_cycles = scipy.sparse.block_diag([_cycle_normalized_laplacian(10)] * 2).tocsr()
+    with pytest.raises(ParameterError, match="2 connected components"):
+        graph_basis(two_cycles, 3)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [({"n_modes": 0}, "n_modes"), ({"n_modes": 3, "margin": -1}, "margin"), ({"n_modes": 3, "kind": "x"}, "kind")],
+)
+def test_bad_graph_basis_parameters(kwargs, match):
+    with pytest.raises(HarmonixError, match=match):
+        graph_basis(_cycle_normalized_laplacian(10), **kwargs)
+
+
+def test_basis_rejects_mixing_inner_products():
+    with pytest.raises(ParameterError, match="mass"):
+        HarmonicBasis(np.zeros(2), np.eye(3)[:, :2], "laplace-beltrami")
+    with pytest.raises(ParameterError, match="shape"):
+        HarmonicBasis(np.zeros(2), np.eye(3)[:, :2], "graph-normalized").project(np.zeros(4))
+
+
+# --------------------------------------------------------------------------- cache
+
+
+def test_cache_second_call_loads_identical_basis(tmp_path, sphere_basis):
+    calls = []
+
+    def compute() -> HarmonicBasis:
+        calls.append(1)
+        return sphere_basis
+
+    parts = {"mesh": icosphere(5), "n_modes": N_LOW, "kind": "laplace-beltrami"}
+    first = cached_basis(compute, key_parts=parts, cache_dir=tmp_path)
+    start = time.perf_counter()
+    second = cached_basis(compute, key_parts=parts, cache_dir=tmp_path)
+    elapsed = time.perf_counter() - start
+    assert len(calls) == 1 and first.params["cache"] == "miss" and second.params["cache"] == "hit"
+    assert elapsed < 1.0
+    np.testing.assert_array_equal(second.eigenvalues, sphere_basis.eigenvalues)
+    np.testing.assert_array_equal(second.eigenvectors, sphere_basis.eigenvectors)
+    assert abs(second.mass - sphere_basis.mass).max() == 0
+    assert second.kind == "laplace-beltrami" and second.params["n_kept"] == N_LOW
+    assert [p.name for p in tmp_path.iterdir()] == [f"{cache_key(parts)}.npz"]  # no temporary left behind
+
+
+def test_cache_key_changes_with_parameters_and_inputs():
+    mesh = icosphere(1)
+    base = cache_key({"mesh": mesh, "n_modes": 10})
+    assert base == cache_key({"n_modes": 10, "mesh": icosphere(1)})
+    assert base != cache_key({"mesh": mesh, "n_modes": 11})
+    moved = TriMesh(mesh.vertices * 1.0001, mesh.triangles)
+    assert base != cache_key({"mesh": moved, "n_modes": 10})
+    assert cache_key({"n": 1}) != cache_key({"n": 1.0})
+    with pytest.raises(ParameterError, match="cache key"):
+        cache_key({"f": object()})
+
+
+def test_corrupt_cache_file_is_recomputed(tmp_path):
+    laplacian = _cycle_normalized_laplacian(12)
+    parts = {"laplacian": laplacian, "n_modes": 3}
+    (tmp_path / f"{cache_key(parts)}.npz").write_bytes(b"truncated")
+    with pytest.warns(UserWarning, match="unreadable"):
+        basis = cached_basis(lambda: graph_basis(laplacian, 3), key_parts=parts, cache_dir=tmp_path)
+    assert basis.params["cache"] == "miss"
+    assert cached_basis(lambda: None, key_parts=parts, cache_dir=tmp_path).params["cache"] == "hit"
+
+
+def test_cache_dir_from_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("HARMONIX_CACHE", str(tmp_path / "env-cache"))
+    laplacian = _cycle_normalized_laplacian(12)
+    basis = cached_basis(lambda: graph_basis(laplacian, 3), key_parts={"laplacian": laplacian})
+    assert basis.params["cache_file"].startswith(str(tmp_path / "env-cache"))
