@@ -16,6 +16,7 @@ from pathlib import Path
 
 from harmonix import __version__
 from harmonix.errors import HarmonixError, ParameterError
+from harmonix.harmonics.basis import BASIS_KINDS
 from harmonix.progress import progress, set_quiet
 from harmonix.spectral.bands import Band, load_bands
 
@@ -56,15 +57,39 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     from harmonix.workflows import run_eeg_file
 
     bands, strict = _parse_bands(args.bands)
+    model = None
+    if args.harmonics != "off":
+        from harmonix.harmonics.model import default_harmonic_model
+
+        model = default_harmonic_model(kind=args.basis)
     jobs = list(zip(args.files, unique_session_names(args.files)))
     for path, session in progress(jobs, desc="analyze"):
         folder, analysis = run_eeg_file(
             path, args.out, session=session, bands=bands, strict_bands=strict,
             psd_method=args.psd, sfreq=args.sfreq, mark_flat=args.mark_flat,
+            harmonic_model=model, harmonics_required=args.harmonics == "on", n_harmonics=args.n_harmonics,
         )
+        notes = []
         skipped = analysis.params["skipped_bands"]
-        note = f"; skipped bands the recording cannot resolve: {', '.join(skipped)}" if skipped else ""
-        print(f"{path} -> {folder / 'metrics.csv'} ({len(analysis.metrics)} rows{note})")
+        if skipped:
+            notes.append(f"skipped bands the recording cannot resolve: {', '.join(skipped)}")
+        harmonics = analysis.params["harmonics"]
+        if harmonics["computed"]:
+            notes.append(f"harmonics: {harmonics['channel_matching']}")
+        elif model is not None:
+            notes.append(f"harmonics skipped: {harmonics['reason']}")
+        print(f"{path} -> {folder / 'metrics.csv'} ({len(analysis.metrics)} rows{''.join('; ' + n for n in notes)})")
+    return 0
+
+
+def _cmd_harmonics(args: argparse.Namespace) -> int:
+    from harmonix.workflows import run_harmonics
+
+    connectome = None if args.connectome == "default" else args.connectome
+    folder, model = run_harmonics(args.out, connectome=connectome, n_modes=args.n, kind=args.basis)
+    basis = model.basis
+    print(f"{basis.n_modes} {basis.kind} harmonics of {model.connectome.name} ({basis.n_vertices} vertices; "
+          f"cache {basis.params.get('cache')}) -> {folder}/harmonics.png, eigenvalues.csv")
     return 0
 
 
@@ -107,7 +132,22 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--psd", choices=("welch", "multitaper"), default="welch", help="PSD estimator")
     analyze.add_argument("--sfreq", type=float, help="sampling rate in Hz for CSV files without usable timestamps")
     analyze.add_argument("--mark-flat", action="store_true", help="mark flat channels bad and go on instead of stopping")
+    analyze.add_argument(
+        "--harmonics", choices=("auto", "on", "off"), default="auto",
+        help="decompose onto the default connectome's harmonics: auto (when >= 8 channels match its leadfield), "
+        "on (required), off",
+    )
+    analyze.add_argument("--n-harmonics", type=int, default=30, metavar="N", help="harmonics estimated from sensors")
+    analyze.add_argument("--basis", choices=BASIS_KINDS, default="graph-normalized", help="harmonic basis")
     analyze.set_defaults(func=_cmd_analyze)
+
+    harmonics = sub.add_parser("harmonics", help="compute (or load from cache) connectome harmonics and plot them")
+    harmonics.add_argument("--n", type=int, default=200, help="number of harmonics (default 200)")
+    harmonics.add_argument("--connectome", default="default", metavar="default|DIR",
+                           help="'default' (tvb-data model) or a folder with surface.*, region_map.*, weights.*")
+    harmonics.add_argument("--basis", choices=BASIS_KINDS, default="graph-normalized", help="harmonic basis")
+    harmonics.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    harmonics.set_defaults(func=_cmd_harmonics)
 
     music = sub.add_parser("music", help="analyse music: tempo, partials, envelope modulation spectrum")
     music.add_argument("files", nargs="+", metavar="FILE", help="audio files (WAV, FLAC, OGG, MP3)")

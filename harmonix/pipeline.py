@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 
 from harmonix.errors import ChannelError, ParameterError
+from harmonix.harmonics.decompose import DEFAULT_SENSOR_MODES, band_harmonic_spectra, sensor_decomposition
+from harmonix.harmonics.model import HarmonicModel
 from harmonix.io.audio import Audio
 from harmonix.spectral.aperiodic import fit_aperiodic, peak_in_band
 from harmonix.spectral.audio import modulation_band_energy, modulation_spectrum, spectral_partials, tempo_and_beats
@@ -101,6 +103,9 @@ def analyze_eeg(
     strict_bands: bool = False,
     psd_method: str = "welch",
     aperiodic_range: tuple[float, float] = APERIODIC_RANGE,
+    harmonic_model: HarmonicModel | None = None,
+    harmonics_required: bool = False,
+    n_harmonics: int = DEFAULT_SENSOR_MODES,
     source: str | None = None,
 ) -> Analysis:
     """Band powers, peak frequencies, aperiodic fit and envelope statistics.
@@ -121,6 +126,15 @@ def analyze_eeg(
     aperiodic_range : (float, float)
         Frequency range in Hz of the specparam fit; clipped to the bands the
         recording can resolve.
+    harmonic_model : HarmonicModel | None
+        Connectome and harmonic basis to decompose the sensors onto (with its
+        leadfield); ``None`` skips the harmonic metrics.
+    harmonics_required : bool
+        Raise :class:`~harmonix.errors.ChannelError` when the channels do not
+        match the leadfield well enough; otherwise the harmonic metrics are
+        skipped and the reason recorded.
+    n_harmonics : int
+        Lowest harmonics estimated from the sensors.
     source : str | None
         Name of the input for messages (defaults to ``session``).
 
@@ -135,7 +149,12 @@ def analyze_eeg(
         the 1/f fit inside the band), ``envelope_mean_amplitude`` (V) and
         ``envelope_cv`` (1) of the filter-bank analytic signal, and per channel
         ``aperiodic_exponent`` (1), ``aperiodic_offset`` (log10 V^2/Hz),
-        ``aperiodic_r_squared`` (1) in band ``aperiodic``.
+        ``aperiodic_r_squared`` (1) in band ``aperiodic``. With a harmonic
+        model, per band (Atasoy et al. 2017, Sci Rep 7:17661; see
+        :mod:`harmonix.harmonics.decompose`): ``harmonic_power`` and
+        ``harmonic_energy`` per harmonic (component ``h000``...; a.u.), and
+        ``harmonic_total_energy``, ``harmonic_entropy`` (bits),
+        ``harmonic_low_energy_fraction`` and ``harmonic_low_power_fraction``.
     """
     source = source or session
     bands = load_bands(bands)
@@ -189,6 +208,12 @@ def analyze_eeg(
             components=ch_names, bands=envelope_names,
         )
 
+    arrays = {"psd_freqs": spectrum.freqs, "psd": spectrum.psd, "ch_names": np.array(ch_names)}
+    harmonics_params = _add_harmonic_metrics(
+        rows, arrays, data, ch_names, sfreq, envelope_bands, harmonic_model,
+        required=harmonics_required, n_harmonics=n_harmonics, source=source,
+    )
+
     params = {
         "kind": "eeg",
         "bands": [{"name": b.name, "fmin": b.fmin, "fmax": b.fmax} for b in bands],
@@ -212,9 +237,50 @@ def analyze_eeg(
             "fir_lengths_s": {b.name: len(design_band_filter(b, sfreq)) / sfreq for b in bands},
             "envelope_skipped_bands": envelope_skipped,
         },
+        "harmonics": harmonics_params,
     }
-    arrays = {"psd_freqs": spectrum.freqs, "psd": spectrum.psd, "ch_names": np.array(ch_names)}
     return Analysis(rows.to_frame(), params, arrays)
+
+
+def _add_harmonic_metrics(
+    rows: MetricRows, arrays: dict, data: np.ndarray, ch_names: Sequence[str], sfreq: float,
+    bands: Sequence[Band], model: HarmonicModel | None, *, required: bool, n_harmonics: int, source: str,
+) -> dict:
+    """Decompose the sensors onto the model's harmonics; add rows and arrays, return the sidecar part."""
+    if model is None:
+        return {"computed": False, "reason": "no harmonic model requested"}
+    connectome, basis = model.connectome, model.basis
+    try:
+        decomposition = sensor_decomposition(
+            connectome.leadfield, connectome.sensor_names, basis.eigenvectors, basis.eigenvalues,
+            ch_names, data, n_modes=n_harmonics, source=source,
+        )
+    except ChannelError as err:
+        if required:
+            raise
+        return {"computed": False, "reason": str(err)}
+    if not bands:
+        return {"computed": False, "reason": "no band long enough for the filter bank"}
+    matched = data[..., decomposition.match.recording_indices, :]
+    spectra, coefficients = band_harmonic_spectra(
+        matched, sfreq, bands, decomposition.inverse.operator, decomposition.eigenvalues, keep_coefficients=True,
+    )
+    components = [f"h{k:03d}" for k in range(decomposition.eigenvalues.size)]
+    names = [b.name for b in bands]
+    rows.add_matrix("harmonic_power", "a.u.", np.array([s.mean_power for s in spectra]).T, components=components, bands=names)
+    rows.add_matrix("harmonic_energy", "a.u.", np.array([s.mean_energy for s in spectra]).T, components=components, bands=names)
+    for s in spectra:
+        rows.add("harmonic_total_energy", s.total_energy, "a.u.", band=s.band, component="all")
+        rows.add("harmonic_entropy", s.entropy, "bits", band=s.band, component="all")
+        rows.add("harmonic_low_energy_fraction", s.low_energy_fraction, "1", band=s.band, component=f"h<{s.n_low}")
+        rows.add("harmonic_low_power_fraction", s.low_power_fraction, "1", band=s.band, component=f"h<{s.n_low}")
+    arrays["harmonic_eigenvalues"] = decomposition.eigenvalues
+    arrays["harmonic_bands"] = np.array(names)
+    if coefficients is not None:
+        arrays["harmonic_coefficients"] = coefficients
+    return {"computed": True, "model": model.params(), "decomposition": decomposition.params(),
+            "channel_matching": decomposition.match.summary(),
+            "reference": "Atasoy et al. 2016 Nat Commun 7:10340; 2017 Sci Rep 7:17661"}
 
 
 def analyze_music(audio: Audio, *, session: str, bands: Sequence[Band] | None = None) -> Analysis:

@@ -10,6 +10,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from harmonix.harmonics.decompose import DEFAULT_SENSOR_MODES
+from harmonix.harmonics.model import HarmonicModel
 from harmonix.pipeline import Analysis, analyze_eeg, analyze_music
 from harmonix.spectral.bands import Band
 from harmonix.tables import input_fingerprint, software_versions, write_session_outputs
@@ -41,12 +43,17 @@ def run_eeg_file(
     psd_method: str = "welch",
     sfreq: float | None = None,
     mark_flat: bool = False,
+    harmonic_model: HarmonicModel | None = None,
+    harmonics_required: bool = False,
+    n_harmonics: int = DEFAULT_SENSOR_MODES,
 ) -> tuple[Path, Analysis]:
     """Load, check and analyse one EEG recording; write ``out_dir / session``.
 
     Flat channels stop the run (:class:`~harmonix.errors.DataQualityError`)
     unless ``mark_flat`` is set, in which case they are marked bad, left out
-    and listed in ``params.json``.
+    and listed in ``params.json``. With a ``harmonic_model`` the sensors are
+    also decomposed onto its harmonics (see :func:`~harmonix.pipeline.analyze_eeg`);
+    the coefficient time series go to ``arrays.npz``.
     """
     from harmonix.io import check_recording, load_eeg_with_report
 
@@ -54,7 +61,8 @@ def run_eeg_file(
     inst, load_report = load_eeg_with_report(path, sfreq=sfreq)
     inst, quality = check_recording(inst, source=str(path), flat="mark" if mark_flat else "raise")
     analysis = analyze_eeg(
-        inst, session=session, bands=bands, strict_bands=strict_bands, psd_method=psd_method, source=str(path)
+        inst, session=session, bands=bands, strict_bands=strict_bands, psd_method=psd_method, source=str(path),
+        harmonic_model=harmonic_model, harmonics_required=harmonics_required, n_harmonics=n_harmonics,
     )
     params = {**analysis.params, "session": session, "load": load_report, "quality": quality,
               **_provenance(path, _companions(path))}
@@ -79,3 +87,39 @@ def run_music_file(
     params = {**analysis.params, "session": session, "seconds": seconds, **_provenance(path, [path])}
     folder = write_session_outputs(Path(out_dir) / session, analysis.metrics, params, arrays=analysis.arrays)
     return folder, analysis
+
+
+def run_harmonics(
+    out_dir: str | Path,
+    *,
+    connectome: str | Path | None = None,
+    n_modes: int = 200,
+    kind: str = "graph-normalized",
+    figure_modes: Sequence[int] = (1, 2, 3, 4, 5, 6),
+) -> tuple[Path, HarmonicModel]:
+    """Compute (or load from cache) a connectome's harmonics; write a summary folder.
+
+    Writes ``eigenvalues.csv``, ``harmonics.png`` (the first harmonics on the
+    cortex), ``spectrum.png`` and ``params.json`` into ``out_dir``.
+    """
+    import pandas as pd
+
+    from harmonix.harmonics.connectome import load_connectome_folder, load_default_connectome
+    from harmonix.harmonics.model import connectome_harmonics
+    from harmonix.report.figures import plot_harmonic_spectrum, plot_harmonics
+    from harmonix.tables import atomic_output_dir, write_json
+
+    model_connectome = load_default_connectome() if connectome is None else load_connectome_folder(connectome)
+    basis = connectome_harmonics(model_connectome, n_modes=n_modes, kind=kind)
+    model = HarmonicModel(model_connectome, basis)
+    with atomic_output_dir(out_dir) as staging:
+        pd.DataFrame({"k": range(basis.n_modes), "eigenvalue": basis.eigenvalues}).to_csv(
+            staging / "eigenvalues.csv", index=False)
+        shown = [k for k in figure_modes if k < basis.n_modes]
+        plot_harmonics(model_connectome.mesh, basis, shown).savefig(staging / "harmonics.png", dpi=120)
+        plot_harmonic_spectrum(basis.eigenvalues).savefig(staging / "spectrum.png", dpi=120)
+        write_json(staging / "params.json", {
+            "model": model.params(), "n_vertices": basis.n_vertices,
+            "command": " ".join(sys.argv), "versions": software_versions(),
+        })
+    return Path(out_dir), model

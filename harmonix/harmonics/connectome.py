@@ -66,6 +66,7 @@ from harmonix.harmonics.mesh import TriMesh, check_mesh
 __all__ = [
     "Connectome",
     "load_connectivity",
+    "load_connectome_folder",
     "load_default_connectome",
     "load_leadfield",
     "load_region_map",
@@ -569,3 +570,63 @@ def load_leadfield(
     if sensor_names is not None and len(sensor_names) != leadfield.shape[0]:
         raise ChannelError(f"{path}: leadfield has {leadfield.shape[0]} rows but {len(sensor_names)} sensor names were given")
     return leadfield.astype(float, copy=False)
+
+
+def _one_file(folder: Path, stem: str, required: bool) -> Path | None:
+    matches = sorted(p for p in folder.glob(f"{stem}.*") if p.is_file())
+    if len(matches) > 1:
+        raise InputFileError(f"{folder}: several files named {stem}.* ({', '.join(p.name for p in matches)}); keep one")
+    if not matches and required:
+        raise InputFileError(f"{folder}: no {stem}.* file; a connectome folder needs {', '.join(CONNECTOME_FOLDER_FILES)}")
+    return matches[0] if matches else None
+
+
+CONNECTOME_FOLDER_FILES = ("surface.<gii|pial|white|...>", "region_map.<txt|csv|npy>", "weights.<csv|txt|npy>")
+"""Files a user connectome folder must hold (plus optional ``tract_lengths.*``,
+``region_labels.txt``, ``leadfield.npy`` with ``sensors.txt``)."""
+
+
+def load_connectome_folder(path: str | os.PathLike) -> Connectome:
+    """Read a user connectome from a folder of conventionally named files.
+
+    The folder holds ``surface.*`` (GIfTI or FreeSurfer surface, see
+    :func:`load_surface`), ``region_map.*`` (one region index per vertex),
+    ``weights.*`` (region x region structural connectivity), and optionally
+    ``tract_lengths.*`` (mm), ``region_labels.txt`` (one label per line),
+    ``leadfield.npy`` (sensors x vertices) with ``sensors.txt`` (one sensor
+    name per line, optionally followed by x y z in mm). Region centres are the
+    mean position of each region's vertices.
+
+    Raises
+    ------
+    InputFileError, ChannelError
+        A missing or ambiguous file, or sizes that do not agree, named in the message.
+    """
+    folder = Path(path)
+    if not folder.is_dir():
+        raise InputFileError(f"{folder}: a user connectome is a folder holding {', '.join(CONNECTOME_FOLDER_FILES)}")
+    mesh = load_surface(_one_file(folder, "surface", True))
+    region_map = load_region_map(_one_file(folder, "region_map", True), n_vertices=mesh.n_vertices)
+    weights = load_connectivity(_one_file(folder, "weights", True), region_map)
+    lengths_path = _one_file(folder, "tract_lengths", False)
+    tract_lengths = load_connectivity(lengths_path, region_map) if lengths_path else None
+    n_regions = weights.shape[0]
+    labels_path = folder / "region_labels.txt"
+    labels = (tuple(line.strip() for line in labels_path.read_text().splitlines() if line.strip())
+              if labels_path.is_file() else tuple(f"region{i}" for i in range(n_regions)))
+    leadfield = sensor_names = positions = None
+    leadfield_path = folder / "leadfield.npy"
+    if leadfield_path.is_file():
+        sensors_path = folder / "sensors.txt"
+        if not sensors_path.is_file():
+            raise InputFileError(f"{folder}: leadfield.npy needs sensors.txt with one sensor name per line")
+        rows = [line.split() for line in sensors_path.read_text().splitlines() if line.strip()]
+        sensor_names = tuple(row[0] for row in rows)
+        if all(len(row) >= 4 for row in rows):
+            positions = np.array([[float(v) for v in row[1:4]] for row in rows])
+        leadfield = load_leadfield(leadfield_path, sensor_names, n_vertices=mesh.n_vertices)
+    return Connectome(
+        mesh=mesh, region_map=region_map, weights=weights, tract_lengths=tract_lengths,
+        centres=region_centres(mesh, region_map, n_regions), region_labels=labels,
+        leadfield=leadfield, sensor_names=sensor_names, sensor_positions=positions, name=str(folder),
+    )

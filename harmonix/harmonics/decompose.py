@@ -340,9 +340,13 @@ def band_harmonic_spectra(
     sq_sum = np.zeros((len(bands), n_modes))
     keep = keep_coefficients and data.ndim == 2
     coefficients = np.empty((len(bands), n_modes, data.shape[-1]), np.complex64) if keep else None
+    # Projection and filtering are linear and commute: project first when that
+    # shrinks the data (vertices -> harmonics), filter first otherwise.
+    project_first = n_modes < epochs.shape[1]
     for epoch in epochs:
-        for block in iter_analytic_blocks(epoch, sfreq, bands, chunk_seconds=chunk_seconds):
-            a = np.einsum("kc,bct->bkt", operator, block.values)
+        signal = operator @ epoch if project_first else epoch
+        for block in iter_analytic_blocks(signal, sfreq, bands, chunk_seconds=chunk_seconds):
+            a = block.values if project_first else np.einsum("kc,bct->bkt", operator, block.values)
             amplitude = np.abs(a)
             amp_sum += amplitude.sum(axis=-1)
             sq_sum += np.square(amplitude).sum(axis=-1)

@@ -177,3 +177,24 @@ def regional_harmonics(
         )
     basis = laplace_beltrami_basis(submesh, n_modes, seed=seed)
     return RegionalHarmonics(region, connectome.region_labels[region], vertices, basis)
+
+
+@dataclass(frozen=True)
+class HarmonicModel:
+    """A connectome with its harmonic basis: what a sensor decomposition needs."""
+
+    connectome: Connectome
+    basis: HarmonicBasis
+
+    def params(self) -> dict:
+        """JSON-ready description (model name, basis kind, solver, cache)."""
+        return {"connectome": self.connectome.name, "kind": self.basis.kind, "n_modes": self.basis.n_modes,
+                **{k: v for k, v in self.basis.params.items() if k not in ("connectome",)}}
+
+
+def default_harmonic_model(
+    *, kind: str = "graph-normalized", n_modes: int = DEFAULT_N_MODES, cache_dir: str | os.PathLike | None = None
+) -> HarmonicModel:
+    """The tvb-data connectome with its ``n_modes`` lowest harmonics (cached)."""
+    connectome = load_default_connectome()
+    return HarmonicModel(connectome, connectome_harmonics(connectome, n_modes=n_modes, kind=kind, cache_dir=cache_dir))

@@ -1,0 +1,1 @@
+"""Figures (functions returning matplotlib figures) and, later, the HTML report."""
