@@ -1,0 +1,1 @@
+"""Estimators: injection locking, entrainment, consonance (CDNS), complexity."""

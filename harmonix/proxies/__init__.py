@@ -1,0 +1,1 @@
+"""Research proxies (valence, trauma, energy parameter): documented composites, never diagnoses."""
