@@ -27,7 +27,9 @@ from scipy import signal
 
 from harmonix.errors import DataQualityError, ParameterError
 from harmonix.io.audio import Audio
+from harmonix.spectral.bandpower import band_power
 from harmonix.spectral.bands import Band, load_bands
+from harmonix.spectral.psd import Spectrum, compute_psd
 
 # --------------------------------------------------------------------------- helpers
 
@@ -549,12 +551,11 @@ def modulation_spectrum(
         raise DataQualityError(f"{audio.source}: the audio is silent; its amplitude envelope is zero")
 
     nperseg = int(round(env_sfreq / resolution))
-    freqs, power = signal.welch(
-        env / mean - 1.0, fs=env_sfreq, window="hann", nperseg=nperseg, noverlap=nperseg // 2, detrend="constant"
-    )
-    keep = (freqs >= fmin) & (freqs <= fmax)
+    welch = compute_psd((env / mean - 1.0)[np.newaxis], env_sfreq, window_seconds=nperseg / env_sfreq,
+                        fmax=fmax, source=audio.source)
+    keep = welch.freqs >= fmin
     return ModulationSpectrum(
-        freqs=freqs[keep], power=power[keep], resolution=float(env_sfreq / nperseg), envelope_sfreq=env_sfreq
+        freqs=welch.freqs[keep], power=welch.psd[0, keep], resolution=welch.resolution, envelope_sfreq=env_sfreq
     )
 
 
@@ -672,7 +673,8 @@ def modulation_band_energy(
                 f"({freqs[0]:g}-{freqs[-1]:g} Hz); compute the spectrum with a wider fmin/fmax"
             )
     total = float(power.sum() * df)
-    absolute = np.array([power[(freqs >= b.fmin) & (freqs < b.fmax)].sum() * df for b in band_list])
+    as_spectrum = Spectrum(freqs, power[np.newaxis], ("envelope",), "welch")
+    absolute = band_power(as_spectrum, band_list).absolute[0]
     relative = absolute / total if total > 0 else np.full(absolute.shape, math.nan)
     return ModulationBandEnergy(bands=band_list, absolute=absolute, relative=relative, total=total)
 
