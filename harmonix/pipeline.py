@@ -19,17 +19,29 @@ import pandas as pd
 from harmonix.errors import ChannelError, ParameterError
 from harmonix.harmonics.decompose import DEFAULT_SENSOR_MODES, band_harmonic_spectra, sensor_decomposition
 from harmonix.harmonics.model import HarmonicModel
+from harmonix.estimators.complexity import band_lempel_ziv, spectral_entropy
+from harmonix.estimators.consonance import cdns_of_aperiodic_fit
+from harmonix.estimators.locking import plv_matrix, plv_over_trials
+from harmonix.proxies.energy import PROXY_NOTE as ENERGY_NOTE
+from harmonix.proxies.energy import detect_episodes, harmonic_energy_trace
+from harmonix.proxies.trauma import PROXY_NOTE as TRAUMA_NOTE
+from harmonix.proxies.trauma import trauma_proxy
+from harmonix.proxies.valence import PROXY_NOTE as VALENCE_NOTE
+from harmonix.proxies.valence import valence_proxy
 from harmonix.io.audio import Audio
 from harmonix.spectral.aperiodic import fit_aperiodic, peak_in_band
 from harmonix.spectral.audio import modulation_band_energy, modulation_spectrum, spectral_partials, tempo_and_beats
 from harmonix.spectral.bandpower import band_power, peak_frequency
 from harmonix.spectral.bands import MIN_CYCLES, Band, check_bands_resolvable, load_bands
-from harmonix.spectral.filterbank import band_amplitude_stats, design_band_filter
+from harmonix.spectral.filterbank import analytic_signal, band_amplitude_stats, design_band_filter
 from harmonix.spectral.psd import compute_psd
 from harmonix.tables import MetricRows
 
 APERIODIC_RANGE = (1.0, 45.0)
 """Default frequency range (Hz) of the specparam fit; matches the default bands."""
+
+MIN_PROXY_SECONDS = 20.0
+"""Shortest continuous recording for which the research proxies are computed."""
 
 APERIODIC_SETTINGS = {"max_n_peaks": 6, "peak_width_limits": (1.0, 8.0), "min_peak_height": 0.1, "aperiodic_mode": "fixed"}
 """specparam settings used by :func:`analyze_eeg` (recorded in ``params.json``)."""
@@ -209,6 +221,7 @@ def analyze_eeg(
         )
 
     arrays = {"psd_freqs": spectrum.freqs, "psd": spectrum.psd, "ch_names": np.array(ch_names)}
+    estimator_params = _add_channel_estimators(rows, arrays, data, ch_names, sfreq, bands, envelope_bands, spectrum, fit)
     harmonics_params = _add_harmonic_metrics(
         rows, arrays, data, ch_names, sfreq, envelope_bands, harmonic_model,
         required=harmonics_required, n_harmonics=n_harmonics, source=source,
@@ -237,9 +250,83 @@ def analyze_eeg(
             "fir_lengths_s": {b.name: len(design_band_filter(b, sfreq)) / sfreq for b in bands},
             "envelope_skipped_bands": envelope_skipped,
         },
+        "estimators": estimator_params,
         "harmonics": harmonics_params,
     }
     return Analysis(rows.to_frame(), params, arrays)
+
+
+def _add_channel_estimators(
+    rows: MetricRows, arrays: dict, data: np.ndarray, ch_names: Sequence[str], sfreq: float,
+    bands: Sequence[Band], filter_bands: Sequence[Band], spectrum, fit,
+) -> dict:
+    """Complexity, CDNS per channel and band, and channel phase locking (see README for the metrics)."""
+    names = [b.name for b in bands]
+    fmin, fmax = min(b.fmin for b in bands), max(b.fmax for b in bands)
+    entropy = spectral_entropy(spectrum, fmin=fmin, fmax=fmax)
+    rows.add_matrix("spectral_entropy", "1", entropy[:, np.newaxis], components=ch_names, bands=["broadband"])
+    signatures = [cdns_of_aperiodic_fit(fit, band) for band in bands]
+    for metric in ("consonance", "dissonance", "noise", "valence"):
+        values = np.column_stack([getattr(signature, metric) for signature in signatures])
+        rows.add_matrix(f"cdns_{metric}", "1", values, components=ch_names, bands=names)
+    epochs = data if data.ndim == 3 else data[np.newaxis]
+    if filter_bands:
+        filter_names = [b.name for b in filter_bands]
+        lz = np.mean([band_lempel_ziv(epoch, sfreq, filter_bands) for epoch in epochs], axis=0)
+        rows.add_matrix("lempel_ziv", "1", lz, components=ch_names, bands=filter_names)
+        if data.ndim == 2:
+            plv = np.stack([plv_matrix(analytic_signal(data, sfreq, band)) for band in filter_bands])
+        else:
+            analytic = [np.stack([analytic_signal(epoch, sfreq, band) for epoch in epochs]) for band in filter_bands]
+            plv = np.stack([plv_over_trials(trials, average_time=True) for trials in analytic])
+        off_diagonal = (plv.sum(axis=-1) - 1.0) / max(len(ch_names) - 1, 1)
+        rows.add_matrix("plv_mean", "1", off_diagonal.T, components=ch_names, bands=filter_names)
+        arrays["plv"] = plv.astype(np.float32)
+        arrays["plv_bands"] = np.array(filter_names)
+    return {
+        "spectral_entropy": "Inouye et al. 1991, normalised (harmonix.estimators.complexity)",
+        "lempel_ziv": "LZ76 of the median-binarised band amplitude, normalised (Kaspar & Schuster 1987)",
+        "cdns": "harmonix CDNS of specparam peaks per band, octave-shifted to middle C (research proxy)",
+        "plv": "over time within the recording (continuous) or across epochs (epoched), per band",
+    }
+
+
+def _add_proxies(rows: MetricRows, arrays: dict, matched: np.ndarray, sfreq: float, bands: Sequence[Band],
+                 decomposition, basis, connectome) -> dict:
+    """Valence, trauma and energy-parameter proxies (continuous recordings only)."""
+    if matched.ndim != 2:
+        return {"computed": False, "reason": "the proxies need a continuous recording, not epochs"}
+    if matched.shape[-1] / sfreq < MIN_PROXY_SECONDS:
+        return {"computed": False,
+                "reason": f"the proxies need at least {MIN_PROXY_SECONDS:g} s of continuous data "
+                          f"(surrogate spectra, energy windows); this recording has {matched.shape[-1] / sfreq:.1f} s"}
+    operator = decomposition.inverse.operator
+    coefficients = operator @ matched
+    for proxy in valence_proxy(coefficients, sfreq, bands):
+        rows.add("valence_proxy", proxy.valence, "1", band=proxy.band, component="harmonic_signature")
+        rows.add("valence_proxy_octave_spread", proxy.valence_spread, "1", band=proxy.band, component="harmonic_signature")
+        for name in ("consonance", "dissonance", "noise"):
+            rows.add(f"valence_proxy_{name}", getattr(proxy, name), "1", band=proxy.band, component="harmonic_signature")
+    for trauma in trauma_proxy(matched, sfreq, bands, operator, basis.eigenvectors, connectome.region_map):
+        rows.add("trauma_proxy", trauma.combined, "z", band=trauma.band, component="combined")
+        for name, value in trauma.components.items():
+            rows.add("trauma_proxy_component", value, "z", band=trauma.band, component=name)
+        arrays[f"region_plv_{trauma.band}"] = trauma.region_plv.astype(np.float32)
+    times, energy = harmonic_energy_trace(coefficients, decomposition.eigenvalues, sfreq)
+    episodes = detect_episodes(times, energy) if times.size >= 5 else None
+    rows.add("energy_parameter_mean", float(energy.mean()), "a.u.", band="broadband", component="all")
+    arrays["energy_times"], arrays["energy"] = times, energy
+    if episodes is not None:
+        rows.add("energy_episode_count", len(episodes.episodes), "1", band="broadband", component="all")
+        for i, episode in enumerate(episodes.episodes, start=1):
+            for name in ("onset", "peak_time", "duration", "cooling_tau"):
+                rows.add(f"energy_episode_{name}", getattr(episode, name), "s", band="broadband", component=f"episode{i}")
+    return {
+        "computed": True,
+        "valence": VALENCE_NOTE, "trauma": TRAUMA_NOTE, "energy_parameter": ENERGY_NOTE,
+        "energy_episodes": None if episodes is None else {"baseline": episodes.baseline, "threshold": episodes.threshold,
+                                                           **episodes.params},
+    }
 
 
 def _add_harmonic_metrics(
@@ -278,7 +365,8 @@ def _add_harmonic_metrics(
     arrays["harmonic_bands"] = np.array(names)
     if coefficients is not None:
         arrays["harmonic_coefficients"] = coefficients
-    return {"computed": True, "model": model.params(), "decomposition": decomposition.params(),
+    proxies = _add_proxies(rows, arrays, matched, sfreq, bands, decomposition, basis, connectome)
+    return {"computed": True, "proxies": proxies, "model": model.params(), "decomposition": decomposition.params(),
             "channel_matching": decomposition.match.summary(),
             "reference": "Atasoy et al. 2016 Nat Commun 7:10340; 2017 Sci Rep 7:17661"}
 

@@ -68,7 +68,7 @@ def test_analyze_writes_tidy_table_and_provenance(synthetic_fif, tmp_path, capsy
 
 
 def test_analyze_recovers_planted_alpha_and_exponent(synthetic_fif, tmp_path, capsys):
-    assert _run(["-q", "analyze", str(synthetic_fif), "--out", str(tmp_path)], capsys)[0] == 0
+    assert _run(["-q", "analyze", "--harmonics", "off", str(synthetic_fif), "--out", str(tmp_path)], capsys)[0] == 0
     table = pd.read_csv(tmp_path / "synthetic_raw" / "metrics.csv")
     posterior = table.component.isin(["O1", "Oz", "O2", "POz"])
     iaf = table[(table.metric == "periodic_peak_frequency") & (table.band == "alpha") & posterior]["value"]
@@ -91,7 +91,7 @@ def test_default_bands_skip_what_a_short_recording_cannot_resolve(tmp_path, caps
     raw, _ = synthetic_eeg(duration=2.0, seed=1)
     path = tmp_path / "short_raw.fif"
     raw.save(path, verbose=False)
-    code, out, _ = _run(["-q", "analyze", str(path), "--out", str(tmp_path / "out")], capsys)
+    code, out, _ = _run(["-q", "analyze", "--harmonics", "off", str(path), "--out", str(tmp_path / "out")], capsys)
     assert code == 0 and "skipped" in out and "delta" in out
     params = json.loads((tmp_path / "out" / "short_raw" / "params.json").read_text())
     assert "delta" in params["skipped_bands"] and "too short" in params["skipped_bands"]["delta"]
@@ -122,9 +122,9 @@ def test_flat_channel_stops_unless_marked(tmp_path, capsys):
     flat = mne.io.RawArray(data, raw.info, verbose=False)
     path = tmp_path / "flat_raw.fif"
     flat.save(path, verbose=False)
-    code, _, err = _run(["-q", "analyze", str(path), "--out", str(tmp_path / "out")], capsys)
+    code, _, err = _run(["-q", "analyze", "--harmonics", "off", str(path), "--out", str(tmp_path / "out")], capsys)
     assert code == 2 and "flat" in err and raw.ch_names[5] in err
-    code, _, _ = _run(["-q", "analyze", str(path), "--mark-flat", "--out", str(tmp_path / "out")], capsys)
+    code, _, _ = _run(["-q", "analyze", "--harmonics", "off", str(path), "--mark-flat", "--out", str(tmp_path / "out")], capsys)
     assert code == 0
     params = json.loads((tmp_path / "out" / "flat_raw" / "params.json").read_text())
     assert raw.ch_names[5] in params["channels_bad"]
@@ -215,21 +215,21 @@ def test_existing_foreign_folder_is_never_replaced(synthetic_fif, tmp_path, caps
     victim = tmp_path / "out" / "synthetic_raw"
     victim.mkdir(parents=True)
     (victim / "my_notes.txt").write_text("precious")
-    code, _, err = _run(["-q", "analyze", str(synthetic_fif), "--out", str(tmp_path / "out")], capsys)
+    code, _, err = _run(["-q", "analyze", "--harmonics", "off", str(synthetic_fif), "--out", str(tmp_path / "out")], capsys)
     assert code == 2 and "not written by harmonix" in err
     assert (victim / "my_notes.txt").read_text() == "precious"
 
 
 def test_rerun_replaces_its_own_output(synthetic_fif, tmp_path, capsys):
     for _ in range(2):
-        assert _run(["-q", "analyze", str(synthetic_fif), "--out", str(tmp_path)], capsys)[0] == 0
+        assert _run(["-q", "analyze", "--harmonics", "off", str(synthetic_fif), "--out", str(tmp_path)], capsys)[0] == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["synthetic_raw"]
 
 
 def test_out_pointing_at_a_file_exits_2(synthetic_fif, tmp_path, capsys):
     target = tmp_path / "a_file"
     target.write_text("x")
-    code, _, err = _run(["-q", "analyze", str(synthetic_fif), "--out", str(target)], capsys)
+    code, _, err = _run(["-q", "analyze", "--harmonics", "off", str(synthetic_fif), "--out", str(target)], capsys)
     assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
 
 
@@ -238,7 +238,7 @@ def test_bad_annotations_are_left_out(tmp_path, capsys):
     raw.set_annotations(mne.Annotations(onset=[10.0], duration=[5.0], description=["BAD_movement"]))
     path = tmp_path / "annotated_raw.fif"
     raw.save(path, verbose=False)
-    assert _run(["-q", "analyze", str(path), "--out", str(tmp_path / "out")], capsys)[0] == 0
+    assert _run(["-q", "analyze", "--harmonics", "off", str(path), "--out", str(tmp_path / "out")], capsys)[0] == 0
     text = (tmp_path / "out" / "annotated_raw" / "params.json").read_text()
     params = json.loads(text)  # strict JSON: no NaN tokens
     assert "NaN" not in text

@@ -241,3 +241,35 @@ def test_cache_dir_from_environment(tmp_path, monkeypatch):
     laplacian = _cycle_normalized_laplacian(12)
     basis = cached_basis(lambda: graph_basis(laplacian, 3), key_parts={"laplacian": laplacian})
     assert basis.params["cache_file"].startswith(str(tmp_path / "env-cache"))
+
+
+# --------------------------------------------------------------------------- block solver
+
+
+def test_block_solver_matches_arpack_single_run():
+    # A sphere with its poles pulled apart: no exact symmetry, but near-degenerate clusters remain.
+    base = icosphere(4)
+    mesh = TriMesh(base.vertices * np.array([1.0, 1.0, 1.3]), base.triangles)
+    limit = threadpool_limits(1) if threadpool_limits else contextlib.nullcontext()
+    with limit:
+        block = laplace_beltrami_basis(mesh, 60, margin=8, solver="block", block=8, workers=2)
+        arpack = laplace_beltrami_basis(mesh, 60, margin=8, solver="arpack")
+    assert "block" in block.params["solver"] and "arpack" in arpack.params["solver"]
+    assert block.n_modes == arpack.n_modes
+    np.testing.assert_allclose(block.eigenvalues[1:], arpack.eigenvalues[1:], rtol=1e-9)
+    assert abs(block.eigenvalues[0]) < 1e-10
+    # Equal eigenspaces: the B-orthogonal projectors agree (and with the gauge fixed, the vectors themselves).
+    psi, phi, mass = block.eigenvectors, arpack.eigenvectors, block.mass
+    overlap = psi.T @ (mass @ phi)
+    assert np.abs(overlap @ overlap.T - np.eye(block.n_modes)).max() < 1e-8
+    assert np.abs(psi - phi).max() < 1e-6
+
+
+def test_bad_laplace_beltrami_solver_parameters():
+    mesh = icosphere(1)
+    with pytest.raises(ParameterError, match="solver"):
+        laplace_beltrami_basis(mesh, 3, solver="lobpcg")
+    with pytest.raises(ParameterError, match="block"):
+        laplace_beltrami_basis(mesh, 3, block=0)
+    with pytest.raises(ParameterError, match="workers"):
+        laplace_beltrami_basis(icosphere(4), 3, workers=0)

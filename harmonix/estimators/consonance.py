@@ -958,7 +958,8 @@ def _band_limits(band: Band | tuple[float, float] | None, freq_range: Sequence[f
 
 def _model_power(fit: AperiodicFit, ch: int, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Aperiodic PSD, full model PSD and per-peak Gaussian heights (log10) of one channel on ``grid``."""
-    ap = fit.aperiodic_psd(grid)[ch]
+    knee = 0.0 if fit.knee is None else fit.knee[ch]
+    ap = 10.0 ** (fit.offset[ch] - np.log10(knee + grid ** fit.exponent[ch]))  # this channel only
     pk = fit.peaks[ch]
     if pk.size == 0:
         return ap, ap.copy(), np.zeros((0, grid.size))

@@ -113,3 +113,96 @@ def synthetic_eeg(
     raw.set_montage(montage, verbose=False)
     truth = SyntheticTruth(aperiodic_exponent, alpha_frequency, alpha_amplitude, seed)
     return raw, truth
+
+
+@dataclass(frozen=True)
+class HarmonicSourceTruth:
+    """What was planted in :func:`harmonic_source_recording`."""
+
+    mode_gains: np.ndarray
+    coupled_regions: tuple[int, ...]
+    burst: tuple[float, float] | None
+    seed: int
+
+
+def _resonance(n_times: int, sfreq: float, freq: float, rng: np.random.Generator, *, bandwidth: float = 2.0) -> np.ndarray:
+    """Unit-variance noise driven through a resonance at ``freq`` (an AR(2) oscillator)."""
+    radius = np.exp(-np.pi * bandwidth / sfreq)
+    a1, a2 = 2 * radius * np.cos(2 * np.pi * freq / sfreq), -radius**2
+    import scipy.signal
+
+    x = scipy.signal.lfilter([1.0], [1.0, -a1, -a2], rng.standard_normal(n_times + 500))[500:]
+    return x / x.std()
+
+
+def harmonic_source_recording(
+    model,
+    *,
+    duration: float = 60.0,
+    sfreq: float = 128.0,
+    n_modes: int = 30,
+    mode_gains: np.ndarray | None = None,
+    coupled_regions: tuple[int, int] | None = None,
+    coupling_gain: float = 3.0,
+    burst: tuple[float, float] | None = None,
+    burst_gain: float = 4.0,
+    sensor_snr_db: float = 20.0,
+    seed: int = 0,
+) -> tuple[mne.io.RawArray, HarmonicSourceTruth]:
+    """EEG generated from activity in harmonic space, with optional planted changes.
+
+    Each of the ``n_modes`` lowest harmonics carries an independent alpha-range
+    resonance (7-13 Hz, random per harmonic) scaled by ``mode_gains``; the
+    vertex activity ``Ψ a(t)`` (never formed: the leadfield is applied to
+    ``Ψ`` directly) is projected to the model's sensors and white sensor
+    noise is added at ``sensor_snr_db``. Planted changes:
+
+    * ``mode_gains``: more or less power in chosen harmonics;
+    * ``coupled_regions=(i, j)``: one shared 10 Hz resonance added, in phase,
+      to every vertex of regions ``i`` and ``j`` (``coupling_gain`` times a
+      harmonic's amplitude);
+    * ``burst=(t0, t1)``: broadband white activity in harmonics 10 and up
+      between ``t0`` and ``t1`` s (``burst_gain`` times their usual amplitude).
+
+    Parameters
+    ----------
+    model : HarmonicModel
+        Connectome (with leadfield) and basis.
+
+    Returns
+    -------
+    raw : mne.io.RawArray
+        Sensors named as in the leadfield, standard 10-05 montage, V-like units.
+    truth : HarmonicSourceTruth
+    """
+    connectome, basis = model.connectome, model.basis
+    if connectome.leadfield is None:
+        raise ParameterError("the model has no leadfield to project sources to sensors")
+    rng = np.random.default_rng(seed)
+    n_times = int(round(duration * sfreq))
+    gains = np.ones(n_modes) if mode_gains is None else np.asarray(mode_gains, dtype=float)
+    if gains.shape != (n_modes,):
+        raise ParameterError(f"mode_gains must have {n_modes} values, got shape {gains.shape}")
+    coefficients = np.stack([_resonance(n_times, sfreq, rng.uniform(7, 13), rng) for _ in range(n_modes)])
+    coefficients *= gains[:, np.newaxis]
+    if burst is not None:
+        t = np.arange(n_times) / sfreq
+        inside = (t >= burst[0]) & (t < burst[1])
+        coefficients[10:, inside] += burst_gain * rng.standard_normal((n_modes - 10, int(inside.sum())))
+    gain = connectome.leadfield @ basis.eigenvectors[:, :n_modes]
+    sensors = gain @ coefficients
+    if coupled_regions is not None:
+        shared = _resonance(n_times, sfreq, 10.0, rng)
+        for region in coupled_regions:
+            members = connectome.region_map == region
+            # a unit harmonic spreads over all vertices with norm 1; match that per region
+            pattern = members / np.sqrt(members.sum())
+            sensors += coupling_gain * np.outer(connectome.leadfield @ pattern, shared)
+    noise = rng.standard_normal(sensors.shape)
+    sensors += noise * np.linalg.norm(sensors) / np.linalg.norm(noise) * 10 ** (-sensor_snr_db / 20)
+    sensors *= 1e-6 / sensors.std()
+    info = mne.create_info(list(connectome.sensor_names), sfreq, "eeg")
+    raw = mne.io.RawArray(sensors, info, verbose=False)
+    raw.set_montage(standard_montage(), on_missing="ignore", verbose=False)
+    truth = HarmonicSourceTruth(gains, tuple(coupled_regions or ()), burst, seed)
+    return raw, truth
