@@ -48,7 +48,15 @@ def baseline(model):
     def spread(key):
         values = np.array([r["trauma"].components[key] for r in runs])
         return values.mean(), values.std(ddof=1)
-    return runs, {key: spread(key) for key in ("low_harmonic_deficit", "regional_decoupling", "golden_ratio_regime")}
+    noise = {key: spread(key) for key in ("low_harmonic_deficit", "regional_decoupling", "golden_ratio_regime")}
+    valence = np.array([r["valence"] for r in runs])
+    noise["valence"] = (valence.mean(), valence.std(ddof=1))
+    return runs, noise
+
+
+def _valence_unmoved(result, noise):
+    mean, sd = noise["valence"]
+    return abs(result["valence"] - mean) < 3 * sd
 
 
 def test_baseline_has_no_energy_episode(baseline):
@@ -64,6 +72,7 @@ def test_more_low_harmonic_power_lowers_the_deficit_component(model, baseline):
     mean, sd = noise["low_harmonic_deficit"]
     assert result["trauma"].components["low_harmonic_deficit"] < mean - 3 * sd
     assert len(result["episodes"]) == 0  # lambda^2 weighting: low harmonics carry little energy
+    assert _valence_unmoved(result, noise)
 
 
 def test_coupling_two_regions_raises_their_locking(model, baseline, default_connectome):
@@ -76,6 +85,7 @@ def test_coupling_two_regions_raises_their_locking(model, baseline, default_conn
     mean, sd = noise["regional_decoupling"]
     assert result["trauma"].components["regional_decoupling"] < mean - 3 * sd
     assert len(result["episodes"]) == 0
+    assert _valence_unmoved(result, noise)
 
 
 def test_energy_burst_is_an_episode_and_leaves_trauma_alone(model, baseline):
@@ -84,8 +94,10 @@ def test_energy_burst_is_an_episode_and_leaves_trauma_alone(model, baseline):
     episodes = result["episodes"]
     assert len(episodes) == 1
     assert abs(episodes[0].onset - 20.0) < 3.0 and abs(episodes[0].onset + episodes[0].duration - 35.0) < 4.0
-    for key, (mean, sd) in noise.items():
-        assert abs(result["trauma"].components[key] - mean) < 3 * sd + 1.0, key
+    assert _valence_unmoved(result, noise)
+    for key in ("low_harmonic_deficit", "regional_decoupling", "golden_ratio_regime"):
+        mean, sd = noise[key]
+        assert abs(result["trauma"].components[key] - mean) < 3 * sd, key
 
 
 def test_valence_ranks_a_consonant_signature_above_a_dissonant_one():
