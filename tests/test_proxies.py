@@ -131,3 +131,20 @@ def test_valence_proxy_end_to_end_on_harmonic_coefficients(rng):
     np.testing.assert_allclose(np.sort(consonant.freqs), [8.0, 12.0, 16.0, 24.0], atol=0.25)
     assert consonant.valence > dissonant.valence
     assert consonant.noise < 0.2 and "research proxy" in consonant.note
+
+
+def test_cshw_rshw_coupling_detects_cross_scale_locking(rng):
+    from harmonix.proxies.trauma import cshw_rshw_coupling, cshw_rshw_decoupling
+
+    sfreq = 250.0
+    t = np.arange(int(60 * sfreq)) / sfreq
+    drift = np.cumsum(rng.standard_normal(t.size)) * 0.02  # slow phase diffusion
+    slow_phase = 2 * np.pi * 5.0 * t + drift
+    connectome = np.cos(slow_phase)[np.newaxis]
+    locked = np.cos(4 * slow_phase + 0.7)[np.newaxis]  # 20 Hz, 4:1 locked to the 5 Hz harmonic
+    free = np.cos(2 * np.pi * 20.0 * t + np.cumsum(rng.standard_normal(t.size)) * 0.05)[np.newaxis]
+    theta, gamma = Band("theta", 4, 8), Band("high", 15, 25)
+    assert cshw_rshw_coupling(connectome, locked, sfreq, theta, gamma)[0, 0] > 0.9
+    assert cshw_rshw_coupling(connectome, free, sfreq, theta, gamma)[0, 0] < 0.3
+    assert cshw_rshw_decoupling(connectome, locked, sfreq, theta, gamma) < -3  # coupled: not trauma-like
+    assert abs(cshw_rshw_decoupling(connectome, free, sfreq, theta, gamma)) < 3

@@ -23,8 +23,12 @@ signed so that a positive component is trauma-like:
   region time courses (harmonic reconstruction averaged over each region);
 * ``golden_ratio_regime``: :math:`z` of the mean golden-ratio decoupling index
   of the regions' dominant frequencies (:func:`~harmonix.estimators.locking.frequency_ratio_decoupling`);
-* ``cshw_rshw_decoupling``: needs vertex-level activity (regional harmonics are
-  far finer than an EEG cap resolves), so it is NaN for sensor recordings.
+* ``cshw_rshw_decoupling``: :math:`-z` of the mean n:m phase locking between
+  low-band connectome harmonics and a region's high-band regional harmonics
+  (:func:`cshw_rshw_decoupling`, null from circular time shifts). It needs
+  vertex-level activity (regional harmonics are far finer than an EEG cap
+  resolves): NaN in :func:`trauma_proxy` of sensor recordings, available for
+  simulated sources.
 
 The combined proxy is the mean of the available components. Surrogates keep
 every channel's spectrum and the linear mixing of the inverse, so the
@@ -40,10 +44,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from harmonix.errors import ParameterError
-from harmonix.estimators.locking import frequency_ratio_decoupling, plv_matrix
+from harmonix.estimators.locking import frequency_ratio_decoupling, nm_orders, nm_plv, plv_matrix
 from harmonix.estimators.surrogates import phase_randomized
 from harmonix.spectral.bands import Band
-from harmonix.spectral.filterbank import iter_analytic_blocks
+from harmonix.spectral.filterbank import analytic_signal, iter_analytic_blocks
 from harmonix.spectral.psd import compute_psd
 
 PROXY_NOTE = (
@@ -171,3 +175,94 @@ def trauma_proxy(
         available = [v for v in components.values() if np.isfinite(v)]
         results.append(TraumaProxy(band.name, components, observed[b], float(np.mean(available)), plvs[b], params))
     return results
+
+
+def cshw_rshw_coupling(
+    connectome_coefficients: np.ndarray,
+    regional_coefficients: np.ndarray,
+    sfreq: float,
+    low_band: Band,
+    high_band: Band,
+    *,
+    max_order: int = 8,
+) -> np.ndarray:
+    """n:m phase locking between connectome harmonics (low band) and regional harmonics (high band).
+
+    For connectome harmonic ``k`` (phase :math:`\\phi_k` in ``low_band``) and
+    regional harmonic ``j`` (phase :math:`\\psi_j` in ``high_band``), the
+    orders come from their dominant frequencies
+    (:func:`~harmonix.estimators.locking.nm_orders`, :math:`n f_k \\approx m f_j`)
+    and the coupling is :func:`~harmonix.estimators.locking.nm_plv`,
+    :math:`|\\langle e^{i(n\\phi_k - m\\psi_j)}\\rangle_t|` (Tass et al. 1998).
+    Needs vertex-level activity (e.g. from the simulation core): regional
+    harmonics are far finer than EEG sensors resolve.
+
+    Parameters
+    ----------
+    connectome_coefficients : ndarray, shape (n_cshw, n_times)
+        Coefficients of the connectome harmonics of interest (real).
+    regional_coefficients : ndarray, shape (n_rshw, n_times)
+        Coefficients of one region's harmonics (real), same time base.
+    sfreq : float
+    low_band, high_band : Band
+    max_order : int
+        Largest n or m considered.
+
+    Returns
+    -------
+    coupling : ndarray, shape (n_cshw, n_rshw)
+        In [0, 1].
+    """
+    low = analytic_signal(np.asarray(connectome_coefficients, dtype=float), sfreq, low_band)
+    high = analytic_signal(np.asarray(regional_coefficients, dtype=float), sfreq, high_band)
+    if low.shape[1] != high.shape[1]:
+        raise ParameterError(f"coefficients must share the time axis, got {low.shape} and {high.shape}")
+    f_low = _dominant(connectome_coefficients, sfreq, low_band)
+    f_high = _dominant(regional_coefficients, sfreq, high_band)
+    phase_low, phase_high = np.angle(low), np.angle(high)
+    coupling = np.empty((low.shape[0], high.shape[0]))
+    for k in range(low.shape[0]):
+        for j in range(high.shape[0]):
+            n, m = nm_orders(f_low[k], f_high[j], max_order=max_order)
+            coupling[k, j] = nm_plv(phase_low[k], phase_high[j], n, m)
+    return coupling
+
+
+def _dominant(x: np.ndarray, sfreq: float, band: Band) -> np.ndarray:
+    spectrum = compute_psd(np.asarray(x, dtype=float), sfreq, fmin=band.fmin, fmax=band.fmax)
+    keep = (spectrum.freqs >= band.fmin) & (spectrum.freqs < band.fmax)
+    return spectrum.freqs[keep][np.argmax(spectrum.psd[:, keep], axis=1)]
+
+
+def cshw_rshw_decoupling(
+    connectome_coefficients: np.ndarray,
+    regional_coefficients: np.ndarray,
+    sfreq: float,
+    low_band: Band,
+    high_band: Band,
+    *,
+    n_surrogates: int = 19,
+    min_shift_seconds: float = 1.0,
+    seed: int = 0,
+) -> float:
+    """The trauma proxy's CSHW–RSHW component: ``-z`` of the mean n:m coupling.
+
+    The null distribution circularly shifts the regional coefficients in time
+    by at least ``min_shift_seconds`` (keeping every spectrum, destroying the
+    cross-scale phase relation); a positive value means weaker coupling than
+    typical of the shifted data (trauma-like), a negative one stronger.
+    """
+    observed = float(cshw_rshw_coupling(connectome_coefficients, regional_coefficients, sfreq, low_band, high_band).mean())
+    regional = np.asarray(regional_coefficients, dtype=float)
+    n_times = regional.shape[1]
+    shift_min = int(min_shift_seconds * sfreq)
+    if n_times <= 2 * shift_min or n_surrogates < 5:
+        raise ParameterError(f"need more than {2 * min_shift_seconds:g} s of data and at least 5 surrogates")
+    rng = np.random.default_rng(seed)
+    null = np.array([
+        cshw_rshw_coupling(connectome_coefficients, np.roll(regional, int(rng.integers(shift_min, n_times - shift_min)), axis=1),
+                           sfreq, low_band, high_band).mean()
+        for _ in range(n_surrogates)
+    ])
+    sd = null.std(ddof=1)
+    return float(-(observed - null.mean()) / sd) if sd > 0 else float("nan")
