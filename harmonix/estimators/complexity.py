@@ -172,7 +172,8 @@ def spectral_entropy(
 # --------------------------------------------------------------------------- Lempel-Ziv
 
 
-def _lz76_py(s: np.ndarray) -> int:  # pragma: no cover - used only without numba
+def _lz76_py(s: np.ndarray) -> int:
+    """Kaspar-Schuster LZ76 component count of a 0/1 array (compiled by numba when available)."""
     n = s.size
     if n <= 1:
         return n
@@ -201,40 +202,10 @@ def _lz76_py(s: np.ndarray) -> int:  # pragma: no cover - used only without numb
 try:
     import numba
 
-    @numba.njit(cache=True, nogil=True)
-    def _lz76_nb(s):  # pragma: no cover - compiled
-        n = s.size
-        if n <= 1:
-            return n
-        c = 1
-        l = 1
-        i = 0
-        k = 1
-        k_max = 1
-        while True:
-            if s[i + k - 1] == s[l + k - 1]:
-                k += 1
-                if l + k > n:
-                    c += 1
-                    break
-            else:
-                if k > k_max:
-                    k_max = k
-                i += 1
-                if i == l:
-                    c += 1
-                    l += k_max
-                    if l + 1 > n:
-                        break
-                    i = 0
-                    k = 1
-                    k_max = 1
-                else:
-                    k = 1
-        return c
+    _lz76_nb = numba.njit(cache=True, nogil=True)(_lz76_py)
 
     @numba.njit(cache=True, parallel=True)
-    def _lz76_rows_nb(rows):  # pragma: no cover - compiled
+    def _lz76_rows_nb(rows):
         out = np.empty(rows.shape[0], dtype=np.int64)
         for r in numba.prange(rows.shape[0]):
             out[r] = _lz76_nb(rows[r])
@@ -243,7 +214,7 @@ try:
     def _lz76_rows(rows: np.ndarray) -> np.ndarray:
         return _lz76_rows_nb(np.ascontiguousarray(rows, dtype=np.uint8))
 
-except ImportError:  # pragma: no cover - numba ships with librosa
+except ImportError:  # numba ships with librosa; this keeps the module importable without it
 
     def _lz76_rows(rows: np.ndarray) -> np.ndarray:
         return np.array([_lz76_py(r) for r in np.asarray(rows, dtype=np.uint8)], dtype=np.int64)

@@ -45,6 +45,7 @@ import scipy.fft
 import scipy.signal
 
 from harmonix.errors import DataQualityError, ParameterError
+from harmonix.estimators.locking import rayleigh_p_from_resultant
 from harmonix.spectral.bands import Band
 from harmonix.spectral.filterbank import analytic_signal
 from harmonix.spectral.psd import Spectrum
@@ -113,12 +114,8 @@ def rayleigh_pvalue(r: np.ndarray | float, n: int) -> np.ndarray:
     >>> bool(rayleigh_pvalue(0.6, 20) < 0.001)
     True
     """
-    n = int(n)
-    if n < 1:
-        raise ParameterError(f"Rayleigh test needs at least one phase, got n={n}")
-    rn = n * np.clip(np.asarray(r, dtype=float), 0.0, 1.0)
-    p = np.exp(np.sqrt(1.0 + 4.0 * n + 4.0 * (n**2 - rn**2)) - (1.0 + 2.0 * n))
-    return np.clip(p, 0.0, 1.0)
+    r = np.asarray(r, dtype=float)
+    return rayleigh_p_from_resultant(n * r, n)
 
 
 def _check_positive(value: Any, name: str) -> float:

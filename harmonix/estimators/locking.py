@@ -508,6 +508,16 @@ class RayleighResult(NamedTuple):
     p: np.ndarray | float
 
 
+def rayleigh_p_from_resultant(resultant: np.ndarray | float, n: int) -> np.ndarray:
+    """Zar's (1999, eq. 27.4) Rayleigh p-value for a resultant length ``R_n`` of ``n`` unit phasors.
+
+    .. math:: p = \\exp\\left(\\sqrt{1 + 4n + 4(n^2 - R_n^2)} - (1 + 2n)\\right), clipped to [0, 1].
+    """
+    resultant = np.asarray(resultant, dtype=float)
+    p = np.exp(np.sqrt(1.0 + 4.0 * n + 4.0 * (n**2 - resultant**2)) - (1.0 + 2.0 * n))
+    return np.clip(p, 0.0, 1.0)
+
+
 def rayleigh_test(phases: np.ndarray, *, axis: int = -1) -> RayleighResult:
     """Rayleigh test for non-uniformity of circular data.
 
@@ -540,8 +550,7 @@ def rayleigh_test(phases: np.ndarray, *, axis: int = -1) -> RayleighResult:
         raise ParameterError(f"the Rayleigh test needs at least 2 phases along axis {axis}, got {n}")
     resultant = np.abs(np.exp(1j * phases).sum(axis=axis))
     z = resultant**2 / n
-    p = np.exp(np.sqrt(1.0 + 4.0 * n + 4.0 * (n**2 - resultant**2)) - (1.0 + 2.0 * n))
-    p = np.clip(p, 0.0, 1.0)
+    p = rayleigh_p_from_resultant(resultant, n)
     r = resultant / n
     if np.ndim(r) == 0:
         return RayleighResult(float(r), float(z), float(p))
