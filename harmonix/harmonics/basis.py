@@ -548,7 +548,7 @@ def _block_lanczos(
         return block
 
     basis = np.empty((n, max_dim + p), order="F")
-    tmatrix = np.zeros((max_dim + p, max_dim))  # the block-tridiagonal Lanczos matrix
+    tmatrix = np.zeros((max_dim + p, max_dim + p))  # the block-tridiagonal Lanczos matrix
     basis[:, :p], _, weighted = _b_orthonormalize(deflate(np.array(starts, dtype=float)), mass)
     m = p
     next_check = 2 * count + 2 * p
