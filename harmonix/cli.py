@@ -106,6 +106,38 @@ def _cmd_music(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_stimulate(args: argparse.Namespace) -> int:
+    from harmonix import stimulus
+
+    if args.list_presets:
+        print(stimulus.format_presets())
+        return 0
+    if args.check:
+        result = stimulus.check_rendered(args.check)
+        print(result.report())
+        return 0 if result.ok else 1
+    if (args.protocol is None) == (args.preset is None):
+        raise ParameterError("give exactly one of PROTOCOL.toml or --preset NAME (see --list-presets)")
+    protocol = args.protocol if args.protocol is not None else args.preset
+    options = {"seconds": args.seconds, "music": args.music, "sfreq": args.sfreq, "override": args.override}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", stimulus.StimulusWarning)
+        if args.play:
+            stimulus.play_protocol(protocol, **options)
+            result = None
+        else:
+            if args.out is None:
+                raise ParameterError("give the output file with -o OUT.wav|OUT.flac, or --play")
+            Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+            result = stimulus.render_protocol(protocol, args.out, progress=not args.quiet, **options)
+    for warning in caught:
+        if issubclass(warning.category, stimulus.StimulusWarning):
+            print(f"harmonix: warning: {_one_line(warning.message)}", file=sys.stderr)
+    if result is not None:
+        print(result.summary())
+    return 0
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from harmonix.demo import run_demo
 
@@ -155,6 +187,19 @@ def build_parser() -> argparse.ArgumentParser:
     music.add_argument("--bands", metavar="SPEC", help=bands_help)
     music.add_argument("--seconds", type=float, help="analyse only the first N seconds")
     music.set_defaults(func=_cmd_music)
+
+    stimulate = sub.add_parser("stimulate", help="render, play or check rhythmic stimulation audio (safety limits built in)")
+    stimulate.add_argument("protocol", nargs="?", metavar="PROTOCOL.toml", help="protocol file")
+    stimulate.add_argument("-o", "--out", metavar="OUT", help="output audio file (.wav or .flac); a .json sidecar is written beside it")
+    stimulate.add_argument("--preset", metavar="NAME", help="a built-in protocol instead of a file (see --list-presets)")
+    stimulate.add_argument("--list-presets", action="store_true", help="list built-in protocols and exit")
+    stimulate.add_argument("--music", metavar="FILE", help="music file for protocols that modulate music")
+    stimulate.add_argument("--seconds", type=float, help="compress the whole schedule into N seconds (a preview)")
+    stimulate.add_argument("--sfreq", type=float, default=44100.0, help="sample rate in Hz (default 44100)")
+    stimulate.add_argument("--override", action="store_true", help="allow settings outside the safety limits")
+    stimulate.add_argument("--play", action="store_true", help="play through the sound card instead of writing a file")
+    stimulate.add_argument("--check", metavar="FILE", help="measure a rendered file against its protocol and exit")
+    stimulate.set_defaults(func=_cmd_stimulate)
 
     demo = sub.add_parser("demo", help="run the embedded example end to end (no user data needed)")
     demo.add_argument("--out", default="harmonix-demo", metavar="DIR", help="output folder (default: ./harmonix-demo)")

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-python3}
-SYSTEM_PACKAGES=(libsndfile1 libportaudio2)
+SYSTEM_PACKAGES=(libsndfile1 libportaudio2 sox)  # sox: the peer in scripts/bench_stimulus.py
 # A bare Debian python3 lacks venv/ensurepip; only then is python3-venv needed.
 if ! "$PYTHON" -c "import ensurepip, venv" >/dev/null 2>&1; then
   SYSTEM_PACKAGES+=(python3 python3-venv)
