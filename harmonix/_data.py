@@ -23,3 +23,15 @@ def data_path(name: str) -> Path:
         f"harmonix data file {name!r} not found in {', '.join(map(str, _CANDIDATES))}; "
         "reinstall harmonix (pip install -e .)"
     )
+
+
+def data_folder(name: str) -> Path:
+    """Return the path of a shipped data folder, e.g. ``data_folder('presets')``."""
+    for folder in _CANDIDATES:
+        candidate = folder / name
+        if candidate.is_dir():
+            return candidate
+    raise InputFileError(
+        f"harmonix data folder {name!r} not found in {', '.join(map(str, _CANDIDATES))}; "
+        "reinstall harmonix (pip install -e .)"
+    )

@@ -451,12 +451,9 @@ def load_protocol(path: str | PathLike) -> Protocol:
 
 
 def _preset_dir() -> Path:
-    from harmonix._data import _CANDIDATES
+    from harmonix._data import data_folder
 
-    for folder in _CANDIDATES:
-        if (folder / "presets").is_dir():
-            return folder / "presets"
-    raise InputFileError("harmonix presets folder (data/presets) not found; reinstall harmonix (pip install -e .)")
+    return data_folder("presets")
 
 
 def list_presets() -> dict[str, str]:
