@@ -173,7 +173,9 @@ def test_preset_renders_and_matches_its_schedule(name, tmp_path):
     assert check.ok, check.report()
     # fades: first and last 5 s quieter than the plateau
     x, sr = sf.read(str(out))
-    rms = lambda a: np.sqrt(np.mean(a ** 2))  # noqa: E731
+    def rms(a):
+        return np.sqrt(np.mean(a**2))
+
     mid = rms(x[len(x) // 2 - 5 * sr: len(x) // 2 + 5 * sr])
     assert rms(x[: 5 * sr]) < mid and rms(x[-5 * sr:]) < mid
 

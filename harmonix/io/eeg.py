@@ -279,7 +279,7 @@ def _eeglab_fields(path: Path) -> tuple[int, int, int, Any] | None:
         get = (lambda key: getattr(eeg, key)) if eeg is not None else mat.__getitem__
         sizes = [int(np.asarray(get(key)).item()) for key in ("nbchan", "pnts", "trials")]
         return sizes[0], sizes[1], sizes[2], get("data")
-    except Exception:  # noqa: BLE001 - MATLAB v7.3, odd layouts: MNE's reader decides
+    except Exception:  # MATLAB v7.3 or an odd layout: leave the verdict to MNE's reader
         return None
 
 

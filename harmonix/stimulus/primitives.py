@@ -20,6 +20,8 @@ so that 4-sigma peaks reach about 1).
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -133,7 +135,7 @@ def _am_gain(cycles: np.ndarray, depth: np.ndarray | float) -> np.ndarray:
     return (np.float32(1.0) - d) + d * _sin(cycles)
 
 
-class Voice:
+class Voice(ABC):
     """Base class: a stateful generator of (n_channels, n) float32 blocks.
 
     Subclasses set ``n_channels`` and implement :meth:`generate`. ``params``
@@ -148,8 +150,9 @@ class Voice:
         self.sfreq = float(sfreq)
         self.static = static
 
-    def generate(self, n: int, t: np.ndarray, params: Mapping[str, Any]) -> np.ndarray:  # pragma: no cover
-        raise NotImplementedError
+    @abstractmethod
+    def generate(self, n: int, t: np.ndarray, params: Mapping[str, Any]) -> np.ndarray:
+        """``n`` samples (n_channels, n) for times ``t`` with the current parameter values."""
 
     @property
     def modulation_param(self) -> str | None:

@@ -335,7 +335,7 @@ def _value(ctx: _Ctx, path: str, value: Any, spec: _Spec) -> Any:
             raise ctx.error(path, f"expected a non-empty list of numbers, got {value!r}")
         item = replace(spec, kind="dyn" if spec.kind == "rhythms" else "num")
         return [_value(ctx, f"{path}[{i}]", v, item) for i, v in enumerate(value)]
-    raise AssertionError(spec.kind)  # pragma: no cover
+    raise AssertionError(f"unhandled parameter kind {spec.kind!r}")
 
 
 def _voice(ctx: _Ctx, path: str, raw: Any, index: int, types_by_name: dict[str, str]) -> VoiceSpec:

@@ -246,8 +246,11 @@ def _fades(env: np.ndarray, rate: float) -> tuple[bool, bool]:
     k = env.size // n1
     rms1 = np.sqrt(np.mean(env[: k * n1].reshape(k, n1) ** 2, axis=1))
     plateau = np.median(rms1)
-    rms = lambda e: float(np.sqrt(np.mean(e ** 2)))  # noqa: E731
-    return rms(env[:n5]) < plateau, rms(env[-n5:]) < plateau
+    return _rms(env[:n5]) < plateau, _rms(env[-n5:]) < plateau
+
+
+def _rms(x: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(x**2)))
 
 
 def _peak_freq(x: np.ndarray, rate: float, fmin: float, fmax: float) -> float:
