@@ -98,11 +98,21 @@ def _cmd_music(args: argparse.Namespace) -> int:
     from harmonix.workflows import run_music_file
 
     bands, _ = _parse_bands(args.bands)
+    model = None
+    if not args.no_resonance:
+        from harmonix.harmonics.model import default_harmonic_model
+
+        model = default_harmonic_model(kind="laplace-beltrami")
     jobs = list(zip(args.files, unique_session_names(args.files)))
     for path, session in progress(jobs, desc="music"):
-        folder, analysis = run_music_file(path, args.out, session=session, bands=bands, seconds=args.seconds)
+        folder, analysis = run_music_file(path, args.out, session=session, bands=bands, seconds=args.seconds,
+                                          resonance_model=model)
         tempo = analysis.metrics.query("metric == 'tempo'")["value"].iloc[0]
-        print(f"{path} -> {folder / 'metrics.csv'} (tempo {tempo:.1f} bpm)")
+        note = ""
+        if model is not None:
+            peak = analysis.metrics.query("metric == 'resonance_drive_frequency'").iloc[0]
+            note = f"; most energised harmonic {peak['component']}, driven mostly at {peak['value']:.1f} Hz"
+        print(f"{path} -> {folder / 'metrics.csv'} (tempo {tempo:.1f} bpm{note})")
     return 0
 
 
@@ -186,6 +196,8 @@ def build_parser() -> argparse.ArgumentParser:
     music.add_argument("--out", required=True, metavar="DIR", help="output folder (one subfolder per file)")
     music.add_argument("--bands", metavar="SPEC", help=bands_help)
     music.add_argument("--seconds", type=float, help="analyse only the first N seconds")
+    music.add_argument("--no-resonance", action="store_true",
+                       help="skip the connectome resonance profile (wave model driven through the auditory cortex)")
     music.set_defaults(func=_cmd_music)
 
     stimulate = sub.add_parser("stimulate", help="render, play or check rhythmic stimulation audio (safety limits built in)")

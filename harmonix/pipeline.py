@@ -28,6 +28,7 @@ from harmonix.proxies.trauma import PROXY_NOTE as TRAUMA_NOTE
 from harmonix.proxies.trauma import trauma_proxy
 from harmonix.proxies.valence import PROXY_NOTE as VALENCE_NOTE
 from harmonix.proxies.valence import valence_proxy
+from harmonix.simulate.wave import stimulus_resonance
 from harmonix.io.audio import Audio
 from harmonix.spectral.aperiodic import fit_aperiodic, peak_in_band
 from harmonix.spectral.audio import modulation_band_energy, modulation_spectrum, spectral_partials, tempo_and_beats
@@ -371,14 +372,22 @@ def _add_harmonic_metrics(
             "reference": "Atasoy et al. 2016 Nat Commun 7:10340; 2017 Sci Rep 7:17661"}
 
 
-def analyze_music(audio: Audio, *, session: str, bands: Sequence[Band] | None = None) -> Analysis:
+def analyze_music(
+    audio: Audio, *, session: str, bands: Sequence[Band] | None = None, resonance_model: HarmonicModel | None = None
+) -> Analysis:
     """Tempo, partials and envelope modulation spectrum of a music recording.
 
     Metrics: ``tempo`` (bpm), ``beat_count`` (1), ``modulation_peak_frequency``
     (Hz) and per EEG band ``modulation_energy`` (envelope power, 1) and
     ``modulation_energy_relative`` (1) - how strongly the music's amplitude
     envelope drives each brain band - and ``partial_count_median`` (1) with
-    ``strongest_partial_median`` (Hz) over frames.
+    ``strongest_partial_median`` (Hz) over frames. With a ``resonance_model``
+    (connectome + Laplace-Beltrami basis), the resonance profile of the
+    neural-field wave model driven by the music's envelope through the
+    auditory cortex (:func:`harmonix.simulate.wave.stimulus_resonance`):
+    ``resonance_energy_fraction`` per harmonic and, for the most energised
+    harmonic, the ``resonance_drive_frequency`` (Hz): the modulation frequency
+    that delivers most of its energy.
     """
     bands = load_bands(bands)
     rows = MetricRows(session)
@@ -410,6 +419,17 @@ def analyze_music(audio: Audio, *, session: str, bands: Sequence[Band] | None = 
         "tempo": {"method": "librosa.beat.beat_track", "note": "tempo octave (x2, /2) is ambiguous"},
         "modulation_spectrum": dict(mod.params),
     }
+    if resonance_model is not None:
+        profile = stimulus_resonance(mod, resonance_model)
+        components = [f"h{k:03d}" for k in range(profile.fraction.size)]
+        rows.add_matrix("resonance_energy_fraction", "1", profile.fraction[:, np.newaxis], components=components,
+                        bands=["envelope"])
+        top = int(np.argmax(profile.fraction))
+        # where in modulation frequency the most energised harmonic gets its energy
+        rows.add("resonance_drive_frequency", float(profile.freqs[np.argmax(profile.density[top])]), "Hz",
+                 band="envelope", component=components[top])
+        params["resonance"] = {**profile.params, "top_harmonic": top,
+                               "model": "neural field damped wave (Robinson et al. 1997; Pang et al. 2023)"}
     arrays = {
         "modulation_freqs": mod.freqs, "modulation_power": mod.power,
         "beat_times": tempo.beat_times, "partial_times": partials.times,

@@ -77,13 +77,14 @@ def run_music_file(
     session: str,
     bands: Sequence[Band] | None = None,
     seconds: float | None = None,
+    resonance_model: HarmonicModel | None = None,
 ) -> tuple[Path, Analysis]:
     """Load and analyse one music file (mono mixdown); write ``out_dir / session``."""
     from harmonix.io.audio import load_audio
 
     path = Path(path)
     audio = load_audio(path, mono=True, duration=seconds)
-    analysis = analyze_music(audio, session=session, bands=bands)
+    analysis = analyze_music(audio, session=session, bands=bands, resonance_model=resonance_model)
     params = {**analysis.params, "session": session, "seconds": seconds, **_provenance(path, [path])}
     folder = write_session_outputs(Path(out_dir) / session, analysis.metrics, params, arrays=analysis.arrays)
     return folder, analysis

@@ -243,3 +243,22 @@ def test_bad_annotations_are_left_out(tmp_path, capsys):
     params = json.loads(text)  # strict JSON: no NaN tokens
     assert "NaN" not in text
     assert params["rejected_by_annotation_s"] == pytest.approx(5.0, abs=0.01)
+
+
+def test_music_reports_connectome_resonance_of_the_envelope(tmp_path, capsys):
+    import soundfile
+
+    from harmonix.demo import am_tone
+
+    fractions = {}
+    for rate in (4.0, 40.0):
+        path = tmp_path / f"am_{rate:g}.wav"
+        soundfile.write(path, am_tone(12.0, 22050.0, carrier=440.0, rate=rate), 22050)
+        assert main(["-q", "music", str(path), "--out", str(tmp_path / "out")]) == 0
+        table = pd.read_csv(tmp_path / "out" / path.stem / "metrics.csv")
+        resonance = table[table.metric == "resonance_energy_fraction"]
+        assert resonance["value"].sum() == pytest.approx(1.0, abs=1e-9)
+        drive = table[table.metric == "resonance_drive_frequency"]["value"].iloc[0]
+        assert drive == pytest.approx(rate, abs=0.5)  # the envelope's rate delivers the energy
+        fractions[rate] = resonance.set_index("component")["value"]
+    assert not np.allclose(fractions[4.0], fractions[40.0], atol=0.01)  # different rates energise different harmonics
