@@ -148,6 +148,21 @@ def _cmd_stimulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_simulate(args: argparse.Namespace) -> int:
+    from harmonix.workflows import run_simulation
+
+    if args.protocol and args.preset:
+        raise ParameterError("give at most one of --protocol FILE and --preset NAME")
+    folder, simulated = run_simulation(
+        args.out, model=args.model, seconds=args.seconds, seed=args.seed, schedule=args.schedule,
+        temperature=args.temperature, coupling=args.coupling, protocol=args.protocol or args.preset,
+    )
+    raw = simulated.raw
+    print(f"{args.model}: {raw.times[-1]:.1f} s, {len(raw.ch_names)} EEG channels at {raw.info['sfreq']:g} Hz -> "
+          f"{folder / 'raw.fif'} (analyse it with: harmonix analyze {folder / 'raw.fif'} --out DIR)")
+    return 0
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from harmonix.demo import run_demo
 
@@ -212,6 +227,19 @@ def build_parser() -> argparse.ArgumentParser:
     stimulate.add_argument("--play", action="store_true", help="play through the sound card instead of writing a file")
     stimulate.add_argument("--check", metavar="FILE", help="measure a rendered file against its protocol and exit")
     stimulate.set_defaults(func=_cmd_stimulate)
+
+    simulate = sub.add_parser("simulate", help="simulate EEG from the connectome (oscillator networks or the wave model)")
+    simulate.add_argument("--model", choices=("stuart-landau", "kuramoto", "wave"), default="stuart-landau")
+    simulate.add_argument("--seconds", type=float, default=30.0, help="simulated duration (default 30 s)")
+    simulate.add_argument("--seed", type=int, default=0)
+    simulate.add_argument("--schedule", choices=("constant", "anneal"), default="constant",
+                          help="noise temperature: constant, or heat-hold-cool (an annealing cycle)")
+    simulate.add_argument("--temperature", type=float, default=0.05, help="baseline noise temperature")
+    simulate.add_argument("--coupling", type=float, default=0.5, help="global coupling of the network models")
+    simulate.add_argument("--protocol", metavar="FILE", help="stimulation protocol whose envelope drives the auditory regions")
+    simulate.add_argument("--preset", metavar="NAME", help="built-in stimulation protocol as drive")
+    simulate.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    simulate.set_defaults(func=_cmd_simulate)
 
     demo = sub.add_parser("demo", help="run the embedded example end to end (no user data needed)")
     demo.add_argument("--out", default="harmonix-demo", metavar="DIR", help="output folder (default: ./harmonix-demo)")

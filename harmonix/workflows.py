@@ -10,6 +10,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
+
 from harmonix.harmonics.decompose import DEFAULT_SENSOR_MODES
 from harmonix.harmonics.model import HarmonicModel
 from harmonix.pipeline import Analysis, analyze_eeg, analyze_music
@@ -124,3 +126,40 @@ def run_harmonics(
             "command": " ".join(sys.argv), "versions": software_versions(),
         })
     return Path(out_dir), model
+
+
+def run_simulation(out_dir: str | Path, **options) -> tuple[Path, "SimulatedRecording"]:
+    """Simulate a recording (:func:`harmonix.simulate.run.simulate_recording`) and write it.
+
+    Writes ``raw.fif`` (what ``harmonix analyze`` reads), ``traces.csv`` (tidy:
+    ``time, metric, value``: order parameter, energy, temperature), a figure
+    ``traces.png`` and ``params.json``.
+    """
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+    from harmonix.simulate.run import simulate_recording
+    from harmonix.tables import atomic_output_dir, write_json
+
+    simulated = simulate_recording(**options)
+    traces = simulated.traces
+    with atomic_output_dir(out_dir) as staging:
+        simulated.raw.save(staging / "raw.fif", verbose=False)
+        series = {k: v for k, v in traces.items() if k != "time" and np.shape(v) == np.shape(traces["time"])}
+        frames = [pd.DataFrame({"time": traces["time"], "metric": name, "value": values}) for name, values in series.items()]
+        if frames:
+            pd.concat(frames).to_csv(staging / "traces.csv", index=False)
+        fig = Figure(figsize=(7, 1.8 * max(len(series), 1)))
+        axes = fig.subplots(max(len(series), 1), 1, squeeze=False)[:, 0]
+        for ax, (name, values) in zip(axes, series.items()):
+            ax.plot(traces["time"], values, lw=0.8)
+            ax.set_ylabel(name.replace("_", " "), fontsize=8)
+        axes[-1].set_xlabel("time (s)")
+        fig.tight_layout()
+        fig.savefig(staging / "traces.png", dpi=110)
+        write_json(staging / "params.json", {**simulated.params, **_provenance_no_input()})
+    return Path(out_dir), simulated
+
+
+def _provenance_no_input() -> dict:
+    return {"command": " ".join(sys.argv), "versions": software_versions()}
