@@ -72,6 +72,7 @@ __all__ = [
     "load_region_map",
     "load_surface",
     "region_centres",
+    "region_indices",
 ]
 
 # FreeSurfer surface files start with one of these 3-byte big-endian magics
@@ -630,3 +631,31 @@ def load_connectome_folder(path: str | os.PathLike) -> Connectome:
         centres=region_centres(mesh, region_map, n_regions), region_labels=labels,
         leadfield=leadfield, sensor_names=sensor_names, sensor_positions=positions, name=str(folder),
     )
+
+
+def region_indices(connectome: Connectome, regions) -> list[int]:
+    """Indices of ``regions`` given as labels (e.g. ``'rV1'``) or integer indices.
+
+    Raises
+    ------
+    ParameterError
+        An unknown label or an index out of range.
+    """
+    from harmonix.errors import ParameterError
+
+    if isinstance(regions, (str, int, np.integer)):
+        regions = [regions]
+    indices = []
+    for region in regions:
+        if isinstance(region, str):
+            if region not in connectome.region_labels:
+                raise ParameterError(
+                    f"unknown region {region!r}; labels are e.g. {', '.join(connectome.region_labels[:6])}"
+                )
+            indices.append(connectome.region_labels.index(region))
+        else:
+            index = int(region)
+            if not 0 <= index < connectome.n_regions:
+                raise ParameterError(f"region index {index} outside 0..{connectome.n_regions - 1}")
+            indices.append(index)
+    return indices

@@ -27,7 +27,7 @@ import numpy as np
 
 from harmonix.errors import ParameterError
 from harmonix.harmonics.basis import BASIS_KINDS, HarmonicBasis, cached_basis, graph_basis, laplace_beltrami_basis
-from harmonix.harmonics.connectome import Connectome, load_default_connectome
+from harmonix.harmonics.connectome import Connectome, load_default_connectome, region_indices
 from harmonix.harmonics.graph import connectome_graph, graph_laplacian
 from harmonix.harmonics.mesh import TriMesh
 
@@ -163,12 +163,7 @@ def regional_harmonics(
         model (29 vertices); a patch needs at least three vertices per mode.
     """
     connectome = load_default_connectome() if connectome is None else connectome
-    if isinstance(region, str):
-        if region not in connectome.region_labels:
-            raise ParameterError(f"unknown region {region!r}; labels are e.g. {', '.join(connectome.region_labels[:6])}")
-        region = connectome.region_labels.index(region)
-    if not 0 <= region < connectome.n_regions:
-        raise ParameterError(f"region index {region} outside 0..{connectome.n_regions - 1}")
+    (region,) = region_indices(connectome, region)
     submesh, vertices = region_submesh(connectome.mesh, connectome.region_map == region)
     if submesh.n_vertices < 3 * n_modes:
         raise ParameterError(

@@ -55,6 +55,7 @@ import mne
 import numpy as np
 
 from harmonix.errors import DataQualityError, ParameterError
+from harmonix.harmonics.connectome import region_indices
 from harmonix.io.channels import standard_montage
 
 DEFAULT_SIGNAL_RMS = 10e-6
@@ -106,22 +107,7 @@ def region_gain(connectome, regions: Sequence[str | int] | None = None) -> np.nd
         vertices (zero for a region without cortical vertices).
     """
     lead = _leadfield(connectome)
-    if regions is None:
-        indices = list(range(connectome.n_regions))
-    else:
-        indices = []
-        for region in regions:
-            if isinstance(region, str):
-                if region not in connectome.region_labels:
-                    raise ParameterError(
-                        f"unknown region {region!r}; labels are e.g. {', '.join(connectome.region_labels[:6])}"
-                    )
-                indices.append(connectome.region_labels.index(region))
-            else:
-                index = int(region)
-                if not 0 <= index < connectome.n_regions:
-                    raise ParameterError(f"region index {index} outside 0..{connectome.n_regions - 1}")
-                indices.append(index)
+    indices = list(range(connectome.n_regions)) if regions is None else region_indices(connectome, regions)
     indicator = (np.asarray(connectome.region_map)[:, None] == np.asarray(indices)[None, :]).astype(float)
     return lead @ indicator
 

@@ -99,6 +99,7 @@ import scipy.linalg
 import scipy.signal
 
 from harmonix.errors import ParameterError
+from harmonix.harmonics.connectome import region_indices
 
 GAMMA_S = 116.0
 """Default damping rate :math:`\\gamma_s` in s⁻¹ (Pang et al. 2023)."""
@@ -444,21 +445,7 @@ def region_pattern(connectome, regions: Sequence[str | int] | str | int) -> np.n
     ParameterError
         An unknown label, an index out of range, or regions without vertices.
     """
-    if isinstance(regions, (str, int, np.integer)):
-        regions = [regions]
-    indices = []
-    for region in regions:
-        if isinstance(region, str):
-            if region not in connectome.region_labels:
-                raise ParameterError(
-                    f"unknown region {region!r}; labels are e.g. {', '.join(connectome.region_labels[:6])}"
-                )
-            indices.append(connectome.region_labels.index(region))
-        else:
-            index = int(region)
-            if not 0 <= index < connectome.n_regions:
-                raise ParameterError(f"region index {index} outside 0..{connectome.n_regions - 1}")
-            indices.append(index)
+    indices = region_indices(connectome, regions)
     pattern = np.isin(connectome.region_map, indices).astype(float)
     if not pattern.any():
         raise ParameterError(f"regions {list(regions)} have no cortical vertices")
