@@ -138,7 +138,7 @@ def main(argv=None) -> None:
             rtf_nl = seconds / t_nl
             peer = "neurolib"
             print(f"neurolib Hopf : {t_nl:8.2f} s wall  real-time factor {rtf_nl:7.2f}x  (output {x_nl.shape})")
-        except Exception as error:  # noqa: BLE001 - any failure of the optional peer is reported, not fatal
+        except Exception as error:  # any failure of the optional peer is reported, not fatal
             print(f"neurolib Hopf : not run ({type(error).__name__}: {error})")
     ratio_np = rtf_hx / rtf_np
     ratio_nl = rtf_hx / rtf_nl if np.isfinite(rtf_nl) else float("nan")

@@ -48,6 +48,8 @@ Bayesian restoration of images. IEEE Trans PAMI 6:721-741.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -71,11 +73,12 @@ def _nonneg(value: float, name: str, *, positive: bool = False) -> float:
     return value
 
 
-class Schedule:
+class Schedule(ABC):
     """Base class: a temperature schedule ``T(t)``; call it on a scalar or an array of times."""
 
-    def __call__(self, t):  # pragma: no cover - overridden
-        raise NotImplementedError
+    @abstractmethod
+    def __call__(self, t):
+        """Temperature at time(s) ``t`` (s)."""
 
     def evaluate(self, times) -> np.ndarray:
         """T on a time grid, as a float64 array of the same shape (all >= 0)."""
