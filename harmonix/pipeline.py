@@ -202,11 +202,11 @@ def analyze_eeg(
         rows.add_matrix(metric, unit, np.asarray(values)[:, np.newaxis], components=ch_names, bands=["aperiodic"])
 
     epochs = data if data.ndim == 3 else data[np.newaxis]
+    fir_samples = {b.name: len(design_band_filter(b, sfreq)) for b in bands}
     # A FIR longer than the data would measure mostly its own edge padding.
     envelope_skipped = {
-        b.name: f"FIR band-pass of {len(design_band_filter(b, sfreq)) / sfreq:.2f} s is longer than the "
-        f"{epochs.shape[-1] / sfreq:.2f} s of data"
-        for b in bands if len(design_band_filter(b, sfreq)) > epochs.shape[-1]
+        name: f"FIR band-pass of {taps / sfreq:.2f} s is longer than the {epochs.shape[-1] / sfreq:.2f} s of data"
+        for name, taps in fir_samples.items() if taps > epochs.shape[-1]
     }
     envelope_bands = [b for b in bands if b.name not in envelope_skipped]
     if envelope_bands:
@@ -248,7 +248,7 @@ def analyze_eeg(
         "filter_bank": {
             "design": "mne.filter.create_filter defaults (zero-phase FIR, Hamming window)",
             "hilbert": "frequency domain, chunked (harmonix.spectral.filterbank)",
-            "fir_lengths_s": {b.name: len(design_band_filter(b, sfreq)) / sfreq for b in bands},
+            "fir_lengths_s": {name: taps / sfreq for name, taps in fir_samples.items()},
             "envelope_skipped_bands": envelope_skipped,
         },
         "estimators": estimator_params,

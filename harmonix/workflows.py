@@ -28,11 +28,7 @@ def _companions(path: Path) -> list[Path]:
 
 
 def _provenance(path: Path, files: Sequence[Path]) -> dict:
-    return {
-        "input": {"path": str(path), "sha256": input_fingerprint(files)},
-        "command": " ".join(sys.argv),
-        "versions": software_versions(),
-    }
+    return {"input": {"path": str(path), "sha256": input_fingerprint(files)}, **_run_provenance()}
 
 
 def run_eeg_file(
@@ -121,10 +117,8 @@ def run_harmonics(
         shown = [k for k in figure_modes if k < basis.n_modes]
         plot_harmonics(model_connectome.mesh, basis, shown).savefig(staging / "harmonics.png", dpi=120)
         plot_harmonic_spectrum(basis.eigenvalues).savefig(staging / "spectrum.png", dpi=120)
-        write_json(staging / "params.json", {
-            "model": model.params(), "n_vertices": basis.n_vertices,
-            "command": " ".join(sys.argv), "versions": software_versions(),
-        })
+        write_json(staging / "params.json", {"model": model.params(), "n_vertices": basis.n_vertices,
+                                             **_run_provenance()})
     return Path(out_dir), model
 
 
@@ -157,9 +151,10 @@ def run_simulation(out_dir: str | Path, **options) -> tuple[Path, "SimulatedReco
         axes[-1].set_xlabel("time (s)")
         fig.tight_layout()
         fig.savefig(staging / "traces.png", dpi=110)
-        write_json(staging / "params.json", {**simulated.params, **_provenance_no_input()})
+        write_json(staging / "params.json", {**simulated.params, **_run_provenance()})
     return Path(out_dir), simulated
 
 
-def _provenance_no_input() -> dict:
+def _run_provenance() -> dict:
+    """The command line and library versions of this run, for every sidecar."""
     return {"command": " ".join(sys.argv), "versions": software_versions()}
