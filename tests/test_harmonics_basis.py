@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import time
 
 import numpy as np
 import pytest
 import scipy.sparse
+from threadpoolctl import threadpool_limits  # ARPACK's small BLAS calls gain nothing from threads
 
 from harmonix.errors import HarmonixError, InputFileError, ParameterError
 from harmonix.harmonics.basis import (
@@ -22,10 +22,6 @@ from harmonix.harmonics.basis import (
 from harmonix.harmonics.laplace_beltrami import cotangent_laplacian, icosphere
 from harmonix.harmonics.mesh import TriMesh
 
-try:  # ARPACK's small BLAS calls gain nothing from threads, and spin-waiting threads on a busy machine cost 10x
-    from threadpoolctl import threadpool_limits
-except ImportError:  # pragma: no cover
-    threadpool_limits = None
 
 L_MAX = 6
 N_LOW = (L_MAX + 1) ** 2  # modes with l <= 6: sum of 2l + 1 = 49
@@ -100,7 +96,7 @@ def test_sphere_eigenvalues_match_l_l_plus_1_with_multiplicity(sphere_basis):
 def test_no_low_sphere_mode_dropped_across_20_seeds(sphere_matrices):
     # Reuses A and B; only the Lanczos start vector changes.
     stiffness, mass = sphere_matrices
-    limit = threadpool_limits(1) if threadpool_limits else contextlib.nullcontext()
+    limit = threadpool_limits(1)
     with limit:
         _check_20_seeds(stiffness, mass)
 
@@ -250,7 +246,7 @@ def test_block_solver_matches_arpack_single_run():
     # A sphere with its poles pulled apart: no exact symmetry, but near-degenerate clusters remain.
     base = icosphere(4)
     mesh = TriMesh(base.vertices * np.array([1.0, 1.0, 1.3]), base.triangles)
-    limit = threadpool_limits(1) if threadpool_limits else contextlib.nullcontext()
+    limit = threadpool_limits(1)
     with limit:
         block = laplace_beltrami_basis(mesh, 60, margin=8, solver="block", block=8, workers=2)
         arpack = laplace_beltrami_basis(mesh, 60, margin=8, solver="arpack")
