@@ -163,6 +163,43 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from harmonix.compare.sessions import read_session_csv, sessions_from_files
+    from harmonix.workflows import run_comparison
+
+    notes = []
+    if args.post:
+        sessions, notes = sessions_from_files(args.inputs, args.post, pattern=args.pattern)
+    elif len(args.inputs) == 1 and args.inputs[0].lower().endswith(".csv"):
+        sessions = read_session_csv(args.inputs[0])
+    else:
+        raise ParameterError("give PRE... --post POST..., or one SESSIONS.csv (columns path, subject, session[, condition])")
+    labels = None
+    if args.labels:
+        labels = tuple(part.strip() for part in args.labels.split(","))
+        if len(labels) != 2 or not all(labels):
+            raise ParameterError(f"--labels {args.labels!r}: give two session labels, e.g. pre,post")
+    model = None
+    if args.harmonics != "off":
+        from harmonix.harmonics.model import default_harmonic_model
+
+        model = default_harmonic_model()
+    folder, comparison = run_comparison(
+        sessions, args.out, labels=labels, design=args.design, level=args.level, harmonic_model=model,
+        n_permutations=args.permutations, seed=args.seed, report=not args.no_report, notes=notes,
+    )
+    significant = int((comparison["q"] < 0.05).sum())
+    within = bool(len(comparison)) and (comparison["design"] == "windows").all()
+    kind, table = ("over windows within subject", "comparison_windows.csv") if within else \
+        (f"{args.design}, across subjects", "comparison.csv")
+    print(f"{len(comparison)} comparisons ({kind}); {significant} with q < 0.05 -> {folder / table}")
+    for line in comparison.attrs.get("issues", []):
+        print(f"  note: {line}")
+    if not args.no_report:
+        print(f"  report: {folder / 'report.html'}")
+    return 0
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from harmonix.demo import run_demo
 
@@ -240,6 +277,26 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--preset", metavar="NAME", help="built-in stimulation protocol as drive")
     simulate.add_argument("--out", required=True, metavar="DIR", help="output folder")
     simulate.set_defaults(func=_cmd_simulate)
+
+    compare = sub.add_parser("compare", help="compare pre/post sessions: paired or group statistics, FDR, report")
+    compare.add_argument("inputs", nargs="+", metavar="PRE",
+                         help="pre recordings or analyze output folders (with --post), or one SESSIONS.csv")
+    compare.add_argument("--post", nargs="+", metavar="POST", help="post recordings or analyze output folders")
+    compare.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    compare.add_argument("--pattern", metavar="REGEX",
+                         help="regular expression with named groups subject/session/condition matched in file names "
+                              "(default: BIDS sub-/ses-/task- entities, else pair the i-th pre with the i-th post)")
+    compare.add_argument("--labels", metavar="PRE,POST", help="the two session labels to compare (default pre,post)")
+    compare.add_argument("--design", choices=("paired", "unpaired"), default="paired",
+                         help="paired by subject, or two independent groups")
+    compare.add_argument("--level", choices=("summary", "channel"), default="summary",
+                         help="channel metrics averaged over channels (default), or one test per channel")
+    compare.add_argument("--harmonics", choices=("auto", "off"), default="auto",
+                         help="decompose recordings onto the default connectome's harmonics when analysing them")
+    compare.add_argument("--permutations", type=int, default=10000, help="permutations per test (default 10000)")
+    compare.add_argument("--seed", type=int, default=0)
+    compare.add_argument("--no-report", action="store_true", help="skip the HTML report")
+    compare.set_defaults(func=_cmd_compare)
 
     demo = sub.add_parser("demo", help="run the embedded example end to end (no user data needed)")
     demo.add_argument("--out", default="harmonix-demo", metavar="DIR", help="output folder (default: ./harmonix-demo)")

@@ -1,103 +1,226 @@
-"""The embedded demo: analyse recordings with planted, known parameters.
+"""The embedded demo: a simulated pre/post study, analysed and compared end to end.
 
-No user data needed. The demo writes a synthetic 64-channel EEG recording
-(aperiodic 1/f background plus a posterior alpha rhythm of known frequency)
-and an amplitude-modulated tone of known modulation rate, runs the same
-``analyze`` (including the decomposition onto the default connectome's
-harmonics and the research proxies) and ``music`` workflows a user runs on
-real files, and prints the planted values next to the recovered ones.
+No user data needed. :func:`run_demo`
+
+1. simulates a small cohort (:mod:`harmonix.simulate.cohort`): each subject
+   has a pre session, a post session carrying two planted changes (more
+   energy in the lowest connectome harmonics, stronger locking between the
+   left and right dorsolateral prefrontal cortex) and a test-retest control
+   session with no change;
+2. analyses every recording with the same workflow as ``harmonix analyze``
+   (band power, estimators, the decomposition onto the default connectome's
+   harmonics, research proxies), two recordings at a time;
+3. compares pre vs post and, as a null control, pre vs retest, with the same
+   workflow as ``harmonix compare`` (paired permutation tests, effect sizes,
+   bootstrap CIs, Benjamini-Hochberg FDR across every metric x band x
+   component), with an HTML report for each;
+4. renders a short preview of a stimulation protocol and checks it;
+5. prints the planted changes next to what the comparison found.
+
+Everything lands in one folder, written atomically.
 """
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import soundfile
+import pandas as pd
 
-from harmonix.harmonics.model import default_harmonic_model
-from harmonix.simulate.synthetic import synthetic_eeg
+from harmonix.progress import progress
+from harmonix.simulate.cohort import PlantedChange
 from harmonix.tables import atomic_output_dir, write_json
-from harmonix.workflows import run_eeg_file, run_music_file
 
-AM_RATE_HZ = 6.0
-AM_CARRIER_HZ = 440.0
-POSTERIOR = ("O1", "Oz", "O2", "PO7", "PO3", "POz", "PO4", "PO8")
+VISITS = {"pre": 0, "post": 1, "retest": 2}
+PLANTED = PlantedChange()
+DEMO_PROTOCOL = "gamma-40hz"
+
+# The rows the planted change acts on, with the expected sign of post - pre:
+# (metric, band, component, sign, what it shows).
+PLANTED_ROWS = (
+    ("harmonic_low_energy_fraction", "alpha", "h<10", +1, "more energy in the lowest harmonics"),
+    ("harmonic_power", "alpha", "h001", +1, "power of harmonic 1"),
+    ("trauma_proxy_component", "alpha", "low_harmonic_deficit", -1, "low-harmonic deficit (research proxy)"),
+    ("region_plv_homotopic", "alpha", PLANTED.regions[0][1:], +1,
+     f"locking between {PLANTED.regions[1]} and {PLANTED.regions[0]}"),
+)
 
 
 @dataclass(frozen=True)
 class DemoSummary:
-    """Planted and recovered values of the demo run."""
+    """What the demo planted and what the comparisons found."""
 
     folder: Path
-    planted_alpha_hz: float
-    recovered_alpha_hz: float
-    planted_exponent: float
-    recovered_exponent: float
-    planted_am_rate_hz: float
-    recovered_am_rate_hz: float
-    harmonics: str
+    n_subjects: int
+    planted: pd.DataFrame
+    n_tests: int
+    n_significant: int
+    n_significant_null: int
+    n_tests_null: int
+    stimulus: str
 
 
-def am_tone(duration: float, sfreq: float, *, carrier: float, rate: float, depth: float = 0.8) -> np.ndarray:
-    """A sine carrier with sinusoidal amplitude modulation, peak 0.5 (-6 dBFS).
+def _session_name(subject: int, visit: str) -> str:
+    return f"sub-{subject + 1:02d}_ses-{visit}_task-rest"
 
-    ``x(t) = 0.5 * (1 + depth * sin(2 pi rate t)) / (1 + depth) * sin(2 pi carrier t)``
+
+def _worker_init() -> None:
+    """One BLAS thread per worker process: the demo runs one recording per core."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
+
+
+def _simulate_and_analyse(job: tuple[int, str, int, float, Path, Path, bool]) -> tuple[str, str]:
+    """Simulate one session, save it as FIF, analyse it (run in a worker process)."""
+    import mne
+
+    from harmonix.harmonics.model import default_harmonic_model
+    from harmonix.simulate.cohort import cohort_session
+    from harmonix.workflows import run_eeg_file
+
+    mne.set_log_level("ERROR")
+    subject, visit, seed, duration, recordings, analysis, report = job
+    model = default_harmonic_model()
+    change = PLANTED if visit == "post" else None
+    raw = cohort_session(model, subject=subject, visit=VISITS[visit], change=change, duration=duration, seed=seed)
+    name = _session_name(subject, visit)
+    path = recordings / f"{name}_raw.fif"
+    raw.save(path, verbose=False)
+    folder, _ = run_eeg_file(path, analysis, session=name, harmonic_model=model, report=report)
+    return name, str(folder)
+
+
+def _analyse_cohort(jobs: list, workers: int) -> dict[str, str]:
+    if workers <= 1:
+        _worker_init()
+        return dict(_simulate_and_analyse(job) for job in progress(jobs, desc="simulate + analyse"))
+    with ProcessPoolExecutor(max_workers=workers, initializer=_worker_init) as pool:
+        futures = [pool.submit(_simulate_and_analyse, job) for job in jobs]
+        return dict(future.result() for future in progress(as_completed(futures), total=len(futures),
+                                                           desc="simulate + analyse"))
+
+
+def _sessions(folders: dict[str, str], n_subjects: int, labels: tuple[str, str]) -> pd.DataFrame:
+    rows = [{"subject": f"{s + 1:02d}", "session": label, "condition": "rest",
+             "path": folders[_session_name(s, label)]} for s in range(n_subjects) for label in labels]
+    return pd.DataFrame(rows)
+
+
+def _planted_table(comparison: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for metric, band, component, sign, meaning in PLANTED_ROWS:
+        match = comparison[(comparison.metric == metric) & (comparison.band == band)
+                           & (comparison.component == component)]
+        found = match.iloc[0] if len(match) else None
+        rows.append({
+            "metric": metric, "band": band, "component": component, "planted": meaning,
+            "expected_sign": sign,
+            "difference": np.nan if found is None else found["difference"],
+            "effect_size": np.nan if found is None else found["effect_size"],
+            "q": np.nan if found is None else found["q"],
+            "found": bool(found is not None and found["q"] < 0.05 and np.sign(found["difference"]) == sign),
+        })
+    return pd.DataFrame(rows)
+
+
+def _relocate(table_path: Path, staging: Path, final: Path) -> None:
+    """Name folders in a written CSV by where they will be after the atomic rename, not the staging folder."""
+    text = table_path.read_text()
+    table_path.write_text(text.replace(str(staging), str(final)))
+
+
+def run_demo(
+    out: str | Path,
+    *,
+    seed: int = 0,
+    n_subjects: int = 12,
+    duration: float = 30.0,
+    workers: int | None = None,
+    n_permutations: int = 10000,
+) -> DemoSummary:
+    """Run the demo into ``out`` (replaced atomically if it is an earlier demo) and print a summary.
+
+    Parameters
+    ----------
+    out : path
+        Output folder.
+    seed : int
+        Seed of the cohort.
+    n_subjects : int
+        Simulated subjects (each with pre, post and retest sessions). With 12,
+        an exact paired permutation test reaches p = 2 / 4096.
+    duration : float
+        Seconds per recording (at least 20 s, so that the proxies are computed).
+    workers : int | None
+        Processes analysing recordings at once (default: up to 2, the CPUs available).
+    n_permutations : int
+        Permutations per test (exact enumeration when fewer sign flips exist).
     """
-    t = np.arange(int(round(duration * sfreq))) / sfreq
-    envelope = (1.0 + depth * np.sin(2 * np.pi * rate * t)) / (1.0 + depth)
-    return 0.5 * envelope * np.sin(2 * np.pi * carrier * t)
+    from harmonix import stimulus
+    from harmonix.workflows import run_comparison
 
-
-def _harmonics_line(analysis) -> str:
-    harmonics = analysis.params["harmonics"]
-    if not harmonics["computed"]:
-        return f"not computed ({harmonics['reason']})"
-    alpha = analysis.metrics.query("metric == 'harmonic_entropy' and band == 'alpha'")["value"]
-    return (f"{harmonics['channel_matching']}; alpha-band repertoire entropy {alpha.iloc[0]:.2f} bits of "
-            f"{np.log2(harmonics['decomposition']['n_modes']):.2f} max; research proxies in metrics.csv")
-
-
-def run_demo(out: Path, *, seed: int = 0, duration: float = 120.0) -> DemoSummary:
-    """Run the demo into ``out`` (replaced atomically) and print a summary."""
+    out = Path(out)
+    workers = workers or max(1, min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 2))
     with atomic_output_dir(out) as staging:
-        inputs = staging / "inputs"
-        inputs.mkdir()
-        raw, truth = synthetic_eeg(duration=duration, seed=seed)
-        eeg_path = inputs / "synthetic_eeg_raw.fif"
-        raw.save(eeg_path, verbose=False)
-        tone_path = inputs / "am_tone_6hz.wav"
-        soundfile.write(tone_path, am_tone(20.0, 22050.0, carrier=AM_CARRIER_HZ, rate=AM_RATE_HZ), 22050, "PCM_16")
+        recordings, analysis = staging / "recordings", staging / "analysis"
+        recordings.mkdir()
+        analysis.mkdir()
+        jobs = [(s, visit, seed, duration, recordings, analysis, s == 0 and visit == "pre")
+                for s in range(n_subjects) for visit in VISITS]
+        folders = _analyse_cohort(jobs, workers)
 
-        model = default_harmonic_model()
-        _, eeg = run_eeg_file(eeg_path, staging / "analysis", session="synthetic_eeg", harmonic_model=model)
-        _, music = run_music_file(tone_path, staging / "music", session="am_tone_6hz")
+        comparisons = {}
+        for name, labels in (("pre-vs-post", ("pre", "post")), ("pre-vs-retest", ("pre", "retest"))):
+            sessions = _sessions(folders, n_subjects, labels)
+            _, comparisons[name] = run_comparison(
+                sessions, staging / name, labels=labels, n_permutations=n_permutations, seed=seed,
+                notes=[f"simulated cohort ({n_subjects} subjects, {duration:g} s per session): "
+                       + ("post sessions carry the planted changes" if labels[1] == "post"
+                          else "retest sessions carry no change (null control)")],
+            )
+            _relocate(staging / name / "sessions.csv", staging, out)
 
-        metrics = eeg.metrics
-        posterior = metrics["component"].isin(POSTERIOR)
-        alpha = metrics[(metrics.metric == "periodic_peak_frequency") & (metrics.band == "alpha") & posterior]
-        exponent = metrics[metrics.metric == "aperiodic_exponent"]
-        mod_peak = music.metrics.query("metric == 'modulation_peak_frequency'")["value"].iloc[0]
+        audio = staging / "stimulus" / f"{DEMO_PROTOCOL}-preview.wav"
+        audio.parent.mkdir()
+        stimulus.render_protocol(DEMO_PROTOCOL, audio, seconds=30.0, progress=False)
+        check = stimulus.check_rendered(audio)
+
+        comparison, null = comparisons["pre-vs-post"], comparisons["pre-vs-retest"]
+        planted = _planted_table(comparison)
+        planted.to_csv(staging / "planted_vs_found.csv", index=False)
         summary = DemoSummary(
-            folder=out,
-            planted_alpha_hz=truth.alpha_frequency,
-            recovered_alpha_hz=float(np.nanmedian(alpha["value"])),
-            planted_exponent=truth.aperiodic_exponent,
-            recovered_exponent=float(np.nanmedian(exponent["value"])),
-            planted_am_rate_hz=AM_RATE_HZ,
-            recovered_am_rate_hz=float(mod_peak),
-            harmonics=_harmonics_line(eeg),
+            folder=out, n_subjects=n_subjects, planted=planted,
+            n_tests=int(comparison["p"].notna().sum()), n_significant=int((comparison["q"] < 0.05).sum()),
+            n_tests_null=int(null["p"].notna().sum()), n_significant_null=int((null["q"] < 0.05).sum()),
+            stimulus=f"{audio.name}: strongest modulation {check.peak_modulation_hz:.1f} Hz (protocol: 40 Hz), "
+                     f"{check.loudness_lufs:.1f} LUFS, {'passes' if check.ok else 'FAILS'} its safety checks",
         )
-        write_json(staging / "summary.json", {**summary.__dict__, "folder": str(out), "seed": seed})
-    print(f"harmonix demo: results in {out}/")
-    print(f"  alpha frequency   planted {summary.planted_alpha_hz:6.2f} Hz   recovered {summary.recovered_alpha_hz:6.2f} Hz "
-          "(median specparam peak, posterior channels)")
-    print(f"  1/f exponent      planted {summary.planted_exponent:6.2f}      recovered {summary.recovered_exponent:6.2f} "
-          "(median over 64 channels)")
-    print(f"  AM rate of tone   planted {summary.planted_am_rate_hz:6.2f} Hz   recovered {summary.recovered_am_rate_hz:6.2f} Hz "
-          "(envelope modulation spectrum peak)")
-    print(f"  harmonics         {summary.harmonics}")
-    print(f"  tables: {out}/analysis/synthetic_eeg/metrics.csv, {out}/music/am_tone_6hz/metrics.csv; "
-          f"parameters and versions in params.json beside them")
+        write_json(staging / "summary.json", {
+            "seed": seed, "n_subjects": n_subjects, "duration_s": duration, "planted_change": PLANTED.__dict__,
+            "planted_vs_found": planted.to_dict(orient="records"), "n_tests": summary.n_tests,
+            "n_significant": summary.n_significant, "n_tests_null": summary.n_tests_null,
+            "n_significant_null": summary.n_significant_null, "stimulus": summary.stimulus,
+        })
+    _print_summary(summary)
     return summary
+
+
+def _print_summary(summary: DemoSummary) -> None:
+    out = summary.folder
+    print(f"harmonix demo: simulated pre/post study of {summary.n_subjects} subjects -> {out}/")
+    print("  planted change (post vs pre)                       difference   effect d_z   q        found")
+    for row in summary.planted.itertuples():
+        label = f"{row.planted} [{row.metric}, {row.band}]"
+        print(f"  {label[:50]:50s} {row.difference:+11.3g} {row.effect_size:+10.2f}   {row.q:<8.2g} "
+              f"{'yes' if row.found else 'NO'}")
+    print(f"  pre vs post:   {summary.n_significant} of {summary.n_tests} tests with q < 0.05 (FDR across all)")
+    print(f"  pre vs retest: {summary.n_significant_null} of {summary.n_tests_null} tests with q < 0.05 "
+          "(null control: nothing was changed)")
+    print(f"  stimulus: {summary.stimulus}")
+    print(f"  look at: {out}/pre-vs-post/report.html (comparison), {out}/pre-vs-post/comparison.csv,")
+    print(f"           {out}/analysis/{_session_name(0, 'pre')}/report.html (one recording), "
+          f"{out}/planted_vs_found.csv")

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from harmonix.errors import ChannelError, ParameterError
+from harmonix.harmonics.connectome import homotopic_pairs
 from harmonix.harmonics.decompose import DEFAULT_SENSOR_MODES, band_harmonic_spectra, sensor_decomposition
 from harmonix.harmonics.model import HarmonicModel
 from harmonix.estimators.complexity import band_lempel_ziv, spectral_entropy
@@ -32,7 +33,7 @@ from harmonix.simulate.wave import stimulus_resonance
 from harmonix.io.audio import Audio
 from harmonix.spectral.aperiodic import fit_aperiodic, peak_in_band
 from harmonix.spectral.audio import modulation_band_energy, modulation_spectrum, spectral_partials, tempo_and_beats
-from harmonix.spectral.bandpower import band_power, peak_frequency
+from harmonix.spectral.bandpower import band_power, peak_frequency, windowed_band_power
 from harmonix.spectral.bands import MIN_CYCLES, Band, check_bands_resolvable, load_bands
 from harmonix.spectral.filterbank import analytic_signal, band_amplitude_stats, design_band_filter
 from harmonix.spectral.psd import compute_psd
@@ -43,6 +44,9 @@ APERIODIC_RANGE = (1.0, 45.0)
 
 MIN_PROXY_SECONDS = 20.0
 """Shortest continuous recording for which the research proxies are computed."""
+
+COMPARE_WINDOW_SECONDS = 4.0
+"""Shortest window (s) whose band power is kept for within-recording comparisons."""
 
 APERIODIC_SETTINGS = {"max_n_peaks": 6, "peak_width_limits": (1.0, 8.0), "min_peak_height": 0.1, "aperiodic_mode": "fixed"}
 """specparam settings used by :func:`analyze_eeg` (recorded in ``params.json``)."""
@@ -168,6 +172,12 @@ def analyze_eeg(
         ``harmonic_energy`` per harmonic (component ``h000``...; a.u.), and
         ``harmonic_total_energy``, ``harmonic_entropy`` (bits),
         ``harmonic_low_energy_fraction`` and ``harmonic_low_power_fraction``.
+        For continuous recordings of at least ``MIN_PROXY_SECONDS``, also the
+        research proxies (valence, trauma and its components, energy
+        parameter and episodes) and ``region_plv_homotopic`` (1): the PLV
+        between each left region and its right homologue (component: the
+        region name without hemisphere), from the regional time series the
+        trauma proxy's decoupling component uses.
     """
     source = source or session
     bands = load_bands(bands)
@@ -222,6 +232,11 @@ def analyze_eeg(
         )
 
     arrays = {"psd_freqs": spectrum.freqs, "psd": spectrum.psd, "ch_names": np.array(ch_names)}
+    compare_window = max(COMPARE_WINDOW_SECONDS, 2 * window)
+    if data.ndim == 2 and duration >= 4 * compare_window:
+        # Per-window band power lets one recording pair be compared over windows (harmonix compare).
+        arrays["window_starts"], arrays["window_band_power"] = windowed_band_power(
+            data, sfreq, bands, window_seconds=compare_window, segment_seconds=window)
     estimator_params = _add_channel_estimators(rows, arrays, data, ch_names, sfreq, bands, envelope_bands, spectrum, fit)
     harmonics_params = _add_harmonic_metrics(
         rows, arrays, data, ch_names, sfreq, envelope_bands, harmonic_model,
@@ -313,6 +328,8 @@ def _add_proxies(rows: MetricRows, arrays: dict, matched: np.ndarray, sfreq: flo
         for name, value in trauma.components.items():
             rows.add("trauma_proxy_component", value, "z", band=trauma.band, component=name)
         arrays[f"region_plv_{trauma.band}"] = trauma.region_plv.astype(np.float32)
+        for name, left, right in homotopic_pairs(connectome.region_labels):
+            rows.add("region_plv_homotopic", trauma.region_plv[left, right], "1", band=trauma.band, component=name)
     times, energy = harmonic_energy_trace(coefficients, decomposition.eigenvalues, sfreq)
     episodes = detect_episodes(times, energy) if times.size >= 5 else None
     rows.add("energy_parameter_mean", float(energy.mean()), "a.u.", band="broadband", component="all")

@@ -17,7 +17,7 @@ import os
 import platform
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -179,14 +179,25 @@ def atomic_output_dir(final: str | os.PathLike) -> Iterator[Path]:
 
 
 def write_session_outputs(
-    folder: str | os.PathLike, metrics: pd.DataFrame, params: dict, *, arrays: dict[str, np.ndarray] | None = None
+    folder: str | os.PathLike,
+    metrics: pd.DataFrame,
+    params: dict,
+    *,
+    arrays: dict[str, np.ndarray] | None = None,
+    extra: Callable[[Path], None] | None = None,
 ) -> Path:
-    """Atomically write ``metrics.csv``, ``params.json`` (and ``arrays.npz``) into ``folder``."""
+    """Atomically write ``metrics.csv``, ``params.json`` (and ``arrays.npz``) into ``folder``.
+
+    ``extra(staging)`` may write more files (e.g. a report) into the staging
+    folder; if it fails, nothing is kept.
+    """
     with atomic_output_dir(folder) as staging:
         metrics.to_csv(staging / "metrics.csv", index=False)
         write_json(staging / "params.json", params)
         if arrays:
             np.savez_compressed(staging / "arrays.npz", **arrays)
+        if extra is not None:
+            extra(staging)
     return Path(folder)
 
 

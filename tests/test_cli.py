@@ -179,17 +179,6 @@ def test_music_command_on_trumpet(shared_data, tmp_path, capsys):
     assert min(abs(tempo / f - 90.0) / 90.0 for f in (0.5, 1.0, 2.0)) < 0.05
 
 
-def test_demo_recovers_planted_values(tmp_path, capsys):
-    from harmonix.demo import run_demo
-
-    summary = run_demo(tmp_path / "demo", seed=0, duration=60.0)
-    assert abs(summary.recovered_alpha_hz - summary.planted_alpha_hz) < 0.2
-    assert abs(summary.recovered_exponent - summary.planted_exponent) < 0.15
-    assert abs(summary.recovered_am_rate_hz - summary.planted_am_rate_hz) < 0.5
-    assert (tmp_path / "demo" / "analysis" / "synthetic_eeg" / "metrics.csv").is_file()
-    assert (tmp_path / "demo" / "music" / "am_tone_6hz" / "metrics.csv").is_file()
-
-
 @pytest.mark.real_data
 def test_truncated_edf_exits_2_with_one_line(shared_data, tmp_path, capsys):
     original = (shared_data / "eegmmidb_S001R01.edf").read_bytes()
@@ -248,7 +237,7 @@ def test_bad_annotations_are_left_out(tmp_path, capsys):
 def test_music_reports_connectome_resonance_of_the_envelope(tmp_path, capsys):
     import soundfile
 
-    from harmonix.demo import am_tone
+    from harmonix.simulate.synthetic import am_tone
 
     fractions = {}
     for rate in (4.0, 40.0):

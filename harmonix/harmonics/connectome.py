@@ -659,3 +659,22 @@ def region_indices(connectome: Connectome, regions) -> list[int]:
                 raise ParameterError(f"region index {index} outside 0..{connectome.n_regions - 1}")
             indices.append(index)
     return indices
+
+
+def homotopic_pairs(labels: Sequence[str]) -> list[tuple[str, int, int]]:
+    """Left/right pairs of homologous regions, from labels prefixed ``l``/``r`` (as in tvb-data's connectomes).
+
+    Returns
+    -------
+    list of (name, left_index, right_index)
+        ``name`` is the label without its hemisphere prefix, in the order of
+        the left labels; regions without a partner are left out.
+
+    Examples
+    --------
+    >>> homotopic_pairs(["rV1", "rA1", "lV1", "lA1", "lCC2"])
+    [('V1', 2, 0), ('A1', 3, 1)]
+    """
+    index = {label: i for i, label in enumerate(labels)}
+    return [(label[1:], i, index["r" + label[1:]]) for i, label in enumerate(labels)
+            if label.startswith("l") and "r" + label[1:] in index]

@@ -206,3 +206,13 @@ def harmonic_source_recording(
     raw.set_montage(standard_montage(), on_missing="ignore", verbose=False)
     truth = HarmonicSourceTruth(gains, tuple(coupled_regions or ()), burst, seed)
     return raw, truth
+
+
+def am_tone(duration: float, sfreq: float, *, carrier: float, rate: float, depth: float = 0.8) -> np.ndarray:
+    """A sine carrier with sinusoidal amplitude modulation, peak 0.5 (-6 dBFS).
+
+    ``x(t) = 0.5 * (1 + depth * sin(2 pi rate t)) / (1 + depth) * sin(2 pi carrier t)``
+    """
+    t = np.arange(int(round(duration * sfreq))) / sfreq
+    envelope = (1.0 + depth * np.sin(2 * np.pi * rate * t)) / (1.0 + depth)
+    return 0.5 * envelope * np.sin(2 * np.pi * carrier * t)

@@ -28,9 +28,9 @@ import numpy as np
 
 from harmonix.errors import ParameterError
 from harmonix.spectral.bands import Band, load_bands
-from harmonix.spectral.psd import Spectrum
+from harmonix.spectral.psd import Spectrum, compute_psd
 
-__all__ = ["BandPower", "band_power", "band_mask", "peak_frequency"]
+__all__ = ["BandPower", "band_power", "band_mask", "peak_frequency", "windowed_band_power"]
 
 _PEAK_METHODS = ("max", "centroid", "specparam")
 
@@ -169,6 +169,60 @@ def band_power(
     with np.errstate(invalid="ignore", divide="ignore"):
         relative = np.where(total > 0, absolute / np.where(total > 0, total, 1.0), np.nan)
     return BandPower(bands=bands_t, ch_names=spectrum.ch_names, absolute=absolute, relative=relative)
+
+
+def windowed_band_power(
+    data: np.ndarray,
+    sfreq: float,
+    bands: Sequence[Band],
+    *,
+    window_seconds: float,
+    segment_seconds: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Band power in consecutive non-overlapping windows (for comparisons over windows).
+
+    Each window's power is the Welch estimate (segments of
+    ``segment_seconds``, 50 % overlap) integrated over each band as in
+    :func:`band_power`; a trailing part shorter than a window is left out.
+
+    Parameters
+    ----------
+    data : ndarray, shape (n_channels, n_times)
+        Signals in V.
+    sfreq : float
+        Sampling rate in Hz.
+    bands : sequence of Band
+    window_seconds, segment_seconds : float
+        Window and Welch segment lengths in s (``segment <= window``).
+
+    Returns
+    -------
+    starts : ndarray, shape (n_windows,)
+        Window onsets in s.
+    power : ndarray, shape (n_windows, n_channels, n_bands)
+        Band power in V^2.
+
+    Examples
+    --------
+    >>> t = np.arange(0, 20, 1 / 100)
+    >>> x = np.sin(2 * np.pi * 10 * t) * (t >= 10)  # alpha only in the second half
+    >>> starts, power = windowed_band_power(x[None], 100.0, [Band("alpha", 8.0, 13.0)],
+    ...                                     window_seconds=5.0, segment_seconds=2.0)
+    >>> starts.tolist(), np.round(power[:, 0, 0], 2).tolist()
+    ([0.0, 5.0, 10.0, 15.0], [0.0, 0.0, 0.5, 0.5])
+    """
+    if not 0 < segment_seconds <= window_seconds:
+        raise ParameterError(f"segment of {segment_seconds} s must be positive and fit in the {window_seconds} s window")
+    n_window = int(round(window_seconds * sfreq))
+    n_channels, n_times = data.shape
+    n_windows = n_times // n_window
+    if n_windows < 1:
+        raise ParameterError(f"{n_times / sfreq:.2f} s of data is shorter than one {window_seconds} s window")
+    windows = data[:, : n_windows * n_window].reshape(n_channels, n_windows, n_window).transpose(1, 0, 2)
+    spectrum = compute_psd(windows.reshape(n_windows * n_channels, n_window), sfreq,
+                           window_seconds=segment_seconds, fmin=min(b.fmin for b in bands))
+    power = band_power(spectrum, bands).absolute.reshape(n_windows, n_channels, len(bands))
+    return np.arange(n_windows) * n_window / sfreq, power
 
 
 def _parabolic_peak(freqs: np.ndarray, y: np.ndarray) -> float:

@@ -1,0 +1,362 @@
+"""Session tables: which recording is which subject, session label and condition.
+
+A comparison starts from a list of recordings (or of ``harmonix analyze``
+output folders) and needs, for each, the subject it belongs to and its
+session label (``pre``/``post``, or any ordered labels). These come, in order
+of precedence, from:
+
+1. a small CSV the user writes (columns ``path, subject, session`` and
+   optionally ``condition``), see :func:`read_session_csv`;
+2. a file-name pattern: a regular expression with named groups ``subject``,
+   ``session`` and/or ``condition`` (:func:`entities_from_name`);
+3. BIDS entities in the file name (``sub-01_ses-pre_task-rest_eeg.edf``:
+   subject ``01``, session ``pre``, condition ``rest`` from the task);
+4. for ``harmonix compare PRE... --post POST...`` without any of those, the
+   position: the i-th pre recording is paired with the i-th post recording.
+
+The tidy session table (:func:`session_table`) is every metric row of every
+analysis with ``subject``, ``session`` (label) and ``condition`` columns
+added; :func:`pair_sessions` splits it into the pre and post tables that
+:func:`harmonix.compare.compare_tables` takes, and lists what could not be
+paired instead of dropping it silently.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from os import PathLike
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from harmonix.errors import InputFileError, ParameterError
+
+SESSION_COLUMNS = ("subject", "session", "condition", "path")
+"""Columns of a session list (one row per recording)."""
+
+SUMMARY_COMPONENT = "mean"
+"""Component name of channel-level metrics averaged over channels."""
+
+_BIDS_CONDITION_ENTITIES = ("task", "acq", "run")
+
+
+def is_analysis_folder(path: str | PathLike) -> bool:
+    """True when ``path`` is an output folder of ``harmonix analyze`` (metrics.csv and params.json)."""
+    path = Path(path)
+    return path.is_dir() and (path / "metrics.csv").is_file() and (path / "params.json").is_file()
+
+
+def entities_from_name(path: str | PathLike, pattern: str | None = None) -> dict[str, str]:
+    """Subject, session and condition from a file name.
+
+    Parameters
+    ----------
+    path : path-like
+        A recording or an analysis folder; only its name is used.
+    pattern : str | None
+        A regular expression searched in the name, with named groups among
+        ``subject``, ``session`` and ``condition``. Without it, BIDS entities
+        are read (``sub``, ``ses``, and ``task``/``acq``/``run`` joined as the
+        condition).
+
+    Returns
+    -------
+    dict
+        The entities found (possibly none).
+
+    Examples
+    --------
+    >>> entities_from_name("sub-07_ses-post_task-rest_eeg.edf")
+    {'subject': '07', 'session': 'post', 'condition': 'rest'}
+    >>> entities_from_name("S001R04.edf", pattern=r"S(?P<subject>\\d+)R(?P<condition>\\d+)")
+    {'subject': '001', 'condition': '04'}
+    """
+    name = Path(path).name
+    if pattern is not None:
+        try:
+            compiled = re.compile(pattern)
+        except re.error as err:
+            raise ParameterError(f"--pattern {pattern!r} is not a regular expression: {err}") from None
+        unknown = set(compiled.groupindex) - {"subject", "session", "condition"}
+        if unknown or not compiled.groupindex:
+            raise ParameterError(
+                f"--pattern {pattern!r}: use named groups among subject, session, condition, e.g. "
+                r"'S(?P<subject>\d+)_(?P<session>pre|post)'"
+            )
+        match = compiled.search(name)
+        if match is None:
+            raise ParameterError(f"{name}: does not match --pattern {pattern!r}")
+        return {k: v for k, v in match.groupdict().items() if v is not None}
+    found = dict(re.findall(r"(?:^|_)([a-z]+)-([A-Za-z0-9]+)", name))
+    entities = {}
+    if "sub" in found:
+        entities["subject"] = found["sub"]
+    if "ses" in found:
+        entities["session"] = found["ses"]
+    condition = [found[key] for key in _BIDS_CONDITION_ENTITIES if key in found]
+    if condition:
+        entities["condition"] = "-".join(condition)
+    return entities
+
+
+def read_session_csv(path: str | PathLike) -> pd.DataFrame:
+    """Read a session list: columns ``path``, ``subject``, ``session`` and optionally ``condition``.
+
+    Relative paths are taken relative to the CSV's folder. Every path must
+    exist (a recording or an analysis folder).
+    """
+    path = Path(path)
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        raise InputFileError(f"{path}: cannot read the session list ({err})") from None
+    table.columns = [c.strip().lower() for c in table.columns]
+    missing = [c for c in ("path", "subject", "session") if c not in table.columns]
+    if missing:
+        raise InputFileError(
+            f"{path}: session list needs columns path, subject, session (optional: condition); missing {', '.join(missing)}"
+        )
+    if table.empty:
+        raise InputFileError(f"{path}: the session list has no rows")
+    if "condition" not in table.columns:
+        table["condition"] = ""
+    blank = table[(table["path"].str.strip() == "") | (table["subject"].str.strip() == "")
+                  | (table["session"].str.strip() == "")]
+    if not blank.empty:
+        raise InputFileError(f"{path}: row {int(blank.index[0]) + 2} has an empty path, subject or session")
+    table["path"] = [str(p if Path(p).is_absolute() else path.parent / p) for p in table["path"].str.strip()]
+    _check_paths_exist(table["path"], f"{path}: ")
+    return table[list(SESSION_COLUMNS)].reset_index(drop=True)
+
+
+def _check_paths_exist(paths: Sequence[str], prefix: str = "") -> None:
+    missing = [p for p in paths if not Path(p).exists()]
+    if missing:
+        raise InputFileError(f"{prefix}{len(missing)} file(s) not found: {', '.join(missing[:5])}")
+
+
+def sessions_from_files(
+    pre: Sequence[str | PathLike],
+    post: Sequence[str | PathLike],
+    *,
+    pattern: str | None = None,
+    labels: tuple[str, str] = ("pre", "post"),
+) -> tuple[pd.DataFrame, list[str]]:
+    """A session list from pre and post recordings (``harmonix compare PRE... --post POST...``).
+
+    Subjects come from ``pattern`` or BIDS entities; when no name carries a
+    subject, recordings are paired by position (then both lists must be the
+    same length). The condition comes from the name when present.
+
+    Returns
+    -------
+    sessions : DataFrame
+        Columns :data:`SESSION_COLUMNS`, one row per recording.
+    notes : list of str
+        How subjects were assigned.
+    """
+    if not pre or not post:
+        raise ParameterError("give at least one pre recording and one --post recording")
+    _check_paths_exist([str(p) for p in [*pre, *post]])
+    rows = []
+    for label, paths in zip(labels, (pre, post)):
+        for path in paths:
+            entities = entities_from_name(path, pattern)
+            rows.append({"subject": entities.get("subject", ""), "session": label,
+                         "condition": entities.get("condition", ""), "path": str(path)})
+    table = pd.DataFrame(rows, columns=list(SESSION_COLUMNS))
+    named = table["subject"] != ""
+    if named.all():
+        return table, ["subjects from the file names" + (f" (pattern {pattern})" if pattern else " (BIDS sub- entity)")]
+    if named.any():
+        unnamed = table.loc[~named, "path"].tolist()
+        raise ParameterError(
+            f"{len(unnamed)} recording(s) carry no subject in their name ({', '.join(unnamed[:3])}) while others do; "
+            "name them consistently, give --pattern, or a SESSIONS.csv"
+        )
+    if len(pre) != len(post):
+        raise ParameterError(
+            f"{len(pre)} pre and {len(post)} post recordings and no subject in the file names: cannot pair them; "
+            "give --pattern with a subject group or a SESSIONS.csv with a subject column"
+        )
+    width = len(str(len(pre)))
+    subjects = [f"pair{i + 1:0{width}d}" for i in range(len(pre))]
+    table["subject"] = subjects + subjects
+    return table, ["no subject in the file names: the i-th pre recording is paired with the i-th post recording"]
+
+
+@dataclass
+class SessionTable:
+    """Every metric row of every session, with subject, label and condition.
+
+    Attributes
+    ----------
+    metrics : DataFrame
+        :data:`harmonix.tables.METRIC_COLUMNS` plus ``subject``, ``label``
+        (the session label, e.g. pre/post), ``condition`` and ``recording``
+        (the analysis' session name).
+    sessions : DataFrame
+        One row per recording: :data:`SESSION_COLUMNS` plus ``recording``,
+        ``sfreq``, ``n_channels`` and ``analysis`` (its output folder).
+    notes : list of str
+        What was aligned, and how.
+    """
+
+    metrics: pd.DataFrame
+    sessions: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+
+def read_analysis(folder: str | PathLike) -> tuple[pd.DataFrame, dict]:
+    """Read ``metrics.csv`` and ``params.json`` of a ``harmonix analyze`` output folder."""
+    folder = Path(folder)
+    if not is_analysis_folder(folder):
+        raise InputFileError(f"{folder}: not a harmonix analyze output folder (needs metrics.csv and params.json)")
+    try:
+        metrics = pd.read_csv(folder / "metrics.csv", keep_default_na=False, na_values=[""],
+                              dtype={"band": str, "component": str})
+        params = json.loads((folder / "params.json").read_text())
+    except (OSError, ValueError, pd.errors.ParserError) as err:
+        raise InputFileError(f"{folder}: cannot read the analysis ({err})") from None
+    for column in ("band", "component"):
+        metrics[column] = metrics[column].fillna("")
+    return metrics, params
+
+
+def session_table(sessions: pd.DataFrame, analyses: Sequence[tuple[pd.DataFrame, dict, Path]]) -> SessionTable:
+    """Join analyses to their session rows; channel-level rows are restricted to the shared channels.
+
+    Parameters
+    ----------
+    sessions : DataFrame
+        :data:`SESSION_COLUMNS`, one row per recording, in the order of ``analyses``.
+    analyses : sequence of (metrics, params, folder)
+        One analysis per session row.
+
+    Raises
+    ------
+    ParameterError
+        The analyses were made at different sampling rates (say which), so
+        their band estimates are not comparable: analyse the recordings
+        together with ``harmonix compare`` (which resamples them to one rate).
+    """
+    if len(sessions) != len(analyses):
+        raise ParameterError(f"{len(sessions)} session rows but {len(analyses)} analyses")
+    rates = {folder.name: float(params.get("sfreq", np.nan)) for _, params, folder in analyses}
+    if len(set(rates.values())) > 1:
+        listing = ", ".join(f"{name} {rate:g} Hz" for name, rate in rates.items())
+        raise ParameterError(
+            f"analyses made at different sampling rates ({listing}); pass the recordings themselves to "
+            "harmonix compare, which resamples them to the lowest rate before analysing"
+        )
+    channel_sets = [list(params.get("channels_analysed") or []) for _, params, _ in analyses]
+    shared = set(channel_sets[0]).intersection(*channel_sets[1:]) if channel_sets else set()
+    notes = []
+    frames = []
+    info = []
+    for (metrics, params, folder), (_, row), channels in zip(analyses, sessions.iterrows(), channel_sets):
+        dropped = [c for c in channels if c not in shared]
+        if dropped:
+            notes.append(f"{folder.name}: channel-level rows of {', '.join(dropped)} left out (not in every session)")
+            metrics = metrics[~metrics["component"].isin(dropped)]
+        frame = metrics.assign(subject=str(row["subject"]), label=str(row["session"]),
+                               condition=str(row.get("condition", "")), recording=folder.name)
+        frames.append(frame)
+        info.append({**{c: row.get(c, "") for c in SESSION_COLUMNS}, "recording": folder.name,
+                     "sfreq": params.get("sfreq"), "n_channels": len(channels), "analysis": str(folder)})
+    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return SessionTable(table, pd.DataFrame(info), notes)
+
+
+def comparable_rows(metrics: pd.DataFrame) -> pd.DataFrame:
+    """Leave out rows that describe individual events (``energy_episode_*`` of one episode).
+
+    The first episode of a pre session and the first of a post session are
+    different events, not repeated measures of one quantity; their count
+    (``energy_episode_count``) is compared instead.
+    """
+    per_event = metrics["metric"].str.startswith("energy_episode_") & metrics["component"].str.startswith("episode")
+    return metrics[~per_event]
+
+
+def channel_components(metrics: pd.DataFrame, channels: Sequence[str]) -> np.ndarray:
+    """Boolean mask of rows whose component is one of ``channels``."""
+    return metrics["component"].isin(list(channels)).to_numpy()
+
+
+def summarize_channels(metrics: pd.DataFrame, channels: Sequence[str]) -> pd.DataFrame:
+    """Average channel-level rows over channels (component :data:`SUMMARY_COMPONENT`); other rows pass.
+
+    One whole-head value per metric x band keeps the number of tests (and so
+    the false-discovery correction) proportionate to the questions asked;
+    per-channel comparisons are available with ``level='channel'``.
+    """
+    is_channel = channel_components(metrics, channels)
+    keys = [c for c in metrics.columns if c not in ("component", "value")]
+    per_channel = metrics[is_channel]
+    averaged = (per_channel.groupby(keys, dropna=False, sort=False)["value"].mean().reset_index()
+                .assign(component=SUMMARY_COMPONENT))
+    return pd.concat([metrics[~is_channel], averaged[metrics.columns]], ignore_index=True)
+
+
+def pair_sessions(
+    table: SessionTable,
+    *,
+    labels: tuple[str, str] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, list[str], tuple[str, str]]:
+    """Split a session table into pre and post metric tables, reporting what cannot be paired.
+
+    Parameters
+    ----------
+    table : SessionTable
+    labels : (str, str) | None
+        The two session labels to compare, in order (pre, post). By default
+        ``('pre', 'post')`` when both occur, else the two labels in order of
+        first appearance (an error when there are more than two).
+
+    Returns
+    -------
+    pre, post : DataFrame
+        Metric rows with a ``subject`` column. A subject with several
+        recordings under one label (e.g. runs) is averaged per metric.
+    issues : list of str
+        Subjects with a pre and no post recording (and vice versa), and
+        averaged repeats; shown in the report, never silently dropped.
+    labels : (str, str)
+        The labels used.
+    """
+    sessions = table.sessions
+    present = list(dict.fromkeys(sessions["session"].astype(str)))
+    if labels is None:
+        if {"pre", "post"} <= set(present):
+            labels = ("pre", "post")
+        elif len(present) == 2:
+            labels = (present[0], present[1])
+        else:
+            raise ParameterError(
+                f"session labels {', '.join(present)}: say which two to compare with --labels PRE,POST"
+            )
+    missing = [label for label in labels if label not in present]
+    if missing:
+        raise ParameterError(f"no session labelled {', '.join(missing)} (labels present: {', '.join(present)})")
+    issues = []
+    subjects = {label: set(sessions.loc[sessions["session"] == label, "subject"].astype(str)) for label in labels}
+    for subject in sorted(subjects[labels[0]] - subjects[labels[1]]):
+        issues.append(f"subject {subject}: {labels[0]} recording without a {labels[1]} recording (not in the paired test)")
+    for subject in sorted(subjects[labels[1]] - subjects[labels[0]]):
+        issues.append(f"subject {subject}: {labels[1]} recording without a {labels[0]} recording (not in the paired test)")
+    counts = sessions.groupby(["subject", "session"]).size()
+    for (subject, label), count in counts[counts > 1].items():
+        if label in labels:
+            issues.append(f"subject {subject}: {count} {label} recordings averaged")
+    metrics = table.metrics
+    keys = ["subject", "metric", "band", "component", "unit"]
+    sides = []
+    for label in labels:
+        rows = metrics[metrics["label"] == label]
+        sides.append(rows.groupby(keys, dropna=False, sort=False)["value"].mean().reset_index())
+    return sides[0], sides[1], issues, tuple(labels)
