@@ -68,6 +68,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
             path, args.out, session=session, bands=bands, strict_bands=strict,
             psd_method=args.psd, sfreq=args.sfreq, mark_flat=args.mark_flat,
             harmonic_model=model, harmonics_required=args.harmonics == "on", n_harmonics=args.n_harmonics,
+            report=args.report,
         )
         notes = []
         skipped = analysis.params["skipped_bands"]
@@ -78,6 +79,8 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
             notes.append(f"harmonics: {harmonics['channel_matching']}")
         elif model is not None:
             notes.append(f"harmonics skipped: {harmonics['reason']}")
+        if args.report:
+            notes.append(f"report {folder / 'report.html'}")
         print(f"{path} -> {folder / 'metrics.csv'} ({len(analysis.metrics)} rows{''.join('; ' + n for n in notes)})")
     return 0
 
@@ -153,9 +156,13 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
     if args.protocol and args.preset:
         raise ParameterError("give at most one of --protocol FILE and --preset NAME")
+    couple = None
+    if args.couple:
+        couple = tuple(part.strip() for part in args.couple.split(","))
     folder, simulated = run_simulation(
         args.out, model=args.model, seconds=args.seconds, seed=args.seed, schedule=args.schedule,
         temperature=args.temperature, coupling=args.coupling, protocol=args.protocol or args.preset,
+        couple=couple, couple_weight=args.couple_weight,
     )
     raw = simulated.raw
     print(f"{args.model}: {raw.times[-1]:.1f} s, {len(raw.ch_names)} EEG channels at {raw.info['sfreq']:g} Hz -> "
@@ -233,6 +240,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     analyze.add_argument("--n-harmonics", type=int, default=30, metavar="N", help="harmonics estimated from sensors")
     analyze.add_argument("--basis", choices=BASIS_KINDS, default="graph-normalized", help="harmonic basis")
+    analyze.add_argument("--report", action="store_true",
+                         help="also write report.html (figures embedded, opens offline) beside the tables")
     analyze.set_defaults(func=_cmd_analyze)
 
     harmonics = sub.add_parser("harmonics", help="compute (or load from cache) connectome harmonics and plot them")
@@ -275,6 +284,10 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--coupling", type=float, default=0.5, help="global coupling of the network models")
     simulate.add_argument("--protocol", metavar="FILE", help="stimulation protocol whose envelope drives the auditory regions")
     simulate.add_argument("--preset", metavar="NAME", help="built-in stimulation protocol as drive")
+    simulate.add_argument("--couple", metavar="REGION,REGION",
+                          help="switch on a direct connection between two regions, e.g. lPFCDL,rPFCDL (network models)")
+    simulate.add_argument("--couple-weight", type=float, default=4.0, metavar="W",
+                          help="weight of that connection, in units of the strongest structural connection (default 4)")
     simulate.add_argument("--out", required=True, metavar="DIR", help="output folder")
     simulate.set_defaults(func=_cmd_simulate)
 

@@ -42,7 +42,7 @@ DEMO_PROTOCOL = "gamma-40hz"
 # (metric, band, component, sign, what it shows).
 PLANTED_ROWS = (
     ("harmonic_low_energy_fraction", "alpha", "h<10", +1, "more energy in the lowest harmonics"),
-    ("harmonic_power", "alpha", "h001", +1, "power of harmonic 1"),
+    ("harmonic_low_power_fraction", "alpha", "h<10", +1, "more power in the lowest harmonics"),
     ("trauma_proxy_component", "alpha", "low_harmonic_deficit", -1, "low-harmonic deficit (research proxy)"),
     ("region_plv_homotopic", "alpha", PLANTED.regions[0][1:], +1,
      f"locking between {PLANTED.regions[1]} and {PLANTED.regions[0]}"),

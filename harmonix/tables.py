@@ -143,6 +143,12 @@ def _check_replaceable(final: Path) -> None:
         raise OutputError(f"{final}: refusing to replace the current folder or one of its parents")
 
 
+def _current_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_output_dir(final: str | os.PathLike) -> Iterator[Path]:
     """Yield a staging folder that replaces ``final`` only if the block succeeds.
@@ -158,6 +164,8 @@ def atomic_output_dir(final: str | os.PathLike) -> Iterator[Path]:
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".partial", dir=final.parent))
+        # mkdtemp makes the folder private (0700); the result should have the permissions of a plain mkdir.
+        staging.chmod(0o777 & ~_current_umask())
     except OSError as err:
         raise OutputError(f"{final}: cannot create the output folder ({err.strerror})") from err
     try:

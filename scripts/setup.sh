@@ -7,6 +7,10 @@ cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-python3}
 SYSTEM_PACKAGES=(libsndfile1 libportaudio2 sox)  # sox: the peer in scripts/bench_stimulus.py
+# The HTML report test opens reports in headless Chromium; CI asks for it (it is large, so only on request).
+if [ "${HARMONIX_REQUIRE_CHROMIUM:-0}" = "1" ]; then
+  SYSTEM_PACKAGES+=(chromium)
+fi
 # A bare Debian python3 lacks venv/ensurepip; only then is python3-venv needed.
 if ! "$PYTHON" -c "import ensurepip, venv" >/dev/null 2>&1; then
   SYSTEM_PACKAGES+=(python3 python3-venv)

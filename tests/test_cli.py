@@ -251,3 +251,14 @@ def test_music_reports_connectome_resonance_of_the_envelope(tmp_path, capsys):
         assert drive == pytest.approx(rate, abs=0.5)  # the envelope's rate delivers the energy
         fractions[rate] = resonance.set_index("component")["value"]
     assert not np.allclose(fractions[4.0], fractions[40.0], atol=0.01)  # different rates energise different harmonics
+
+
+def test_analyze_report_is_written_with_the_tables(synthetic_fif, tmp_path, capsys):
+    code, out, err = _run(["-q", "analyze", str(synthetic_fif), "--out", str(tmp_path), "--harmonics", "off",
+                           "--report"], capsys)
+    assert code == 0, err
+    folder = tmp_path / "synthetic_raw"
+    html = (folder / "report.html").read_text()
+    assert "report.html" in out and html.startswith("<!DOCTYPE html>")
+    assert html.count("<img") >= 3 and "https://" not in html.replace("https://doi.org", "")
+    assert oct(folder.stat().st_mode & 0o777) != oct(0o700)  # a normal folder, not mkdtemp's private one

@@ -1,1 +1,11 @@
-"""Figures (functions returning matplotlib figures) and, later, the HTML report."""
+"""Figures and the self-contained HTML report.
+
+- :mod:`harmonix.report.figures`: functions returning
+  :class:`matplotlib.figure.Figure` (cortex, spectra, scalp maps, CDNS,
+  locking matrices, energy trace, comparison forest plot), for notebooks and
+  for the report.
+- :mod:`harmonix.report.html`: :func:`~harmonix.report.html.analysis_report`,
+  :func:`~harmonix.report.html.write_analysis_report` and
+  :func:`~harmonix.report.html.comparison_report`, one HTML file with the
+  figures embedded.
+"""

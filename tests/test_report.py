@@ -1,0 +1,592 @@
+"""Figures and the self-contained HTML report (harmonix.report)."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+from matplotlib.image import AxesImage
+
+from harmonix.errors import InputFileError, OutputError, ParameterError
+from harmonix.report import figures
+from harmonix.report import html as report_html
+from harmonix.report.html import analysis_report, comparison_report, write_analysis_report
+
+RECORDING = "eegmmidb_S001R01.edf"
+NOTE = "research proxy, not a diagnosis"
+
+
+# ---------------------------------------------------------------------------
+# fixtures: one real recording analysed twice (with harmonics and proxies, and without)
+
+
+@pytest.fixture(scope="module")
+def harmonic_model():
+    from harmonix.harmonics.model import default_harmonic_model
+
+    return default_harmonic_model()
+
+
+@pytest.fixture(scope="module")
+def recording(shared_data):
+    from harmonix.io import load_eeg_with_report
+
+    inst, _ = load_eeg_with_report(shared_data / RECORDING, verbose="error")
+    return inst
+
+
+@pytest.fixture(scope="module")
+def full_analysis(recording, harmonic_model):
+    """21 s with connectome harmonics: just long enough for the proxies (20 s)."""
+    from harmonix.pipeline import analyze_eeg
+
+    return analyze_eeg(recording.copy().crop(0, 21), session="S001R01-21s", harmonic_model=harmonic_model)
+
+
+@pytest.fixture(scope="module")
+def short_analysis(recording):
+    """10 s without harmonics: no harmonic spectrum, proxies or energy trace."""
+    from harmonix.pipeline import analyze_eeg
+
+    return analyze_eeg(recording.copy().crop(0, 10), session="S001R01-10s")
+
+
+@pytest.fixture(scope="module")
+def full_report(full_analysis, harmonic_model):
+    from harmonix.tables import software_versions
+
+    params = {**full_analysis.params, "command": "harmonix analyze rec.edf --report", "versions": software_versions()}
+    return analysis_report(full_analysis.metrics, params, full_analysis.arrays, harmonic_model=harmonic_model)
+
+
+@pytest.fixture(scope="module")
+def short_report(short_analysis):
+    return analysis_report(short_analysis.metrics, short_analysis.params, short_analysis.arrays)
+
+
+def _bands(analysis) -> list[str]:
+    return [b["name"] for b in analysis.params["bands"]]
+
+
+def _section(page: str, section_id: str) -> str:
+    match = re.search(rf'<section id="{section_id}">(.*?)</section>', page, flags=re.S)
+    assert match, f"section {section_id!r} missing"
+    return match.group(1)
+
+
+def _comparison_table() -> pd.DataFrame:
+    """Hand-made comparison: q below 0.05 in rows 0, 1 and 5 only (0.05 itself is not below)."""
+    table = pd.DataFrame({
+        "metric": ["band_power", "plv_mean", "band_power", "lempel_ziv", "envelope_cv", "valence_proxy"],
+        "band": ["alpha", "theta", "beta", "alpha", "gamma", "alpha"],
+        "component": ["O1", "Fz", "Cz", "Pz", "T7", "harmonic_signature"],
+        "n": [12, 12, 12, 12, 1, 12],
+        "mean_pre": [1.0, 0.40, 2.0, 0.5, 0.3, 0.10],
+        "mean_post": [2.0, 0.50, 2.1, 0.5, 0.4, 0.30],
+        "difference": [1.0, 0.10, 0.1, 0.0, 0.1, 0.20],
+        "effect_size": [2.0, 0.9, 0.6, 0.05, np.nan, 1.2],
+        "effect_size_kind": "d_z",
+        "ci_low": [0.5, 0.02, -0.1, -0.2, np.nan, 0.05],
+        "ci_high": [1.5, 0.18, 0.3, 0.2, np.nan, 0.35],
+        "p": [0.0002, 0.008, 0.01, 0.9, np.nan, 0.004],
+        "p_wilcoxon": 0.01,
+        "p_ttest": 0.01,
+        "q": [0.001, 0.049, 0.05, 0.9, np.nan, 0.012],
+        "unit": ["V^2", "1", "V^2", "1", "1", "1"],
+        "n_pre": 12,
+        "n_post": 12,
+        "hedges_g": 0.5,
+        "design": "paired",
+        "note": ["", "", "", "", "fewer than 2 complete pairs (n=1); not tested", ""],
+    })
+    table.attrs["unpaired_subjects"] = {"pre_only": ["sub-07"], "post_only": []}
+    return table
+
+
+SESSIONS = pd.DataFrame({"subject": ["sub-01", "sub-01", "sub-02", "sub-02", "sub-07"],
+                         "session": ["pre", "post", "pre", "post", "pre"],
+                         "condition": "retreat",
+                         "path": ["a/pre.edf", "a/post.edf", "b/pre.edf", "b/post.edf", "c/pre.edf"]})
+
+
+# ---------------------------------------------------------------------------
+# figure functions
+
+
+def test_band_topomaps_one_map_per_band(full_analysis):
+    import matplotlib.pyplot as plt
+
+    bands = _bands(full_analysis)
+    fig = figures.plot_band_topomaps(full_analysis.metrics, metric="band_power", scale=1e12, log=True)
+    assert isinstance(fig, Figure)
+    assert plt.get_fignums() == []  # drawn into our Figure, nothing left in pyplot's state
+    images = [a for a in fig.axes if any(isinstance(c, AxesImage) for c in a.get_children())]
+    assert [a.get_title() for a in images] == bands
+    # the map shows 10 log10 of the band power in µV² (MNE masks the image outside the head)
+    alpha = full_analysis.metrics.query("metric == 'band_power' and band == 'alpha'")["value"]
+    image = next(c for c in images[bands.index("alpha")].get_children() if isinstance(c, AxesImage))
+    low, high = image.get_clim()
+    expected = 10 * np.log10(alpha * 1e12)
+    assert expected.min() - 1 <= low <= expected.max() and expected.min() <= high <= expected.max() + 1
+
+
+def test_band_topomaps_leave_out_channels_without_position():
+    names = ["Fz", "Cz", "Pz", "O1", "O2", "NOPOS1"]
+    fig = figures.plot_band_topomaps({"alpha": np.arange(6.0)}, names)
+    assert [a.get_title() for a in fig.axes if a.get_title()] == ["alpha"]
+    with pytest.raises(ParameterError, match="at least 3"):
+        figures.plot_band_topomaps({"alpha": np.arange(3.0)}, ["E1", "E2", "Cz"])
+    with pytest.raises(ParameterError, match="values for"):
+        figures.plot_band_topomaps({"alpha": np.arange(4.0)}, names)
+
+
+def test_plot_psd_lines_and_log_axis(full_analysis):
+    arrays = full_analysis.arrays
+    fig = figures.plot_psd(arrays["psd_freqs"], arrays["psd"], list(arrays["ch_names"]),
+                           bands=full_analysis.params["bands"])
+    ax = fig.axes[0]
+    assert len(ax.get_lines()) == arrays["psd"].shape[0] + 1
+    assert ax.get_yscale() == "log"
+    np.testing.assert_allclose(ax.get_lines()[-1].get_ydata(), arrays["psd"].mean(axis=0))
+    with pytest.raises(ParameterError):
+        figures.plot_psd(arrays["psd_freqs"][:-1], arrays["psd"])
+
+
+def test_plot_cdns_bars_are_channel_means(full_analysis):
+    metrics = full_analysis.metrics
+    bands = _bands(full_analysis)
+    fig = figures.plot_cdns(metrics)
+    ax = fig.axes[0]
+    assert len(ax.patches) == 3 * len(bands)
+    assert [t.get_text() for t in ax.get_xticklabels()] == bands
+    heights = np.array([p.get_height() for p in ax.patches]).reshape(3, len(bands))
+    for row, part in enumerate(("consonance", "dissonance", "noise")):
+        expected = metrics[metrics["metric"] == f"cdns_{part}"].groupby("band")["value"].mean().reindex(bands)
+        np.testing.assert_allclose(heights[row], np.nan_to_num(expected.to_numpy()), rtol=1e-12)
+    with pytest.raises(ParameterError, match="no cdns_"):
+        figures.plot_cdns(metrics[~metrics["metric"].str.startswith("cdns_")])
+
+
+def test_plot_locking_matrices(full_analysis):
+    arrays = full_analysis.arrays
+    bands = list(arrays["plv_bands"])
+    fig = figures.plot_locking_matrices(arrays["plv"], bands, list(arrays["ch_names"]))
+    images = [a for a in fig.axes if a.get_images()]
+    assert [a.get_title() for a in images] == bands
+    shown = images[0].get_images()[0].get_array()
+    assert np.all(np.ma.getmaskarray(shown).diagonal() | np.isnan(np.ma.getdata(shown).diagonal()))
+    off = ~np.eye(shown.shape[0], dtype=bool)
+    np.testing.assert_allclose(np.ma.getdata(shown)[off], arrays["plv"][0][off], rtol=1e-6)
+    with pytest.raises(ParameterError):
+        figures.plot_locking_matrices(arrays["plv"], bands[:-1])
+
+
+def _span_x(patch) -> tuple[float, float]:
+    x = patch.get_path().transformed(patch.get_patch_transform()).vertices[:, 0]
+    return float(x.min()), float(x.max())
+
+
+def test_plot_energy_trace_marks_each_episode():
+    times = np.arange(0.5, 60.0)
+    energy = 1 + np.exp(-((times - 20) / 2) ** 2) + np.exp(-((times - 45) / 3) ** 2)
+    fig = figures.plot_energy_trace(times, energy, [(17.0, 6.0, 20.0), (41.0, 8.0)], threshold=1.5, baseline=1.0)
+    ax = fig.axes[0]
+    assert [_span_x(p) for p in ax.patches] == [(17.0, 23.0), (41.0, 49.0)]
+    # the same episodes from tidy metric rows, as written by the pipeline
+    rows = pd.DataFrame({
+        "metric": ["energy_episode_onset", "energy_episode_duration", "energy_episode_peak_time"] * 2
+        + ["energy_episode_count"],
+        "band": "broadband",
+        "component": ["episode1"] * 3 + ["episode2"] * 3 + ["all"],
+        "value": [17.0, 6.0, 20.0, 41.0, 8.0, 45.0, 2.0],
+    })
+    fig = figures.plot_energy_trace(times, energy, rows)
+    assert [_span_x(p) for p in fig.axes[0].patches] == [(17.0, 23.0), (41.0, 49.0)]
+    assert len(figures.plot_energy_trace(times, energy).axes[0].patches) == 0
+
+
+def test_plot_harmonic_power_matches_arrays(full_analysis):
+    bands = _bands(full_analysis)
+    from_rows = figures.plot_harmonic_power(full_analysis.metrics)
+    from_arrays = figures.plot_harmonic_power(full_analysis.arrays)
+    rows_lines, array_lines = from_rows.axes[0].get_lines(), from_arrays.axes[0].get_lines()
+    assert [line.get_label() for line in rows_lines] == bands
+    assert len(array_lines) == len(bands)
+    for a, b in zip(rows_lines, array_lines):
+        np.testing.assert_allclose(a.get_ydata(), b.get_ydata(), rtol=1e-4)
+    energy = figures.plot_harmonic_power(full_analysis.arrays, metric="harmonic_energy").axes[0].get_lines()
+    energy_rows = figures.plot_harmonic_power(full_analysis.metrics, metric="harmonic_energy").axes[0].get_lines()
+    np.testing.assert_allclose(energy[2].get_ydata()[1:], energy_rows[2].get_ydata()[1:], rtol=1e-4)
+
+
+def test_comparison_forest_orders_and_highlights():
+    table = _comparison_table()
+    fig = figures.plot_comparison_forest(table, n_rows=30, q_threshold=0.05)
+    ax = fig.axes[0]
+    labels = ax.get_yticklabels()
+    # tested rows only (the n=1 row is left out), lowest q at the top
+    assert [t.get_text() for t in labels] == [
+        "band_power · alpha · O1", "valence_proxy · alpha · harmonic_signature", "plv_mean · theta · Fz",
+        "band_power · beta · Cz", "lempel_ziv · alpha · Pz"]
+    assert [t.get_fontweight() == "bold" for t in labels] == [True, True, True, False, False]
+    # effect-size CI = CI of the difference x effect size / difference: row 0 gives [1.0, 3.0]
+    top = [line for line in ax.get_lines() if len(line.get_xdata()) == 2 and line.get_ydata()[0] == 4]
+    np.testing.assert_allclose(top[0].get_xdata(), [1.0, 3.0])
+    assert len(figures.plot_comparison_forest(table, n_rows=2).axes[0].get_yticklabels()) == 2
+    with pytest.raises(ParameterError, match="no tested row"):
+        figures.plot_comparison_forest(table.assign(p=np.nan))
+
+
+def test_pre_post_harmonic_spectrum():
+    k = np.arange(4)
+    rows = []
+    for band in ("theta", "alpha"):
+        for i in k:
+            rows.append({"metric": "harmonic_power", "band": band, "component": f"h{i:03d}", "mean_pre": 1.0 + i,
+                         "mean_post": 1.5 + i, "difference": 0.5, "ci_low": 0.1, "ci_high": 0.9,
+                         "q": 0.01 if (band == "alpha" and i < 2) else 0.5})
+    fig = figures.plot_pre_post_harmonic_spectrum(pd.DataFrame(rows))
+    assert len(fig.axes) == 4
+    assert [fig.axes[0].get_title(), fig.axes[1].get_title()] == ["theta", "alpha"]
+    alpha_diff = fig.axes[3]
+    marked = [line for line in alpha_diff.get_lines() if line.get_marker() == "o"]
+    assert len(marked) == 1 and list(marked[0].get_xdata()) == [0, 1]
+    assert not [line for line in fig.axes[2].get_lines() if line.get_marker() == "o"]
+    with pytest.raises(ParameterError):
+        figures.plot_pre_post_harmonic_spectrum(pd.DataFrame(rows).assign(metric="band_power"))
+
+
+# ---------------------------------------------------------------------------
+# analysis report
+
+
+def _external_references(page: str) -> list[str]:
+    bad = re.findall(r"https?://", page)
+    bad += [s for s in re.findall(r'\bsrc="([^"]*)"', page) if not s.startswith("data:")]
+    bad += [h for h in re.findall(r'\bhref="([^"]*)"', page) if not h.startswith(("#", "data:"))]
+    bad += re.findall(r"<script|@import|url\(", page)
+    return bad
+
+
+def test_full_report_has_every_section(full_report, full_analysis):
+    page = full_report
+    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+    assert _external_references(page) == []
+    # PSD, two sets of scalp maps, harmonic power and energy, cortex, two CDNS, two locking, energy trace
+    assert page.count('src="data:image/png;base64,') == 11
+    assert "Not shown" not in _section(page, "harmonics")
+    assert "could not be drawn" not in page
+    assert page.count('alt="Absolute band power"') == 1
+    assert 'alt="Connectome harmonics on the cortex"' in page
+    assert 'alt="Energy parameter over time"' in page
+    energy = _section(page, "energy")
+    n_episodes = full_analysis.metrics.query("metric == 'energy_episode_count'")["value"].iloc[0]
+    if n_episodes == 0:
+        assert "No episode rose above the threshold" in energy
+    else:
+        assert energy.count("<tr><td>") == n_episodes
+    proxies = _section(page, "proxies")
+    for title in ("CDNS signature", "Valence proxy", "Trauma proxy", "Energy parameter"):
+        assert title in proxies
+    assert proxies.count(NOTE) >= 4
+    assert "not computed for this recording" not in proxies
+    valence = full_analysis.metrics.query("metric == 'valence_proxy' and band == 'alpha'")["value"].iloc[0]
+    assert f"{valence:.3g}" in proxies
+    footer = page[page.index("<footer>"):]
+    assert "harmonix 0." in footer and "mne 1." in footer and "harmonix analyze rec.edf --report" in footer
+
+
+def test_report_without_harmonics_says_why(short_report):
+    page = short_report
+    assert _external_references(page) == []
+    harmonics = _section(page, "harmonics")
+    assert "not decomposed into connectome harmonics (no harmonic model requested)" in harmonics
+    assert "<img" not in harmonics
+    assert "needs the connectome harmonics" in _section(page, "energy")
+    assert "<img" not in _section(page, "energy")
+    assert 'alt="Absolute band power"' in page and 'alt="Power spectral density"' in page
+    proxies = _section(page, "proxies")
+    assert proxies.count("not computed for this recording") == 3  # valence, trauma, energy; CDNS is there
+    assert proxies.count(NOTE) >= 4
+    assert page.count('src="data:image/png;base64,') == 5  # PSD, 2x scalp maps, CDNS channels, channel PLV
+
+
+def test_report_of_epochs_says_why_proxies_are_missing(recording, harmonic_model):
+    import mne
+
+    from harmonix.pipeline import analyze_eeg
+
+    epochs = mne.make_fixed_length_epochs(recording.copy().crop(0, 8), duration=4.0, preload=True, verbose="error")
+    analysis = analyze_eeg(epochs, session="epochs", harmonic_model=harmonic_model)
+    page = analysis_report(analysis.metrics, analysis.params, analysis.arrays)
+    assert _external_references(page) == []
+    assert "across epochs" in _section(page, "locking")
+    assert 'alt="Harmonic power spectrum"' in _section(page, "harmonics")
+    for section in ("energy", "proxies"):
+        assert "the proxies need a continuous recording, not epochs" in _section(page, section)
+    assert "<img" not in _section(page, "energy")
+
+
+def test_report_lists_episodes_from_rows():
+    metrics = pd.DataFrame({
+        "session": "x", "metric": ["energy_episode_onset", "energy_episode_duration", "energy_episode_peak_time",
+                                   "energy_episode_cooling_tau", "energy_episode_count"],
+        "band": "broadband", "component": ["episode1"] * 4 + ["all"], "value": [3.0, 4.0, 5.0, 1.5, 1.0],
+        "unit": "s"})
+    arrays = {"energy_times": np.arange(0.5, 10), "energy": np.r_[np.ones(3), 5, 6, 5, np.ones(4)]}
+    params = {"harmonics": {"computed": True, "proxies": {
+        "computed": True, "energy_episodes": {"baseline": 1.0, "threshold": 3.0, "threshold_mads": 4.0,
+                                              "smooth_seconds": 3.0, "min_duration": 2.0}}}}
+    energy = _section(analysis_report(metrics, params, arrays), "energy")
+    assert 'alt="Energy parameter over time"' in energy
+    cells = re.findall(r'<td class="num">([^<]*)</td>', energy)
+    assert cells == ["3", "5", "4", "1.5"]
+
+
+def test_report_without_positions_or_arrays():
+    metrics = pd.DataFrame({"session": "s", "metric": "band_power", "band": ["alpha"] * 4 + ["beta"] * 4,
+                            "component": ["E1", "E2", "E3", "E4"] * 2, "value": 1e-11, "unit": "V^2"})
+    page = analysis_report(metrics, {}, {})
+    spectra = _section(page, "spectra")
+    assert "Not shown: Absolute band power" in spectra and "have a position" in spectra
+    assert "no PSD" in spectra
+    assert "<img" not in page
+    assert "no harmonic_power rows" in _section(page, "harmonics")
+
+
+def test_report_survives_a_failing_figure(monkeypatch, caplog):
+    metrics = pd.DataFrame({"session": "s", "metric": ["cdns_consonance", "cdns_dissonance", "cdns_noise"],
+                            "band": "alpha", "component": "Cz", "value": [0.6, 0.2, 0.3], "unit": "1"})
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("renderer exploded")
+
+    monkeypatch.setattr(figures, "plot_cdns", broken)
+    with caplog.at_level("WARNING", logger="harmonix.report.html"):
+        page = analysis_report(metrics, {}, {})
+    assert "CDNS signature per band could not be drawn (RuntimeError: renderer exploded)" in _section(page, "cdns")
+    assert any("could not be drawn" in r.getMessage() for r in caplog.records)
+    assert _section(page, "proxies")  # the rest of the report is there
+
+
+def test_comparison_report_rejects_other_tables():
+    with pytest.raises(ParameterError, match="missing column"):
+        comparison_report(pd.DataFrame({"metric": ["a"], "p": [0.1]}), SESSIONS, {})
+
+
+def test_report_escapes_user_strings():
+    evil = '<script>alert("x")</script>'
+    metrics = pd.DataFrame({"session": evil, "metric": "cdns_consonance", "band": ["<b>sigma</b>", "alpha"],
+                            "component": [evil, "Cz"], "value": [0.5, 0.2], "unit": "1"})
+    params = {"session": evil, "command": f"harmonix analyze '{evil}'", "versions": {evil: "1"},
+              "skipped_bands": {"<b>sigma</b>": "too <i>short</i>"}, "bands": [{"name": "<b>sigma</b>", "fmin": 12,
+                                                                                 "fmax": 15}]}
+    page = analysis_report(metrics, params, {}, title=f"title {evil}")
+    assert evil not in page and "<b>sigma" not in page and "<i>short" not in page
+    assert html.escape(evil) in page and html.escape("<b>sigma</b>") in page
+    assert "<script" not in page
+
+
+def test_write_analysis_report(tmp_path, short_analysis, monkeypatch):
+    from harmonix.tables import write_json
+
+    folder = tmp_path / "rec"  # the files `harmonix analyze` writes (arrays.npz uncompressed here, for speed)
+    folder.mkdir()
+    short_analysis.metrics.to_csv(folder / "metrics.csv", index=False)
+    write_json(folder / "params.json", {**short_analysis.params, "session": "rec"})
+    np.savez(folder / "arrays.npz", **short_analysis.arrays)
+    path = write_analysis_report(folder)
+    assert path == folder / "report.html"
+    page = path.read_text(encoding="utf-8")
+    assert "harmonix report: rec" in page and page.count('src="data:image/png;base64,') == 5
+    assert sorted(p.name for p in folder.iterdir() if p.name.startswith(".report")) == []
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask  # an ordinary file, not a private temporary one
+    # a failed write leaves the previous report as it was and no temporary file behind
+    def fail(*args):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(report_html.os, "replace", fail)
+    with pytest.raises(OutputError, match="disk full"):
+        write_analysis_report(folder)
+    assert path.read_text(encoding="utf-8") == page
+    assert [p.name for p in folder.iterdir() if p.name.startswith(".report")] == []
+    monkeypatch.undo()
+    with pytest.raises(InputFileError, match="metrics.csv"):
+        write_analysis_report(tmp_path / "missing")
+
+
+# ---------------------------------------------------------------------------
+# comparison report
+
+
+def test_comparison_report_highlights_exactly_significant_rows():
+    table = _comparison_table()
+    page = comparison_report(table, SESSIONS, {"command": "harmonix compare pre/ post/", "versions": {"mne": "1"}},
+                             issues=["sub-09: post file unreadable"])
+    assert _external_references(page) == []
+    highlighted = re.findall(r'<tr class="sig"><td>([^<]*)(?:<span[^>]*>[^<]*</span>)?</td><td>([^<]*)</td>'
+                             r'<td>([^<]*)</td>', page)
+    assert sorted(highlighted) == sorted([("band_power", "alpha", "O1"), ("plv_mean", "theta", "Fz"),
+                                          ("valence_proxy", "alpha", "harmonic_signature")])
+    assert page.count("<tr") - page.count('<tr class="sig">') > 0
+    summary = _section(page, "summary")
+    assert re.search(r"q &lt; 0.05 \(FDR\)</th><td><strong>3</strong>", summary)
+    assert "<th>Subjects</th><td>3</td>" in summary
+    issues = page[page.index('<div class="issues">'):page.index("<nav>")]
+    assert "sub-09: post file unreadable" in issues and "sub-07: pre without post" in issues
+    proxies = _section(page, "proxies")
+    assert "Valence proxy" in proxies and NOTE in proxies and "Trauma proxy" not in proxies
+    assert 'alt="Forest plot"' in page
+    assert "no harmonic_power rows" in _section(page, "harmonics")
+    assert "harmonix compare pre/ post/" in page[page.index("<footer>"):]
+
+
+def test_comparison_report_limits_the_table():
+    rng = np.random.default_rng(3)
+    n = 260
+    p = rng.uniform(size=n)
+    table = pd.DataFrame({"metric": "harmonic_power", "band": np.repeat(["alpha", "beta"], n // 2),
+                          "component": [f"h{i:03d}" for i in range(n // 2)] * 2, "n": 10,
+                          "mean_pre": 1 + rng.uniform(size=n), "mean_post": 1.2 + rng.uniform(size=n),
+                          "difference": 0.2, "effect_size": 0.5, "effect_size_kind": "d_z", "ci_low": 0.0,
+                          "ci_high": 0.4, "p": p, "q": np.minimum(p * 3, 1.0), "design": "paired"})
+    page = comparison_report(table, SESSIONS.iloc[:0], {})
+    rows = re.findall(r"<tr(?: class=\"sig\")?><td>harmonic_power", page)
+    assert len(rows) == report_html.TABLE_ROWS
+    assert page.count('<tr class="sig">') == int((table["q"] < 0.05).sum())
+    assert "comparison.csv" in _section(page, "table")
+    assert page.count('alt="harmonic_power before and after"') == 1
+
+
+def test_comparison_report_of_compare_tables(short_analysis):
+    from harmonix.compare import compare_tables
+
+    rng = np.random.default_rng(0)
+    channels = list(short_analysis.arrays["ch_names"][:12])
+    base = short_analysis.metrics.query("metric in ['band_power_relative', 'plv_mean'] and band == 'alpha' "
+                                        "and component in @channels")
+    pre, post = [], []
+    for subject in range(10):
+        noise = rng.normal(1.0, 0.05, size=len(base))
+        pre.append(base.assign(subject=f"s{subject}", value=base["value"] * noise))
+        shift = np.where(base["metric"] == "plv_mean", 1.3, 1.0)
+        post.append(base.assign(subject=f"s{subject}", value=base["value"] * noise * shift
+                                * rng.normal(1.0, 0.02, size=len(base))))
+    comparison = compare_tables(pd.concat(pre), pd.concat(post), n_permutations=1000, n_bootstrap=200)
+    page = comparison_report(comparison, SESSIONS, {})
+    highlighted = set(re.findall(r'<tr class="sig"><td>([a-z_]+)</td><td>alpha</td><td>([^<]*)</td>', page))
+    significant = comparison[comparison["q"] < 0.05]
+    assert highlighted == set(zip(significant["metric"], significant["component"]))
+    assert {("plv_mean", c) for c in channels} <= highlighted
+
+
+# ---------------------------------------------------------------------------
+# the report in a real browser
+
+_CHECK_SCRIPT = """<script>
+(function () {
+  var problems = [];
+  window.addEventListener('error', function (event) {
+    var t = event.target;
+    if (t && t !== window && (t.src || t.href)) { problems.push('failed to load ' + t.tagName); }
+    else { problems.push('script error: ' + event.message); }
+  }, true);
+  var original = console.error;
+  console.error = function () {
+    problems.push('console.error: ' + Array.prototype.join.call(arguments, ' '));
+    return original.apply(console, arguments);
+  };
+  window.addEventListener('load', function () {
+    var images = document.images, loaded = 0;
+    for (var i = 0; i < images.length; i++) { if (images[i].complete && images[i].naturalWidth > 0) { loaded++; } }
+    var pre = document.createElement('pre');
+    pre.id = 'harmonix-check';
+    pre.textContent = JSON.stringify({images: images.length, loaded: loaded, problems: problems});
+    document.body.appendChild(pre);
+  });
+})();
+</script>"""
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    message = "no Chromium found (chromium, chromium-browser or google-chrome on PATH)"
+    if os.environ.get("HARMONIX_REQUIRE_CHROMIUM") == "1":
+        pytest.fail(message + "; HARMONIX_REQUIRE_CHROMIUM=1 makes this an error", pytrace=False)
+    pytest.skip(message)
+
+
+def _run_chromium(binary: str, page: Path, profile: Path, *args: str) -> subprocess.CompletedProcess:
+    command = [binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+               "--disable-background-networking", "--no-first-run", "--hide-scrollbars",
+               f"--user-data-dir={profile}", *args, page.resolve().as_uri()]
+    return subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+
+
+def _browser_check(binary: str, text: str, tmp: Path, name: str) -> tuple[dict, list[str]]:
+    """Open ``text`` (with the checking script injected) and return its findings and the console lines."""
+    checked = text.replace("<head>", "<head>\n" + _CHECK_SCRIPT, 1)
+    path = tmp / f"{name}.html"
+    path.write_text(checked, encoding="utf-8")
+    result = _run_chromium(binary, path, tmp / f"profile-{name}", "--enable-logging=stderr", "--v=0",
+                           "--virtual-time-budget=5000", "--dump-dom")
+    match = re.search(r'<pre id="harmonix-check">(.*?)</pre>', result.stdout, flags=re.S)
+    assert match, f"Chromium did not load {path} (rc={result.returncode}): {result.stderr[-2000:]}"
+    console = [line for line in result.stderr.splitlines() if ":CONSOLE" in line]
+    return json.loads(html.unescape(match.group(1))), console
+
+
+def _colourful_pixels(png: Path) -> tuple[int, float]:
+    from PIL import Image
+
+    pixels = np.asarray(Image.open(png).convert("RGB"), dtype=int)
+    saturation = pixels.max(axis=-1) - pixels.min(axis=-1)
+    return int((saturation > 60).sum()), float(pixels.std())
+
+
+def test_report_in_headless_chromium(chromium, full_report, tmp_path):
+    # negative control: the checks catch a broken image, a script error and a console error
+    broken = ('<!DOCTYPE html><html><head><title>x</title></head><body><img src="missing.png">'
+              '<script>console.error("deliberate"); undefinedFunction();</script></body></html>')
+    found, console = _browser_check(chromium, broken, tmp_path, "broken")
+    assert found["images"] == 1 and found["loaded"] == 0
+    assert any("failed to load IMG" in p for p in found["problems"])
+    assert any("undefinedFunction" in p for p in found["problems"])
+    assert any("deliberate" in p for p in found["problems"])
+    assert console, "console messages are not visible on stderr"
+
+    found, console = _browser_check(chromium, full_report, tmp_path, "report")
+    assert found["images"] == 11 and found["loaded"] == found["images"]
+    assert found["problems"] == []
+    assert console == []
+
+    # screenshot: the figures are there (many saturated pixels), unlike the same page without images
+    report = tmp_path / "report.html"
+    report.write_text(full_report, encoding="utf-8")
+    no_images = tmp_path / "no-images.html"
+    no_images.write_text(re.sub(r"<img [^>]*>", "", full_report), encoding="utf-8")
+    counts = {}
+    for page in (report, no_images):
+        shot = tmp_path / f"{page.stem}.png"
+        result = _run_chromium(chromium, page, tmp_path / f"profile-shot-{page.stem}", f"--screenshot={shot}",
+                               "--window-size=1280,2000")
+        assert shot.is_file(), result.stderr[-2000:]
+        counts[page.stem] = _colourful_pixels(shot)
+    colourful, spread = counts["report"]
+    assert spread > 20 and colourful > 20000
+    assert counts["no-images"][0] < colourful / 5
