@@ -197,9 +197,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     )
     significant = int((comparison["q"] < 0.05).sum())
     within = bool(len(comparison)) and (comparison["design"] == "windows").all()
-    kind, table = ("over windows within subject", "comparison_windows.csv") if within else \
-        (f"{args.design}, across subjects", "comparison.csv")
-    print(f"{len(comparison)} comparisons ({kind}); {significant} with q < 0.05 -> {folder / table}")
+    kind = "over windows within subject" if within else f"{args.design}, across subjects"
+    print(f"{len(comparison)} comparisons ({kind}); {significant} with q < 0.05 -> {folder / 'comparison.csv'}")
     for line in comparison.attrs.get("issues", []):
         print(f"  note: {line}")
     if not args.no_report:

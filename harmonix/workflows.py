@@ -239,10 +239,10 @@ def run_comparison(
         recording (analysed here after aligning channels and sampling rates
         across all of them) or a ``harmonix analyze`` output folder.
     out_dir : path
-        Written atomically: ``comparison.csv`` (across subjects, when at
-        least two subjects have both sessions), ``comparison_windows.csv``
-        (within subject over windows, when fewer than three subjects are
-        paired), ``session_table.csv`` (every metric row of every session),
+        Written atomically: ``comparison.csv`` (across subjects when at
+        least two subjects have both sessions, else within subject over
+        windows: see its ``design`` column), ``comparison_windows.csv``
+        (within subject over windows, when two subjects are paired), ``session_table.csv`` (every metric row of every session),
         ``sessions.csv``, ``params.json``, ``report.html`` and ``analysis/``
         (one folder per analysed recording).
     labels : (str, str) | None
@@ -260,7 +260,7 @@ def run_comparison(
     -------
     folder : Path
     comparison : DataFrame
-        The across-subject table, or the window table when no across-subject test was possible.
+        The table written to ``comparison.csv``.
     """
     import pandas as pd
 
@@ -343,6 +343,9 @@ def run_comparison(
                 f"nothing to compare: {len(subjects)} subject(s) have both a {labels[0]} and a {labels[1]} session"
                 + (f" ({'; '.join(issues)})" if issues else "")
             )
+        if "comparison" not in results:
+            # Within-subject windows are then the only comparison: it is the comparison table.
+            results = {"comparison": results["comparison_windows"]}
         for name, frame in results.items():
             frame.to_csv(staging / f"{name}.csv", index=False)
         # Folders analysed here are named by where they will be, not by the staging folder.
@@ -350,7 +353,7 @@ def run_comparison(
                                       else f for f in table.sessions["analysis"]]
         table.sessions.to_csv(staging / "sessions.csv", index=False)
         metrics.to_csv(staging / "session_table.csv", index=False)
-        comparison = results.get("comparison", results.get("comparison_windows"))
+        comparison = results["comparison"]
         parameters = {"labels": list(labels), "design": design, "level": level, "n_subjects_paired": len(subjects),
                       "n_permutations": n_permutations, "n_bootstrap": n_bootstrap, "seed": seed,
                       "tables": {name: frame.attrs.get("parameters", {"design": "windows"})

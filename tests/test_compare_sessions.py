@@ -241,7 +241,8 @@ def test_compare_aligns_channels_and_sampling_rates(tmp_path, capsys):
     assert any("a_raw.fif: channels Oz, Iz left out" in n for n in notes)
     table = pd.read_csv(out / "session_table.csv")
     assert "Oz" not in set(table["component"])
-    assert (out / "comparison_windows.csv").is_file() and not (out / "comparison.csv").exists()
+    comparison = pd.read_csv(out / "comparison.csv")
+    assert (comparison["design"] == "windows").all() and not (out / "comparison_windows.csv").exists()
 
 
 def test_compare_rejects_too_few_shared_channels(tmp_path, capsys):
@@ -273,9 +274,24 @@ def test_compare_rest_vs_motor_imagery_with_report(shared_data, tmp_path, capsys
                               str(shared_data / "eegmmidb_S001R04.edf"), "--out", str(out),
                               "--permutations", "2000"], capsys)
     assert code == 0, err
-    windows = pd.read_csv(out / "comparison_windows.csv")
+    windows = pd.read_csv(out / "comparison.csv")
+    assert (windows["design"] == "windows").all()
     assert {"band_power", "harmonic_power", "energy_parameter"} <= set(windows["metric"])
     assert windows["p"].between(0, 1).all() and (windows["q"] >= windows["p"] - 1e-12).all()
     html = (out / "report.html").read_text()
     assert "<img" in html and "research proxy" in html.lower()
     assert (out / "analysis" / "eegmmidb_S001R01" / "metrics.csv").is_file()
+
+
+def test_unpaired_groups(bids_like_recordings, tmp_path, capsys):
+    control = [str(p) for (s, ses), p in sorted(bids_like_recordings.items()) if ses == "pre"]
+    treated = [str(p) for (s, ses), p in sorted(bids_like_recordings.items()) if ses == "post"]
+    out = tmp_path / "groups"
+    code, stdout, err = _run(["-q", "compare", *control, "--post", *treated, "--design", "unpaired", "--out", str(out),
+                              "--harmonics", "off", "--no-report", "--permutations", "2000"], capsys)
+    assert code == 0, err
+    assert "without a post" not in stdout  # groups are not pairs: nothing is missing
+    comparison = pd.read_csv(out / "comparison.csv", keep_default_na=False, na_values=[""])
+    alpha = comparison.query("metric == 'band_power' and band == 'alpha'").iloc[0]
+    assert (alpha["n_pre"], alpha["n_post"]) == (4, 3) and alpha["effect_size_kind"] == "hedges_g"
+    assert alpha["effect_size"] > 0 and (comparison["design"] == "unpaired").all()
