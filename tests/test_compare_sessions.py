@@ -295,3 +295,23 @@ def test_unpaired_groups(bids_like_recordings, tmp_path, capsys):
     alpha = comparison.query("metric == 'band_power' and band == 'alpha'").iloc[0]
     assert (alpha["n_pre"], alpha["n_post"]) == (4, 3) and alpha["effect_size_kind"] == "hedges_g"
     assert alpha["effect_size"] > 0 and (comparison["design"] == "unpaired").all()
+
+
+def test_session_csv_with_own_labels(bids_like_recordings, tmp_path, capsys):
+    rows = ["path,subject,session,condition"]
+    for (subject, session), path in sorted(bids_like_recordings.items()):
+        if subject < 4:
+            rows.append(f"{path},P{subject},{'baseline' if session == 'pre' else 'week8'},rest")
+    rows.append(f"{bids_like_recordings[(1, 'pre')]},P1,followup,rest")  # a third label, not compared
+    csv = tmp_path / "sessions.csv"
+    csv.write_text("\n".join(rows) + "\n")
+    out = tmp_path / "cmp"
+    argv = ["-q", "compare", str(csv), "--out", str(out), "--harmonics", "off", "--no-report", "--permutations", "500"]
+    code, _, err = _run(argv, capsys)
+    assert code == 2 and "--labels" in err  # three labels: which two?
+    code, _, err = _run([*argv, "--labels", "baseline,week8"], capsys)
+    assert code == 0, err
+    comparison = pd.read_csv(out / "comparison.csv", keep_default_na=False, na_values=[""])
+    alpha = comparison.query("metric == 'band_power' and band == 'alpha'").iloc[0]
+    assert alpha["n"] == 3 and alpha["difference"] > 0
+    assert json.loads((out / "params.json").read_text())["labels"] == ["baseline", "week8"]
