@@ -182,6 +182,8 @@ def analyze_eeg(
     source = source or session
     bands = load_bands(bands)
     data, ch_names, rejected_seconds = _eeg_data(inst, source)
+    if data.ndim == 3 and data.shape[0] == 1:
+        data = data[0]  # a single epoch is one continuous segment (nothing to average across trials)
     sfreq = float(inst.info["sfreq"])
     duration = data.shape[-1] / sfreq
     bands, skipped = resolvable_bands(bands, sfreq, duration, source=source, strict=strict_bands)
@@ -232,11 +234,14 @@ def analyze_eeg(
         )
 
     arrays = {"psd_freqs": spectrum.freqs, "psd": spectrum.psd, "ch_names": np.array(ch_names)}
-    compare_window = max(COMPARE_WINDOW_SECONDS, 2 * window)
-    if data.ndim == 2 and duration >= 4 * compare_window:
-        # Per-window band power lets one recording pair be compared over windows (harmonix compare).
+    # Per-window band power lets one recording pair be compared over windows (harmonix compare);
+    # epochs are the windows of epoched data.
+    compare_window = max(COMPARE_WINDOW_SECONDS, 2 * window) if data.ndim == 2 else data.shape[-1] / sfreq
+    n_windows = int(duration // compare_window) if data.ndim == 2 else data.shape[0]
+    if n_windows >= 4:
+        continuous = data if data.ndim == 2 else np.concatenate(list(data), axis=-1)
         arrays["window_starts"], arrays["window_band_power"] = windowed_band_power(
-            data, sfreq, bands, window_seconds=compare_window, segment_seconds=window)
+            continuous, sfreq, bands, window_seconds=compare_window, segment_seconds=window)
     estimator_params = _add_channel_estimators(rows, arrays, data, ch_names, sfreq, bands, envelope_bands, spectrum, fit)
     harmonics_params = _add_harmonic_metrics(
         rows, arrays, data, ch_names, sfreq, envelope_bands, harmonic_model,

@@ -315,3 +315,19 @@ def test_session_csv_with_own_labels(bids_like_recordings, tmp_path, capsys):
     alpha = comparison.query("metric == 'band_power' and band == 'alpha'").iloc[0]
     assert alpha["n"] == 3 and alpha["difference"] > 0
     assert json.loads((out / "params.json").read_text())["labels"] == ["baseline", "week8"]
+
+
+def test_epochs_are_the_windows_of_epoched_data():
+    import mne
+
+    raw, _ = synthetic_eeg(duration=30.0, sfreq=128.0, seed=5)
+    epochs = mne.make_fixed_length_epochs(raw, duration=3.0, preload=True, verbose=False)
+    analysis = analyze_eeg(epochs, session="epochs")
+    power = analysis.arrays["window_band_power"]
+    assert power.shape == (len(epochs), len(raw.ch_names), len(analysis.params["bands"]))  # delta needs 4-s epochs
+    alpha = [b["name"] for b in analysis.params["bands"]].index("alpha")
+    direct = analyze_eeg(epochs[3], session="one")  # one epoch alone: a (1, ...) epochs object
+    one_epoch_alpha = direct.metrics.query("metric == 'band_power' and band == 'alpha'")["value"].to_numpy()
+    np.testing.assert_allclose(power[3, :, alpha], one_epoch_alpha, rtol=1e-10)
+    table = window_metrics(analysis.arrays, analysis.params)
+    assert table["window"].nunique() == len(epochs)
