@@ -247,3 +247,154 @@ def test_bad_parameters_raise_parameter_error(kwargs):
 def test_stuart_landau_rejects_negative_damping():
     with pytest.raises(ParameterError, match="damping"):
         simulate_stuart_landau(np.zeros(2), duration=1.0, dt=0.01, damping=-1.0)
+
+
+# ---------------------------------------------------------------------------
+# the compiled kernels against plain NumPy loops of the documented scheme
+# ---------------------------------------------------------------------------
+
+
+def _small_network(n=7, seed=0):
+    rng = np.random.default_rng(seed)
+    weights = rng.uniform(0.1, 1.0, (n, n)) * (rng.random((n, n)) < 0.7)
+    steps = rng.integers(0, 40, (n, n))
+    steps[0, 1] = steps[2, 3] = 0  # instantaneous and very short edges next to long ones
+    steps[1, 0] = steps[3, 2] = 1
+    return weights, steps
+
+
+def _delayed_states(history, g, steps):
+    """z_j(t_g - d_ij) for all i, j; the history before t = 0 is the initial state."""
+    rows = np.maximum(g - steps, 0)
+    return history[rows, np.arange(steps.shape[1])[None, :]]
+
+
+def _reference_stuart_landau(omega, weights, steps, *, dt, n_steps, a, damping, coupling, temperature, seed, drive):
+    rng = np.random.default_rng(seed)
+    n = omega.size
+    z = np.exp(1j * rng.uniform(-np.pi, np.pi, n))
+    w = weights.copy()
+    np.fill_diagonal(w, 0.0)
+    lin = np.exp((a - damping + 1j * omega) * dt)
+    noise = rng.standard_normal((n_steps, 2 * n)).view(np.complex128)  # one stream, whatever the blocks
+    history = np.empty((n_steps + 1, n), dtype=complex)
+    history[0] = z
+    for g in range(n_steps):
+        delayed = _delayed_states(history, g, steps)
+        rhs = coupling * ((w * delayed).sum(axis=1) - w.sum(axis=1) * z) - np.abs(z) ** 2 * z + drive(g * dt)
+        z = lin * (z + dt * rhs + np.sqrt(2 * temperature * dt) * noise[g])
+        history[g + 1] = z
+    return history[1:]
+
+
+def _reference_kuramoto(omega, weights, steps, *, dt, n_steps, coupling, temperature, seed, drive):
+    rng = np.random.default_rng(seed)
+    n = omega.size
+    theta = rng.uniform(-np.pi, np.pi, n)
+    w = weights.copy()
+    np.fill_diagonal(w, 0.0)
+    noise = rng.standard_normal((n_steps, n))
+    history = np.empty((n_steps + 1, n))
+    history[0] = theta
+    for g in range(n_steps):
+        delayed = _delayed_states(history, g, steps)
+        force = drive(g * dt)
+        rate = omega + coupling * (w * np.sin(delayed - theta[:, None])).sum(axis=1)
+        rate += np.imag(force * np.exp(-1j * theta))
+        theta = theta + dt * rate + np.sqrt(2 * temperature * dt) * noise[g]
+        history[g + 1] = theta
+    return history[1:]
+
+
+@pytest.mark.parametrize("blocks", [None, (1, 1), (8, 2), (16, 4), (64, 16)])
+def test_stuart_landau_kernel_matches_numpy_reference_loop(blocks, monkeypatch):
+    from harmonix.simulate import oscillators
+
+    if blocks is not None:  # force the block split (long / middle / short edges) the cost model would pick
+        monkeypatch.setattr(oscillators, "_block_sizes", lambda delay, n: blocks)
+    weights, steps = _small_network()
+    n, dt, n_steps = weights.shape[0], 1e-3, 400
+    omega = 2 * np.pi * np.linspace(8.0, 12.0, n)
+    a, damping = np.linspace(-2.0, 1.0, n), np.r_[0.5, np.zeros(n - 1)]
+
+    def drive(t):
+        return 0.3 * np.cos(2 * np.pi * 9.0 * np.asarray(t))
+
+    gain = np.r_[1.0, 0.0, 0.5, np.zeros(n - 3)]
+    res = simulate_stuart_landau(omega, duration=n_steps * dt, dt=dt, a=a, damping=damping, coupling=3.0,
+                                 weights=weights, delays=steps * dt, temperature=0.2, drive=drive, drive_gain=gain,
+                                 record_every=3, seed=9, block_elements=5 * 2 * n)  # 5-step noise blocks
+    ref = _reference_stuart_landau(omega, weights, steps, dt=dt, n_steps=n_steps, a=a, damping=damping, coupling=3.0,
+                                   temperature=0.2, seed=9, drive=lambda t: drive(t) * gain)
+    assert res.params["max_delay_steps"] == steps[weights > 0].max()
+    np.testing.assert_allclose(res.states, ref[2::3], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(res.energy, (np.abs(ref[2::3]) ** 2).mean(axis=1), rtol=1e-12)
+    np.testing.assert_allclose(res.order, np.abs(np.exp(1j * np.angle(ref[2::3])).mean(axis=1)), atol=1e-12)
+
+
+@pytest.mark.parametrize("blocks", [None, (1, 1), (16, 4)])
+def test_kuramoto_kernel_matches_numpy_reference_loop(blocks, monkeypatch):
+    from harmonix.simulate import oscillators
+
+    if blocks is not None:
+        monkeypatch.setattr(oscillators, "_block_sizes", lambda delay, n: blocks)
+    weights, steps = _small_network(seed=1)
+    n, dt, n_steps = weights.shape[0], 1e-3, 400
+    omega = np.linspace(5.0, 9.0, n)
+
+    def drive(t):
+        return 0.8 * np.exp(1j * 7.0 * np.asarray(t))
+
+    res = simulate_kuramoto(omega, duration=n_steps * dt, dt=dt, coupling=4.0, weights=weights, delays=steps * dt,
+                            temperature=0.3, drive=drive, record_every=4, seed=2, block_elements=7 * n)
+    ref = _reference_kuramoto(omega, weights, steps, dt=dt, n_steps=n_steps, coupling=4.0, temperature=0.3, seed=2,
+                              drive=drive)[3::4]
+    assert np.max(np.abs(np.angle(np.exp(1j * (res.states - ref))))) < 1e-11
+    np.testing.assert_allclose(res.order, np.abs(np.exp(1j * ref).mean(axis=1)), atol=1e-12)
+    w = weights.copy()
+    np.fill_diagonal(w, 0.0)
+    energy = -0.5 * 4.0 * (w[None] * np.cos(ref[:, None, :] - ref[:, :, None])).sum(axis=(1, 2)) / n
+    np.testing.assert_allclose(res.energy, energy, atol=1e-11)
+
+
+def test_compiled_normals_are_numpys_standard_normal():
+    from harmonix.simulate.oscillators import _standard_normal
+
+    for seed in range(3):
+        ours, numpys = np.random.default_rng(seed), np.random.default_rng(seed)
+        ours.integers(0, 10, dtype=np.uint32)  # a buffered 32-bit half must survive, as in NumPy
+        numpys.integers(0, 10, dtype=np.uint32)
+        for shape in [(1000, 152), 1, 7, (3, 5), 0, 200_000]:  # 200 000 draws reach the rare tail branch
+            assert np.array_equal(_standard_normal(ours, shape), numpys.standard_normal(shape))
+            assert ours.bit_generator.state == numpys.bit_generator.state
+    other = np.random.Generator(np.random.MT19937(4))  # another bit generator: NumPy's own draws
+    assert np.array_equal(_standard_normal(other, 9), np.random.Generator(np.random.MT19937(4)).standard_normal(9))
+
+
+@pytest.mark.parametrize("model", [simulate_kuramoto, simulate_stuart_landau])
+def test_noise_drawn_in_the_kernel_equals_noise_drawn_by_numpy(model, monkeypatch):
+    from harmonix.simulate import oscillators
+
+    weights, steps = _small_network(seed=3)
+    kw = dict(duration=0.3, dt=1e-3, coupling=2.0, weights=weights, delays=steps * 1e-3, temperature=0.2,
+              record_every=2)
+    gen_fast, gen_numpy = np.random.default_rng(8), np.random.default_rng(8)
+    fast = model(np.arange(7.0), seed=gen_fast, **kw)
+    monkeypatch.setattr(oscillators, "_fast_normals", lambda rng: False)  # pre-drawn Generator.standard_normal
+    slow = model(np.arange(7.0), seed=gen_numpy, **kw)
+    assert np.array_equal(fast.states, slow.states)
+    assert gen_fast.bit_generator.state == gen_numpy.bit_generator.state  # a caller's generator advances alike
+
+
+@pytest.mark.parametrize("model", [simulate_kuramoto, simulate_stuart_landau])
+def test_plasticity_with_cooling_does_not_depend_on_blocks(model):
+    # learning switches off part-way (T falls below the threshold): every-step and blocked gathers must agree
+    weights, steps = _small_network(seed=4)
+    sched = HeatHoldCool(t_heat=0.0, t_hold=0.2, t_cool=0.2, T_start=0.3, T_high=0.3, T_end=0.0)
+    kw = dict(duration=0.6, dt=1e-3, coupling=2.0, weights=weights, delays=steps * 1e-3, temperature=sched,
+              plasticity=Hebbian(rate=3.0, T_threshold=0.1), record_every=5, seed=6)
+    one = model(np.linspace(5.0, 8.0, 7), **kw)
+    tiny = model(np.linspace(5.0, 8.0, 7), block_elements=14 * 3, **kw)
+    assert np.array_equal(one.states, tiny.states)
+    assert np.array_equal(one.weights_after, tiny.weights_after)
+    assert one.coupling_change > 0
