@@ -47,6 +47,28 @@ def test_higher_temperature_raises_the_energy_parameter(tmp_path):
     assert energy(hot) > 1.5 * energy(cold)
 
 
+def test_coupling_two_regions_raises_their_locking(tmp_path):
+    """Acceptance: switching on coupling between lPFCDL and rPFCDL raises their locking as analysed.
+
+    Same seed, frequencies, noise and rhythm generator in both runs; only the
+    planted link differs. The other homotopic pairs, on average, stay put.
+    """
+    free = _simulate_and_analyze(tmp_path, "free")
+    coupled = _simulate_and_analyze(tmp_path, "coupled", "--couple", "lPFCDL,rPFCDL")
+
+    def homotopic_alpha(table):
+        rows = table.query("metric == 'region_plv_homotopic' and band == 'alpha'")
+        return rows.set_index("component")["value"]
+
+    before, after = homotopic_alpha(free), homotopic_alpha(coupled)
+    rise = after["PFCDL"] - before["PFCDL"]
+    others = after.drop("PFCDL").median() - before.drop("PFCDL").median()
+    assert rise > 0.3, (before["PFCDL"], after["PFCDL"])
+    assert abs(others) < 0.1 and abs(others) < rise / 4
+    params = json.loads((tmp_path / "coupled" / "params.json").read_text())
+    assert params["couple"] == ["lPFCDL", "rPFCDL"] and params["generators"] == ["lPFCDL", "rPFCDL"]
+
+
 def test_wave_model_with_a_protocol_runs(tmp_path):
     assert main(["-q", "simulate", "--model", "wave", "--seconds", "5", "--preset", "gamma-40hz",
                  "--out", str(tmp_path / "w")]) == 0
