@@ -150,7 +150,8 @@ def run_simulation(out_dir: str | Path, **options) -> tuple[Path, "SimulatedReco
     """Simulate a recording (:func:`harmonix.simulate.run.simulate_recording`) and write it.
 
     Writes ``raw.fif`` (what ``harmonix analyze`` reads), ``traces.csv`` (tidy:
-    ``time, metric, value``: order parameter, energy, temperature), a figure
+    ``time, metric, value``: order parameter, energy, temperature, and for the
+    network models the power of harmonics 1-5 of the region activity), a figure
     ``traces.png`` and ``params.json``.
     """
     import pandas as pd

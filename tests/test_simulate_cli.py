@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -79,3 +80,20 @@ def test_unknown_preset_exits_2(tmp_path, capsys):
     assert main(["simulate", "--seconds", "2", "--preset", "no-such-preset", "--out", str(tmp_path / "x")]) == 2
     assert "no-such-preset" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
+
+
+def test_region_harmonic_power_matches_projecting_vertex_activity():
+    from harmonix.harmonics.model import default_harmonic_model
+    from harmonix.simulate.run import region_harmonic_power
+
+    model = default_harmonic_model()
+    labels = list(model.connectome.region_labels)
+    rng = np.random.default_rng(0)
+    activity = rng.standard_normal((len(labels), 50))
+    vertices = activity[model.connectome.region_map]  # every vertex carries its region's activity
+    direct = model.basis.eigenvectors[:, [2, 7]].T @ vertices
+    traces = region_harmonic_power(activity, model, labels, sfreq=10.0, harmonics=(2, 7), smoothing=0.1)
+    np.testing.assert_allclose(traces["harmonic_power_h002"], direct[0] ** 2, rtol=1e-10)
+    np.testing.assert_allclose(traces["harmonic_power_h007"], direct[1] ** 2, rtol=1e-10)
+    shuffled = region_harmonic_power(activity[::-1], model, labels[::-1], sfreq=10.0, harmonics=(2,), smoothing=0.1)
+    np.testing.assert_allclose(shuffled["harmonic_power_h002"], direct[0] ** 2, rtol=1e-10)  # order by label

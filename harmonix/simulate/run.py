@@ -160,6 +160,38 @@ def coupled_weights(weights: np.ndarray, labels, pair, weight: float) -> np.ndar
     return out
 
 
+def region_harmonic_power(
+    activity: np.ndarray,
+    harmonic_model,
+    regions: list[str],
+    sfreq: float,
+    *,
+    harmonics: tuple[int, ...] = (1, 2, 3, 4, 5),
+    smoothing: float = 1.0,
+) -> dict[str, np.ndarray]:
+    """Power of chosen harmonics over time for region-level activity spread over each region's vertices.
+
+    Vertex activity is the activity of the vertex's region,
+    :math:`x_v(t) = s_{r(v)}(t)`, so the coefficients are
+    :math:`a_k(t) = \sum_r (\sum_{v \in r} \psi_k(v))\, s_r(t)` (Atasoy et
+    al. 2016; orthonormal graph harmonics); their power :math:`a_k(t)^2` is
+    smoothed by a moving average of ``smoothing`` seconds.
+
+    Returns
+    -------
+    dict
+        ``harmonic_power_h001``... -> array of shape (n_times,).
+    """
+    connectome, basis = harmonic_model.connectome, harmonic_model.basis
+    index = [list(connectome.region_labels).index(r) for r in regions]
+    region_sums = np.zeros((basis.n_modes, len(connectome.region_labels)))
+    np.add.at(region_sums.T, connectome.region_map, basis.eigenvectors)
+    coefficients = region_sums[np.asarray(harmonics)][:, index] @ activity
+    width = max(1, int(round(smoothing * sfreq)))
+    kernel = np.ones(width) / width
+    return {f"harmonic_power_h{k:03d}": np.convolve(c**2, kernel, mode="same") for k, c in zip(harmonics, coefficients)}
+
+
 def protocol_envelope(protocol, seconds: float, sfreq: float) -> np.ndarray:
     """Amplitude envelope (mean 1) of a stimulation protocol at ``sfreq``, time-scaled to ``seconds``."""
     from harmonix.estimators.entrainment import stimulus_envelope
@@ -305,11 +337,13 @@ def simulate_recording(
                                 else simulate_kuramoto(omega, **common))
     activity = result.states.real if np.iscomplexobj(result.states) else np.cos(result.states)
     activity = activity.T if activity.shape[0] == result.times.size else activity
-    connectome = default_harmonic_model().connectome
+    harmonic_model = default_harmonic_model()
+    connectome = harmonic_model.connectome
     scale = _volts_per_unit(region_gain(connectome, list(labels)))
     simulated = simulate_raw(activity[:, :n_times] * scale, 1.0 / (dt * record_every), connectome,
                              space="region", regions=list(labels), snr_db=snr_db, signal_rms=None, seed=seed)
     traces = {"time": result.times, "order_parameter": result.order, "energy": result.energy,
-              "temperature": result.temperature}
+              "temperature": result.temperature,
+              **region_harmonic_power(activity, harmonic_model, list(labels), 1.0 / (dt * record_every))}
     params["coupling_change"] = result.coupling_change
     return SimulatedRecording(simulated.raw, traces, params)
