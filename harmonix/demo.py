@@ -22,8 +22,11 @@ Everything lands in one folder, written atomically.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,13 +98,26 @@ def _simulate_and_analyse(job: tuple[int, str, int, float, Path, Path, bool]) ->
 
 
 def _analyse_cohort(jobs: list, workers: int) -> dict[str, str]:
-    if workers <= 1:
-        _worker_init()
-        return dict(_simulate_and_analyse(job) for job in progress(jobs, desc="simulate + analyse"))
-    with ProcessPoolExecutor(max_workers=workers, initializer=_worker_init) as pool:
-        futures = [pool.submit(_simulate_and_analyse, job) for job in jobs]
-        return dict(future.result() for future in progress(as_completed(futures), total=len(futures),
-                                                           desc="simulate + analyse"))
+    done: dict[str, str] = {}
+    if workers > 1:
+        # Fresh interpreters ("spawn"): forking a process that already runs BLAS or numba threads is not safe.
+        context = multiprocessing.get_context("spawn")
+        try:
+            with ProcessPoolExecutor(max_workers=workers, initializer=_worker_init, mp_context=context) as pool:
+                futures = [pool.submit(_simulate_and_analyse, job) for job in jobs]
+                for future in progress(as_completed(futures), total=len(futures), desc="simulate + analyse"):
+                    name, folder = future.result()
+                    done[name] = folder
+            return done
+        except BrokenProcessPool:
+            print("harmonix demo: a worker process died; analysing the remaining recordings one at a time",
+                  file=sys.stderr)
+    _worker_init()
+    remaining = [job for job in jobs if _session_name(job[0], job[1]) not in done]
+    for job in progress(remaining, desc="simulate + analyse"):
+        name, folder = _simulate_and_analyse(job)
+        done[name] = folder
+    return done
 
 
 def _sessions(folders: dict[str, str], n_subjects: int, labels: tuple[str, str]) -> pd.DataFrame:

@@ -269,3 +269,157 @@ def test_bad_laplace_beltrami_solver_parameters():
         laplace_beltrami_basis(mesh, 3, block=0)
     with pytest.raises(ParameterError, match="workers"):
         laplace_beltrami_basis(icosphere(4), 3, workers=0)
+
+
+# --------------------------------------------------------------------------- connected components
+
+
+def _spheres(*radii: float, tetrahedron: bool = False) -> TriMesh:
+    """Disjoint icospheres (2,562 vertices each) of the given radii, and optionally a small tetrahedron."""
+    base = icosphere(4)
+    vertices, triangles, offset = [], [], 0
+    for i, radius in enumerate(radii):
+        vertices.append(base.vertices * radius + [3.0 * i, 0.0, 0.0])
+        triangles.append(base.triangles + offset)
+        offset += base.n_vertices
+    if tetrahedron:
+        vertices.append(0.3 * np.array([[1.0, 1, 1], [1, -1, -1], [-1, 1, -1], [-1, -1, 1]]) + [0.0, 5.0, 0.0])
+        triangles.append(np.array([[0, 1, 2], [0, 3, 1], [0, 2, 3], [1, 3, 2]]) + offset)
+    return TriMesh(np.concatenate(vertices), np.concatenate(triangles))
+
+
+@pytest.fixture(scope="module")
+def two_spheres() -> TriMesh:
+    return _spheres(1.0, 1.25)
+
+
+@pytest.fixture(scope="module")
+def two_spheres_whole(two_spheres) -> HarmonicBasis:
+    with threadpool_limits(1):
+        return laplace_beltrami_basis(two_spheres, 40, margin=6, split=False)
+
+
+def _assert_same_basis(basis: HarmonicBasis, reference: HarmonicBasis, zeros: int = 2) -> None:
+    assert basis.n_modes == reference.n_modes
+    assert np.abs(basis.eigenvalues[:zeros]).max() < 1e-10
+    np.testing.assert_allclose(basis.eigenvalues[zeros:], reference.eigenvalues[zeros:], rtol=1e-10)
+    psi, phi, mass = basis.eigenvectors, reference.eigenvectors, basis.mass
+    assert np.abs(psi.T @ (mass @ psi) - np.eye(basis.n_modes)).max() < 1e-10
+    overlap = psi.T @ (mass @ phi)  # equal eigenspaces: the B-orthogonal projectors agree
+    assert np.abs(overlap @ overlap.T - np.eye(basis.n_modes)).max() < 1e-8
+    assert np.abs(psi - phi).max() < 1e-6  # and with the gauge fixed, the vectors themselves
+
+
+def test_components_solved_separately_match_the_whole_mesh(two_spheres, two_spheres_whole):
+    with threadpool_limits(1):
+        split = laplace_beltrami_basis(two_spheres, 40, margin=6, workers=2)  # the spheres side by side
+    assert split.params["parts"] == 2 and "2 connected parts" in split.params["solver"]
+    assert two_spheres_whole.params["parts"] == 1
+    _assert_same_basis(split, two_spheres_whole)
+    # Radii 1 and 1.25: l (l + 1) and l (l + 1) / 1.5625, each with multiplicity 2l + 1 (1 % discretisation error).
+    values = split.eigenvalues[2:]
+    exact = np.sort(np.concatenate([DEGREES[1:] * (DEGREES[1:] + 1.0) / r**2 for r in (1.0, 1.25)]))[: len(values)]
+    assert np.abs(values / exact - 1.0).max() < 0.01
+
+
+def test_component_search_asks_more_of_a_short_component(two_spheres, two_spheres_whole, monkeypatch):
+    # Asking each sphere for 40 % of its area share makes both come up short: the coverage step must fill in.
+    import harmonix.harmonics.basis as basis_module
+
+    counts = []
+    lanczos = basis_module._block_lanczos
+
+    def spy(solve, mass, count, found, *args, **kwargs):
+        counts.append((count, found.shape[1]))
+        return lanczos(solve, mass, count, found, *args, **kwargs)
+
+    monkeypatch.setattr(basis_module, "LB_SPLIT_SAFETY", -0.6)
+    monkeypatch.setattr(basis_module, "_block_lanczos", spy)
+    with threadpool_limits(1):
+        split = laplace_beltrami_basis(two_spheres, 40, margin=6, workers=1)
+    assert split.params["parts"] == 2
+    assert any(found > 0 for _, found in counts), counts  # searches in the complement of modes already found
+    _assert_same_basis(split, two_spheres_whole)
+
+
+def test_component_search_finds_degenerate_partners_a_small_block_misses(two_spheres, two_spheres_whole, monkeypatch):
+    # A block of 3 cannot see all partners of the sphere's exactly degenerate eigenspaces
+    # at once; Sylvester's count per component must bring in the rest.
+    import harmonix.harmonics.basis as basis_module
+
+    counts = []
+    lanczos = basis_module._block_lanczos
+
+    def spy(solve, mass, count, found, *args, **kwargs):
+        counts.append((count, found.shape[1]))
+        return lanczos(solve, mass, count, found, *args, **kwargs)
+
+    monkeypatch.setattr(basis_module, "_block_lanczos", spy)
+    with threadpool_limits(1):
+        split = laplace_beltrami_basis(two_spheres, 40, margin=6, block=3, workers=1)
+    assert any(found > 0 for _, found in counts), counts  # a partner was missing and sought
+    assert split.n_modes == two_spheres_whole.n_modes
+    np.testing.assert_allclose(split.eigenvalues[2:], two_spheres_whole.eigenvalues[2:], rtol=1e-7)
+
+
+def test_small_components_join_the_largest(two_spheres):
+    mesh = _spheres(1.0, 1.25, tetrahedron=True)
+    with threadpool_limits(1):
+        split = laplace_beltrami_basis(mesh, 40, margin=6)
+        whole = laplace_beltrami_basis(mesh, 40, margin=6, split=False)
+    assert split.params["parts"] == 2  # three components, the tetrahedron solved with a sphere
+    _assert_same_basis(split, whole, zeros=3)
+
+
+def test_component_groups_and_their_counts():
+    from harmonix.harmonics.basis import LB_SPLIT_MIN_VERTICES, _component_groups
+
+    big, small = LB_SPLIT_MIN_VERTICES, 10
+    labels = np.concatenate([np.full(2 * big, 0), np.full(small, 1), np.full(big, 2)])
+    mass = scipy.sparse.identity(len(labels), format="csr")  # vertex areas 1: shares by vertex count
+    groups = _component_groups(labels, mass, 60)
+    assert [len(members) for members, _ in groups] == [2 * big + small, big]
+    assert np.array_equal(groups[0][0], np.flatnonzero(labels != 2))  # the small component joins the largest
+    counts = [count for _, count in groups]
+    assert sum(counts) >= 60 and counts[0] > counts[1]
+    assert _component_groups(np.zeros(3 * big, dtype=int), scipy.sparse.identity(3 * big, format="csr"), 60) is None
+    assert _component_groups(labels, mass, big) is None  # a component would need more than a quarter of its vertices
+
+
+def test_default_shift_scales_with_the_spectrum():
+    mesh = icosphere(3)
+    with threadpool_limits(1):
+        default = laplace_beltrami_basis(mesh, 16, margin=5)
+        fixed = laplace_beltrami_basis(mesh, 16, margin=5, sigma=-0.01)
+    # Weyl: lambda_k ~ 4 pi k / area, about 22 on the unit sphere for k = 22.
+    assert -0.5 < default.params["sigma"] < -0.1 and fixed.params["sigma"] == -0.01
+    np.testing.assert_allclose(default.eigenvalues[1:], fixed.eigenvalues[1:], rtol=1e-10)
+    for sigma in (0.0, 0.5, float("nan"), float("-inf"), True, "low"):
+        with pytest.raises(ParameterError, match="sigma"):
+            laplace_beltrami_basis(mesh, 3, sigma=sigma)
+
+
+def test_b_orthonormalize_repeats_cholesky_qr_for_an_ill_conditioned_block(rng):
+    from harmonix.harmonics.basis import _b_orthonormalize
+
+    _, mass = cotangent_laplacian(icosphere(3))
+    well = rng.standard_normal((mass.shape[0], 6))
+    ill = well @ np.diag(10.0 ** -np.arange(6))  # condition number ~1e5: one Cholesky QR pass is not enough
+    for block in (well, ill):
+        q, r, weighted = _b_orthonormalize(block.copy(), mass)
+        assert np.abs(q.T @ (mass @ q) - np.eye(6)).max() < 1e-13
+        np.testing.assert_allclose(q @ r, block, atol=1e-12 * np.abs(block).max())
+        np.testing.assert_allclose(weighted, mass @ q, atol=1e-14)
+        assert np.allclose(r, np.triu(r))
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_block_solves_in_chunks_match_single_solves(workers, rng):
+    from harmonix.harmonics.basis import _parallel_solve, _symmetric_lu
+
+    stiffness, mass = cotangent_laplacian(icosphere(3))
+    lu = _symmetric_lu((stiffness + 0.1 * mass).tocsc())
+    rhs = rng.standard_normal((mass.shape[0], 19))  # two full chunks of 8 and a partial one
+    out = _parallel_solve(lu, workers)(rhs)
+    expected = np.column_stack([lu.solve(column) for column in rhs.T])
+    np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12 * np.abs(expected).max())

@@ -120,8 +120,11 @@ def auto_block_size(pre: np.ndarray, post: np.ndarray) -> int:
     Examples
     --------
     >>> rng = np.random.default_rng(0)
-    >>> auto_block_size(rng.standard_normal(40), rng.standard_normal(40))
-    2
+    >>> auto_block_size(rng.standard_normal(40), rng.standard_normal(40))  # white: rho ~ 0, two windows or so
+    3
+    >>> slow = np.sin(np.arange(40) / 3.0)
+    >>> auto_block_size(slow, slow[::-1])  # rho near 1: as large as 4 blocks per condition allow
+    10
     """
     residuals = [np.asarray(v, float) - np.mean(v) for v in (pre, post)]
     numerator = sum(float(np.dot(r[1:], r[:-1])) for r in residuals)

@@ -32,6 +32,8 @@ Three numerical pitfalls are handled for every basis:
    by default a block Lanczos (:func:`_block_lanczos`) whose
    reorthogonalisation is matrix–matrix products and whose solves run on
    whole blocks in threads, with ARPACK as the fallback and as an option.
+   The connected components of a mesh (the two hemispheres of a cortex) are
+   independent eigenproblems and are solved separately (:func:`_split_eigsh`).
    Long-range connectome edges destroy the separators that keep LU fill-in
    small, so graph bases never factorise: they use Lanczos on the spectrally
    flipped operator ``c I - L`` (see :func:`graph_basis`).
@@ -67,6 +69,7 @@ import scipy.linalg
 import scipy.sparse
 import scipy.sparse.csgraph
 import scipy.sparse.linalg
+from threadpoolctl import threadpool_limits
 
 from harmonix import __version__
 from harmonix.errors import InputFileError, ParameterError
@@ -82,8 +85,17 @@ GRAPH_MAX_LU_FILL = 30.0
 GRAPH_MAX_LU_VERTICES = 200_000
 """Above this many vertices ``solver='auto'`` does not try a factorisation (a dense fill would not fit)."""
 
-LB_BLOCK_SIZE = 16
+LB_BLOCK_SIZE = 8
 """Block size of the Laplace–Beltrami block Lanczos solver (``solver='block'``)."""
+
+LB_SIGMA_FRACTION = 0.01
+"""Default Laplace–Beltrami shift: ``σ = -LB_SIGMA_FRACTION · 4π k / area`` (Weyl's estimate of ``λ_k``)."""
+
+LB_SPLIT_MIN_VERTICES = 1000
+"""Connected components of at least this many vertices get an eigenproblem of their own (see :func:`_split_eigsh`)."""
+
+LB_SPLIT_SAFETY = 0.03
+"""Relative surplus of modes sought per component over its area share of the modes (Weyl's law)."""
 
 LB_BLOCK_TOL = 1e-8
 """Ritz residual (relative to θ) accepted by the block solver when ``tol=0``."""
@@ -98,6 +110,8 @@ _CACHE_FORMAT = 1  # bump when the .npz layout or the gauge convention changes
 _GAUGE_SEED = 0  # probe vectors of the gauge convention; part of the cache key via _CACHE_FORMAT
 _DEGENERACY_RTOL = 1e-8
 _ORTHO_TOL = 1e-10
+_SOLVE_CHUNK = 8  # columns per SuperLU solve call
+_CHOLQR_MAX_COND = 10.0  # one Cholesky QR pass leaves ~1e-16 * cond^2 of B-orthogonality error
 
 
 @dataclass(frozen=True)
@@ -240,7 +254,9 @@ def _fix_gauge(vectors: np.ndarray, eigenvalues: np.ndarray, mass: scipy.sparse.
     """
     n, k = vectors.shape
     probes = np.random.default_rng(_GAUGE_SEED).standard_normal((n, k))
-    weighted = probes if mass is None else mass @ probes
+    # Column-major copies: the clusters are column slices.
+    weighted = np.asfortranarray(probes if mass is None else mass @ probes)
+    vectors = np.asfortranarray(vectors)
     fixed = np.empty_like(vectors)
     for cluster in _degenerate_clusters(eigenvalues, _DEGENERACY_RTOL):
         block = vectors[:, cluster]
@@ -290,23 +306,37 @@ def laplace_beltrami_basis(
     *,
     lump: bool = False,
     margin: int = 10,
-    sigma: float = -0.01,
+    sigma: float | None = None,
     seed: int = 0,
     tol: float = 0.0,
     verify: int = 10,
     solver: str = "block",
     block: int = LB_BLOCK_SIZE,
     workers: int | None = None,
+    split: bool = True,
 ) -> HarmonicBasis:
     """Lowest Laplace–Beltrami eigenmodes of a mesh: ``A ψ = λ B ψ``.
 
     ``A`` and ``B`` come from :func:`~harmonix.harmonics.laplace_beltrami.cotangent_laplacian`.
     Solved by shift-invert Lanczos (ARPACK mode 3, [4]_): the operator
     ``(A - σ B)^{-1} B`` maps the eigenvalues nearest ``σ`` to the largest ones.
-    A small negative ``σ`` (as in LaPy [3]_) makes ``A - σ B`` positive
+    A small negative ``σ`` (LaPy [3]_ uses -0.01) makes ``A - σ B`` positive
     definite, so the LU factorisation (SuperLU, symmetric mode with a minimum
     degree ordering on ``A + A^T``, no pivoting, which a positive definite
-    matrix does not need) is stable and sparse.
+    matrix does not need) is stable and sparse. How fast the highest wanted
+    modes converge depends on their gaps relative to ``λ - σ``, so by default
+    ``σ`` is a small fraction (:data:`LB_SIGMA_FRACTION`) of the expected
+    largest eigenvalue sought, ``4π k / area`` by Weyl's law, which makes the
+    choice independent of the mesh's length unit (on the 16k cortex in mm it
+    is -1.3e-4 mm⁻² for 200 modes; LaPy's -0.01 is about two thirds of
+    ``λ_200`` there and needs a quarter more Lanczos vectors).
+
+    On a mesh of several connected components (the two hemispheres of a
+    cortical surface) ``A`` and ``B`` are block diagonal, so the spectrum is
+    the union of the components' spectra: with ``split=True`` each component
+    of at least :data:`LB_SPLIT_MIN_VERTICES` vertices is solved on its own
+    (see :func:`_split_eigsh`), the same eigenproblem at a fraction of the
+    cost (reorthogonalisation grows with the square of the modes sought).
 
     Parameters
     ----------
@@ -323,8 +353,10 @@ def laplace_beltrami_basis(
     margin : int
         Extra modes computed to find a gap; ``0`` cuts at exactly ``n_modes``
         and may split a degenerate eigenspace.
-    sigma : float
-        Shift, below the smallest eigenvalue (0), in the units of the eigenvalues.
+    sigma : float or None
+        Shift, below the smallest eigenvalue (0), in the units of the
+        eigenvalues (``None``: see above). The eigenpairs do not depend on it,
+        only the work.
     seed : int
         Seed of the Lanczos start vector.
     tol : float
@@ -345,8 +377,14 @@ def laplace_beltrami_basis(
     block : int
         Block size of ``solver='block'``.
     workers : int or None
-        Threads over which the block solves are split (``None``: up to
-        :data:`LB_MAX_WORKERS`, at most the CPU count).
+        Threads of the solver (``None``: up to :data:`LB_MAX_WORKERS`, at
+        most the CPU count): with ``split``, components are solved side by
+        side in them, otherwise the block solves are split over them. BLAS
+        runs single-threaded during the solve (the Lanczos products are
+        bound by memory traffic).
+    split : bool
+        Solve large connected components separately (exact; ``False``: one
+        eigenproblem for the whole mesh).
 
     Returns
     -------
@@ -365,22 +403,33 @@ def laplace_beltrami_basis(
     >>> basis.n_modes, np.round(basis.eigenvalues[1:] / 2, 2).tolist()  # l = 1: l(l+1) = 2, three times
     (4, [1.02, 1.02, 1.02])
     """
-    check_mesh(mesh)
+    labels = check_mesh(mesh)
     n = mesh.n_vertices
     _check_request(n_modes, margin, n)
-    if not np.isfinite(sigma) or sigma >= 0:
-        raise ParameterError(f"sigma must be a negative number (below the zero eigenvalue), got {sigma}")
+    if sigma is not None:
+        if isinstance(sigma, bool) or not isinstance(sigma, (int, float, np.number)) or not sigma < 0:
+            raise ParameterError(f"sigma must be a negative number (below the zero eigenvalue) or None, got {sigma!r}")
+        if not np.isfinite(sigma):
+            raise ParameterError(f"sigma must be finite, got {sigma!r}")
     stiffness, mass = cotangent_laplacian(mesh, lump=lump)
     n_compute = min(n_modes + margin + 1, n - 1)
+    if sigma is None:
+        sigma = -LB_SIGMA_FRACTION * 4.0 * np.pi * n_compute / float(mass.sum())
     if solver not in ("block", "arpack"):
         raise ParameterError(f"solver must be 'block' or 'arpack', got {solver!r}")
     if isinstance(block, bool) or not isinstance(block, (int, np.integer)) or block < 1:
         raise ParameterError(f"block must be an integer >= 1, got {block!r}")
-    values, vectors = _shift_invert_eigsh(
-        stiffness, mass, n_compute, sigma=sigma, seed=seed, tol=tol, n_modes=n_modes, verify=verify,
-        solver=solver, block=int(block), workers=workers,
-    )  # fmt: skip
+    how: dict = {}
+    # The Lanczos products are thin (n x p blocks) and bound by memory traffic:
+    # BLAS threads gain little there and, on a busy machine, lose a lot while
+    # they wait on each other. The solver's thread budget is `workers`.
+    with threadpool_limits(limits=1, user_api="blas"):
+        values, vectors = _shift_invert_eigsh(
+            stiffness, mass, n_compute, sigma=sigma, seed=seed, tol=tol, n_modes=n_modes, verify=verify,
+            solver=solver, block=int(block), workers=workers, labels=labels if split else None, info=how,
+        )  # fmt: skip
     values, vectors, info = _finish(values, vectors, n_modes, mass)
+    parts = how.get("parts", 1)
     params = {
         "n_requested": int(n_modes),
         "margin": int(margin),
@@ -393,10 +442,16 @@ def laplace_beltrami_basis(
             f"block shift-invert Lanczos (block {int(block)}), SuperLU (MMD_AT_PLUS_A)"
             if solver == "block"
             else "arpack shift-invert, SuperLU (MMD_AT_PLUS_A)"
-        ),
+        )
+        + (f", {parts} connected parts solved separately" if parts > 1 else ""),
+        "parts": int(parts),
         **info,
     }
     return HarmonicBasis(values, vectors, "laplace-beltrami", mass=mass, params=params)
+
+
+_Solvers = tuple[Callable[[int, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]], Callable[[float], int]]
+"""A :func:`_complete` solver ``solve(count, found, start)`` and its Sylvester count ``count_below(theta)``."""
 
 
 def _shift_invert_eigsh(
@@ -412,17 +467,60 @@ def _shift_invert_eigsh(
     solver: str = "block",
     block: int | None = None,
     workers: int | None = None,
+    labels: np.ndarray | None = None,
+    info: dict | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``k`` lowest eigenpairs of ``A ψ = λ B ψ`` by shift-invert Lanczos, completed by :func:`_complete`.
 
     ``solver='block'`` uses :func:`_block_lanczos` (falling back to ARPACK for
     a search too large for the space it lives in), ``'arpack'`` ARPACK mode 3.
+    With the connected-component ``labels`` of the vertices, large components
+    are solved separately (:func:`_split_eigsh`); ``info['parts']`` is set to
+    the number of separate problems solved.
+    """
+    n = stiffness.shape[0]
+    workers = _solve_workers(workers)
+
+    def solvers(a: scipy.sparse.csr_matrix, b: scipy.sparse.csr_matrix, key: tuple[int, ...], threads: int) -> _Solvers:
+        return _shift_invert_solvers(a, b, sigma=sigma, key=key, tol=tol, solver=solver, block=block, workers=threads)
+
+    groups = _component_groups(labels, mass, k) if labels is not None else None
+    if groups is not None:
+        try:
+            values, vectors = _split_eigsh(
+                stiffness, mass, groups, k, solvers, seed=seed, verify=verify, n_modes=n_modes, workers=workers
+            )
+            if info is not None:
+                info["parts"] = len(groups)
+            return values, vectors
+        except _SplitFailed:
+            pass  # a component ran out of room: solve the whole mesh at once
+    solve, count_below = solvers(stiffness, mass, (seed,), workers)
+    if info is not None:
+        info["parts"] = 1
+    return _complete(solve, k, n, seed, verify, n_modes=n_modes, count_below=count_below if verify else None)
+
+
+def _shift_invert_solvers(
+    stiffness: scipy.sparse.csr_matrix,
+    mass: scipy.sparse.csr_matrix,
+    *,
+    sigma: float,
+    key: tuple[int, ...],
+    tol: float,
+    solver: str,
+    block: int | None,
+    workers: int,
+) -> _Solvers:
+    """The :func:`_complete` solver of ``A ψ = λ B ψ`` (one LU of ``A - σB``) and its Sylvester count.
+
+    ``key`` seeds the start block's columns after the first.
     """
     lu = _symmetric_lu(stiffness - sigma * mass)
     n = stiffness.shape[0]
     block = LB_BLOCK_SIZE if block is None else block
-    block_rng = np.random.default_rng([seed, 1])  # the start block's columns after the first
-    solve_block = _parallel_solve(lu, _solve_workers(workers))
+    block_rng = np.random.default_rng([*key, 1])  # the start block's columns after the first
+    solve_block = _parallel_solve(lu, workers)
 
     def arpack(count: int, found: np.ndarray, start: np.ndarray, weighted_found: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         def project(y: np.ndarray) -> np.ndarray:
@@ -452,7 +550,141 @@ def _shift_invert_eigsh(
         # Sylvester: eigenvalues of the pencil below theta = negative pivots of A - theta B.
         return int(np.count_nonzero(_symmetric_lu(stiffness - theta * mass).U.diagonal() < 0))
 
-    return _complete(solve, k, n, seed, verify, n_modes=n_modes, count_below=count_below if verify else None)
+    return solve, count_below
+
+
+class _SplitFailed(Exception):
+    """A connected component cannot supply the modes asked of it: solve the whole mesh instead."""
+
+
+def _component_groups(labels: np.ndarray, mass: scipy.sparse.spmatrix, k: int) -> list[tuple[np.ndarray, int]] | None:
+    """Vertex groups for :func:`_split_eigsh` and the number of modes to seek in each, or ``None``.
+
+    Every connected component of at least :data:`LB_SPLIT_MIN_VERTICES`
+    vertices is a group; smaller components join the largest. By Weyl's law
+    (``N(λ) ≈ area · λ / 4π`` on a surface) a group holds about its area share
+    of the ``k`` lowest modes; it is asked for that share plus
+    :data:`LB_SPLIT_SAFETY`, one mode per extra component (each has its own
+    zero eigenvalue) and two. ``None`` (no split) with fewer than two groups,
+    or when a group would need more than a quarter of its vertices.
+    """
+    labels = np.asarray(labels)
+    sizes = np.bincount(labels)
+    large = np.flatnonzero(sizes >= LB_SPLIT_MIN_VERTICES)
+    if len(large) < 2:
+        return None
+    owner = np.full(len(sizes), large[np.argmax(sizes[large])])  # small components join the largest
+    owner[large] = large
+    group_of = owner[labels]
+    vertex_area = np.asarray(mass.sum(axis=1)).ravel()
+    total = float(vertex_area.sum())
+    groups = []
+    for component in large:
+        members = np.flatnonzero(group_of == component)
+        share = k * float(vertex_area[members].sum()) / total
+        count = int(np.ceil(share * (1.0 + LB_SPLIT_SAFETY))) + int(np.count_nonzero(owner == component)) + 1
+        if count > len(members) // 4:
+            return None
+        groups.append((members, count))
+    return groups
+
+
+def _split_eigsh(
+    stiffness: scipy.sparse.csr_matrix,
+    mass: scipy.sparse.csr_matrix,
+    groups: list[tuple[np.ndarray, int]],
+    k: int,
+    solvers: Callable[[scipy.sparse.csr_matrix, scipy.sparse.csr_matrix, tuple[int, ...], int], _Solvers],
+    *,
+    seed: int,
+    verify: int,
+    n_modes: int,
+    workers: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Lowest ``k`` eigenpairs of a block-diagonal pencil, one diagonal block (vertex group) at a time.
+
+    With no edge between groups, ``A`` and ``B`` are block diagonal and every
+    eigenvector lives on one group: the spectrum is the union of the groups'
+    spectra. Each group is asked for the count of :func:`_component_groups`
+    (``workers`` threads solve groups side by side). Then, until nothing is
+    missing:
+
+    * **coverage**: a group whose largest eigenvalue found lies below the
+      ``k``-th lowest of the union may hold more eigenvalues below it; it is
+      asked for more, one and a half times as many as Weyl's law expects in
+      between, and two (fewer than ``k`` in all: the shortfall, shared by
+      area);
+    * **completeness** (``verify``): at the gap where the basis will be cut,
+      each group's count of eigenvalues below (Sylvester's law of inertia, as
+      in :func:`_complete`) must equal the number found; missing ones are
+      sought in the complement of those found.
+
+    Raises :class:`_SplitFailed` when a group has no room for the modes asked.
+    """
+    n = stiffness.shape[0]
+    vertex_area = np.asarray(mass.sum(axis=1)).ravel()
+    threads = max(1, min(workers, len(groups)))
+    inner = max(1, workers // threads)
+
+    def setup(index: int) -> dict:
+        members, count = groups[index]
+        sub_a, sub_b = stiffness[members][:, members].tocsr(), mass[members][:, members].tocsr()
+        solve, count_below = solvers(sub_a, sub_b, (seed, 2, index), inner)
+        rng = np.random.default_rng([seed, 2, index, 0])
+        values, vectors = solve(count, np.empty((len(members), 0)), rng.uniform(-1.0, 1.0, len(members)))
+        return {
+            "members": members, "solve": solve, "count_below": count_below, "rng": rng,
+            "values": values, "vectors": vectors, "area": float(vertex_area[members].sum()),
+        }  # fmt: skip
+
+    if threads > 1:
+        with ThreadPoolExecutor(threads) as pool:
+            parts = list(pool.map(setup, range(len(groups))))
+    else:
+        parts = [setup(index) for index in range(len(groups))]
+
+    total_area = sum(part["area"] for part in parts)
+    for _ in range(k):  # each pass adds at least one mode, or stops
+        lowest = np.sort(np.concatenate([part["values"] for part in parts]))[:k]
+        requests = {}
+        if len(lowest) < k:  # too few in all: more from every group, by area
+            for index, part in enumerate(parts):
+                requests[index] = int(np.ceil((k - len(lowest)) * part["area"] / total_area)) + 2
+        else:
+            for index, part in enumerate(parts):
+                top = float(part["values"].max())
+                if top < lowest[-1]:
+                    expected = part["area"] * (lowest[-1] - top) / (4.0 * np.pi)
+                    requests[index] = int(np.ceil(1.5 * expected)) + 2
+        if not requests and verify:
+            cut = _spectral_cut(lowest, n_modes)
+            if cut < len(lowest):
+                theta = 0.5 * (lowest[cut - 1] + lowest[cut])
+                for index, part in enumerate(parts):
+                    missing = part["count_below"](theta) - int(np.count_nonzero(part["values"] < theta))
+                    if missing > 0:
+                        requests[index] = missing
+        if not requests:
+            break
+        for index, count in requests.items():
+            part = parts[index]
+            room = len(part["members"]) - part["vectors"].shape[1] - 2
+            if count > room:
+                raise _SplitFailed(f"vertex group {index} has room for {room} more modes, {count} asked")
+            start = part["rng"].uniform(-1.0, 1.0, len(part["members"]))
+            values, vectors = part["solve"](count, part["vectors"], start)
+            part["values"] = np.concatenate([part["values"], values])
+            part["vectors"] = np.column_stack([part["vectors"], vectors])
+
+    values = np.concatenate([part["values"] for part in parts])
+    owner = np.concatenate([np.full(len(part["values"]), index) for index, part in enumerate(parts)])
+    column = np.concatenate([np.arange(len(part["values"])) for part in parts])
+    order = np.argsort(values, kind="stable")[:k]
+    vectors = np.zeros((n, len(order)))
+    for index, part in enumerate(parts):
+        mine = np.flatnonzero(owner[order] == index)
+        vectors[np.ix_(part["members"], mine)] = part["vectors"][:, column[order[mine]]]
+    return values[order], vectors
 
 
 class _KrylovBreakdown(Exception):
@@ -468,15 +700,28 @@ def _solve_workers(workers: int | None) -> int:
 
 
 def _parallel_solve(lu: Any, workers: int) -> Callable[[np.ndarray], np.ndarray]:
-    """``lu.solve`` on the columns of a block, split over ``workers`` threads (SuperLU releases the GIL)."""
+    """``lu.solve`` on the columns of a block, split over ``workers`` threads (SuperLU releases the GIL).
+
+    Each SuperLU call gets at most :data:`_SOLVE_CHUNK` columns: its cost per
+    right-hand side grows past that (16 columns cost about 2.4 times 8).
+    """
+
+    def chunks(rhs: np.ndarray) -> np.ndarray:
+        if rhs.shape[1] <= _SOLVE_CHUNK:
+            return lu.solve(np.asfortranarray(rhs))
+        out = np.empty(rhs.shape, order="F")
+        for first in range(0, rhs.shape[1], _SOLVE_CHUNK):
+            out[:, first : first + _SOLVE_CHUNK] = lu.solve(np.asfortranarray(rhs[:, first : first + _SOLVE_CHUNK]))
+        return out
+
     if workers == 1:
-        return lu.solve
+        return chunks
 
     def solve(rhs: np.ndarray) -> np.ndarray:
         parts = np.array_split(np.arange(rhs.shape[1]), min(workers, rhs.shape[1]))
         out = np.empty_like(rhs)
         with ThreadPoolExecutor(len(parts)) as pool:
-            for part, result in zip(parts, pool.map(lambda idx: lu.solve(np.asfortranarray(rhs[:, idx])), parts)):
+            for part, result in zip(parts, pool.map(lambda idx: chunks(rhs[:, idx]), parts)):
                 out[:, part] = result
         return out
 
@@ -484,14 +729,26 @@ def _parallel_solve(lu: Any, workers: int) -> Callable[[np.ndarray], np.ndarray]
 
 
 def _b_orthonormalize(block: np.ndarray, mass: scipy.sparse.spmatrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``block = Q R`` with ``Q^T B Q = I`` (Cholesky QR, twice for round-off); returns ``Q, R, B Q``."""
-    factor = np.eye(block.shape[1])
+    """``block = Q R`` with ``Q^T B Q = I`` by Cholesky QR; returns ``Q, R, B Q``.
+
+    One pass leaves ``|Q^T B Q - I|`` of about ``ε κ(R)²``: a second pass
+    (CholQR2) is made only when ``κ(R)`` exceeds :data:`_CHOLQR_MAX_COND`
+    (the Lanczos blocks, already orthogonal to the basis, have ``κ`` of a few
+    units, so one pass is the rule). The tall ``n × p`` factors are multiplied
+    by the ``p × p`` inverse of the Cholesky factor (one matrix product)
+    rather than solved against it.
+    """
+    identity = np.eye(block.shape[1])
+    factor = identity
     for _ in range(2):
         weighted = mass @ block
         upper = _cholesky_upper(block.T @ weighted)
-        block = scipy.linalg.solve_triangular(upper, block.T, trans="T").T
-        weighted = scipy.linalg.solve_triangular(upper, weighted.T, trans="T").T
+        inverse = scipy.linalg.solve_triangular(upper, identity, check_finite=False)
+        block = block @ inverse
+        weighted = weighted @ inverse
         factor = upper @ factor
+        if np.linalg.cond(upper) <= _CHOLQR_MAX_COND:
+            break
     return block, factor, weighted
 
 
@@ -533,8 +790,11 @@ def _block_lanczos(
     ``(A - σB)^{-1} B y - θ y``, read off the last block row of the Ritz
     vector) is at most ``tol · θ``. Ritz values are accurate to the square of
     that (``tol = 1e-8`` gives eigenvalues to ~1e-14 relative on the cortical
-    mesh). Raises :class:`_KrylovBreakdown` when the space is too small for
-    the search or the block loses rank.
+    mesh). Each check costs a dense eigendecomposition of the Lanczos matrix,
+    so the next one is placed where the worst residual, extrapolated
+    geometrically from the last two checks, reaches ``tol``
+    (:func:`_next_check`). Raises :class:`_KrylovBreakdown` when the space is
+    too small for the search or the block loses rank.
     """
     n, p = starts.shape
     room = n - found.shape[1]
@@ -551,7 +811,8 @@ def _block_lanczos(
     tmatrix = np.zeros((max_dim + p, max_dim + p))  # the block-tridiagonal Lanczos matrix
     basis[:, :p], _, weighted = _b_orthonormalize(deflate(np.array(starts, dtype=float)), mass)
     m = p
-    next_check = 2 * count + 2 * p
+    next_check = int(2.5 * count) + 2 * p  # shift-invert searches converge at about 3-4 times `count`
+    previous: tuple[int, float] | None = None  # (m, worst relative residual) at the last check
     while True:
         new = deflate(solve(weighted))
         coefficients = basis[:, :m].T @ (mass @ new)  # full reorthogonalisation, one BLAS-3 pass
@@ -560,7 +821,7 @@ def _block_lanczos(
         tmatrix[m - p : m, m - p : m] = 0.5 * (coefficients[m - p :] + coefficients[m - p :].T)
         tmatrix[m : m + p, m - p : m] = upper
         tmatrix[m - p : m, m : m + p] = upper.T
-        if m >= next_check:
+        if m >= next_check or m + p > max_dim:
             theta, ritz = scipy.linalg.eigh(
                 tmatrix[:m, :m], subset_by_index=(m - count, m - 1), check_finite=False, driver="evr"
             )
@@ -568,11 +829,28 @@ def _block_lanczos(
             residual = np.linalg.norm(upper @ ritz[m - p :], axis=0)
             if theta[-1] > 0 and np.all(residual <= tol * theta):
                 return theta, basis[:, :m] @ ritz
-            next_check = m + max(2 * p, int(0.1 * m))
+            worst = float(np.max(residual / theta)) if theta[-1] > 0 else np.inf
+            next_check = m + _next_check(m, p, worst, previous, tol)
+            previous = (m, worst)
         if m + p > max_dim:
             raise _KrylovBreakdown("block Lanczos did not converge")
         basis[:, m : m + p] = new
         m += p
+
+
+def _next_check(m: int, p: int, worst: float, previous: tuple[int, float] | None, tol: float) -> int:
+    """Lanczos steps (columns) to the next convergence check of :func:`_block_lanczos`.
+
+    Residuals of the slowest Ritz pair fall about geometrically with the
+    dimension ``m``: the rate between the last two checks predicts where
+    ``worst`` reaches ``tol`` (at least one block, at most a quarter of ``m``
+    ahead). Without a rate (first check, no progress): 10 % of ``m``, at least
+    two blocks.
+    """
+    if previous is None or not 0.0 < worst < previous[1] or m <= previous[0]:
+        return max(2 * p, int(0.1 * m))
+    rate = np.log(worst / previous[1]) / (m - previous[0])  # < 0
+    return int(min(max(np.log(tol / worst) / rate, p), 0.25 * m))
 
 
 def _complete(
@@ -662,8 +940,9 @@ def graph_basis(
 
     Solvers (``solver``):
 
-    * ``'shift-invert'``: Lanczos on ``(L - σ I)^{-1}`` with a sparse LU, as for
-      Laplace–Beltrami, with the exact completeness count of Sylvester's law
+    * ``'shift-invert'``: block Lanczos on ``(L - σ I)^{-1}`` with a sparse LU,
+      as for Laplace–Beltrami (:func:`_block_lanczos`, ARPACK for searches too
+      small for it), with the exact completeness count of Sylvester's law
       of inertia. Fast, but long-range edges destroy the separators that keep
       LU fill-in small: a vertex-level tractography connectome can make the
       factors nearly dense.
@@ -742,17 +1021,23 @@ def graph_basis(
     n_compute = min(n_modes + margin + 1, n - 1)
     sigma = -1e-3 * bound / 2.0
     fill = _lu_fill(laplacian, sigma) if solver == "shift-invert" or (solver == "auto" and n <= GRAPH_MAX_LU_VERTICES) else None
-    if solver == "shift-invert" or (fill is not None and fill <= max_fill):
-        identity = scipy.sparse.identity(n, format="csr")
-        values, vectors = _shift_invert_eigsh(
-            laplacian, identity, n_compute, sigma=sigma, seed=seed, tol=0.0, n_modes=n_modes, verify=verify,
-            solver="arpack",
-        )  # fmt: skip
-        description = f"arpack shift-invert (sigma={sigma:g}), SuperLU fill {fill:.1f}x, null mode in closed form"
-    else:
-        values, vectors = _complete(_flipped_lanczos(laplacian, bound, tol), n_compute, n, seed, verify, n_modes=n_modes)
-        fill_note = f" (LU fill {fill:.0f}x > {max_fill:g}x)" if fill is not None else ""
-        description = f"arpack lanczos on {bound:g} I - L{fill_note}, null mode in closed form"
+    # Single-threaded BLAS: Lanczos is bound by memory traffic, and BLAS threads
+    # waiting on each other cost several times the solve on a busy machine.
+    with threadpool_limits(limits=1, user_api="blas"):
+        if solver == "shift-invert" or (fill is not None and fill <= max_fill):
+            identity = scipy.sparse.identity(n, format="csr")
+            values, vectors = _shift_invert_eigsh(
+                laplacian, identity, n_compute, sigma=sigma, seed=seed, tol=0.0, n_modes=n_modes, verify=verify,
+                solver="block", workers=1,
+            )  # fmt: skip
+            description = (
+                f"block shift-invert Lanczos (sigma={sigma:g}), SuperLU fill {fill:.1f}x, null mode in closed form"
+            )
+        else:
+            flipped = _flipped_lanczos(laplacian, bound, tol)
+            values, vectors = _complete(flipped, n_compute, n, seed, verify, n_modes=n_modes)
+            fill_note = f" (LU fill {fill:.0f}x > {max_fill:g}x)" if fill is not None else ""
+            description = f"arpack lanczos on {bound:g} I - L{fill_note}, null mode in closed form"
     order = np.argsort(values, kind="stable")
     values, vectors = values[order], vectors[:, order]
     _replace_null_mode(values, vectors, kind)

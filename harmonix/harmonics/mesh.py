@@ -77,7 +77,10 @@ def mesh_edges(triangles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     triangles = np.asarray(triangles)
     sides = np.concatenate([triangles[:, [0, 1]], triangles[:, [1, 2]], triangles[:, [2, 0]]])
     sides.sort(axis=1)
-    return np.unique(sides, axis=0, return_counts=True)
+    # One integer key per pair: np.unique on a 1-D array is ~10x faster than row-wise unique(axis=0).
+    base = np.int64(sides.max()) + 1 if sides.size else np.int64(1)
+    keys, counts = np.unique(sides[:, 0].astype(np.int64) * base + sides[:, 1], return_counts=True)
+    return np.column_stack([keys // base, keys % base]).astype(sides.dtype, copy=False), counts
 
 
 def mesh_adjacency(mesh: TriMesh) -> scipy.sparse.csr_matrix:
