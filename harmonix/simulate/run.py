@@ -173,7 +173,7 @@ def region_harmonic_power(
 
     Vertex activity is the activity of the vertex's region,
     :math:`x_v(t) = s_{r(v)}(t)`, so the coefficients are
-    :math:`a_k(t) = \sum_r (\sum_{v \in r} \psi_k(v))\, s_r(t)` (Atasoy et
+    :math:`a_k(t) = \\sum_r (\\sum_{v \\in r} \\psi_k(v))\\, s_r(t)` (Atasoy et
     al. 2016; orthonormal graph harmonics); their power :math:`a_k(t)^2` is
     smoothed by a moving average of ``smoothing`` seconds.
 
