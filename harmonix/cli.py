@@ -162,7 +162,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     folder, simulated = run_simulation(
         args.out, model=args.model, seconds=args.seconds, seed=args.seed, schedule=args.schedule,
         temperature=args.temperature, coupling=args.coupling, protocol=args.protocol or args.preset,
-        couple=couple, couple_weight=args.couple_weight,
+        couple=couple, couple_weight=args.couple_weight, sink=args.sink,
     )
     raw = simulated.raw
     print(f"{args.model}: {raw.times[-1]:.1f} s, {len(raw.ch_names)} EEG channels at {raw.info['sfreq']:g} Hz -> "
@@ -287,6 +287,9 @@ def build_parser() -> argparse.ArgumentParser:
                           help="switch on a direct connection between two regions, e.g. lPFCDL,rPFCDL (network models)")
     simulate.add_argument("--couple-weight", type=float, default=4.0, metavar="W",
                           help="weight of that connection, in units of the strongest structural connection (default 4)")
+    simulate.add_argument("--sink", type=float, default=0.0, metavar="S",
+                          help="energy sink growing with predictable input: feedback cancels up to this share "
+                               "(0-1) of the protocol's drive once it is predictable (default 0: off)")
     simulate.add_argument("--out", required=True, metavar="DIR", help="output folder")
     simulate.set_defaults(func=_cmd_simulate)
 

@@ -8,7 +8,9 @@ Two region-level models, with the Neural Annealing controls of the design
 - **energy sources** = an external drive :math:`F_i(t)` (a waveform, e.g. from
   :mod:`harmonix.stimulus`, injected into chosen regions by ``drive_gain``);
 - **energy sinks** = damping (:math:`a_i < 0` and the extra ``damping``
-  :math:`\\gamma_i` of the Stuart-Landau model);
+  :math:`\\gamma_i` of the Stuart-Landau model), and feedback that cancels
+  the predictable part of the drive (:mod:`harmonix.simulate.sinks`, applied
+  to the drive before it reaches the network);
 - **plasticity** = a Hebbian rule (:class:`Hebbian`) that moves the couplings
   towards the phase coherence of each connected pair while T is above a
   threshold and freezes them as the system cools.

@@ -93,6 +93,7 @@ from harmonix.simulate.oscillators import (
     simulate_stuart_landau,
 )
 from harmonix.simulate.schedules import Constant, HeatHoldCool
+from harmonix.simulate.sinks import predictive_sink
 
 MODELS = ("stuart-landau", "kuramoto", "wave")
 SCHEDULES = ("constant", "anneal")
@@ -222,6 +223,8 @@ def simulate_recording(
     couple_weight: float = 4.0,
     generators: tuple[str, str] | None = GENERATORS,
     generator_a: float = GENERATOR_A,
+    sink: float = 0.0,
+    sink_tau: float = 5.0,
 ) -> SimulatedRecording:
     """Simulate sources with ``model`` and project them to the default EEG sensors.
 
@@ -267,6 +270,13 @@ def simulate_recording(
         Net bifurcation parameter of the generators (1/s, Stuart-Landau):
         :math:`a_i = a_{gen} + G\\sum_j C_{ij}` over the structural weights.
         The other regions have ``a = REGION_A``.
+    sink : float
+        Strength in [0, 1] of the energy sink that grows with predictable
+        input (:func:`harmonix.simulate.sinks.predictive_sink`): feedback
+        cancels up to this share of the protocol's drive once it has become
+        predictable. 0 (default): no sink. Needs a ``protocol``.
+    sink_tau : float
+        Time constant (s) with which the sink learns the drive.
     """
     from harmonix.harmonics.model import default_harmonic_model
 
@@ -276,9 +286,13 @@ def simulate_recording(
         raise ParameterError(f"seconds and sfreq must be positive, got {seconds} s and {sfreq} Hz")
     n_times = int(round(seconds * sfreq))
     envelope = None if protocol is None else protocol_envelope(protocol, seconds, sfreq)
+    if sink and envelope is None:
+        raise ParameterError("--sink needs a drive to predict: give --protocol or --preset")
+    sink_gain = None
     params = {"model": model, "seconds": seconds, "seed": seed, "schedule": schedule, "temperature": temperature,
               "coupling": coupling, "freq": freq, "sfreq": sfreq, "dt": dt, "snr_db": snr_db,
-              "protocol": None if protocol is None else str(getattr(protocol, "name", protocol))}
+              "protocol": None if protocol is None else str(getattr(protocol, "name", protocol)),
+              "sink": {"strength": sink, "tau_s": sink_tau} if sink else None}
     if couple is not None:
         params.update(couple=list(couple), couple_weight=couple_weight, couple_delay=0.0)
         if model == "wave":
@@ -293,7 +307,11 @@ def simulate_recording(
         wave = WaveModel.from_basis(harmonic_model.basis, n_modes=100)
         drive = modal_noise(wave.n_modes, n_times, seed=seed)
         if envelope is not None:
-            signals = np.tile(envelope - 1.0, (len(AUDITORY), 1))  # the same envelope into each auditory region
+            drive_signal = envelope - 1.0
+            if sink:
+                cancelled = predictive_sink(drive_signal, sfreq, strength=sink, tau=sink_tau)
+                drive_signal, sink_gain = cancelled.drive, cancelled.gain
+            signals = np.tile(drive_signal, (len(AUDITORY), 1))  # the same envelope into each auditory region
             drive = drive + 3.0 * region_drive(harmonic_model.basis, harmonic_model.connectome, signals,
                                                list(AUDITORY), n_modes=wave.n_modes)
         field_ = wave.simulate(drive, sfreq)
@@ -303,6 +321,8 @@ def simulate_recording(
         traces = {"time": np.arange(n_times) / sfreq,
                   "energy": (wave.eigenvalues[:, np.newaxis] ** 2 * field_**2).sum(axis=0),
                   "mean_harmonic_power": np.mean(field_**2, axis=0)}
+        if sink_gain is not None:
+            traces["sink_gain"] = sink_gain
         return SimulatedRecording(simulated.raw, traces, params)
 
     structural, lengths, labels = default_network()
@@ -327,6 +347,11 @@ def simulate_recording(
     record_every = max(1, int(round(1.0 / (sfreq * dt))))
     if envelope is not None:
         drive_time = np.interp(np.arange(steps) * dt, np.arange(n_times) / sfreq, envelope - 1.0)
+        if sink:
+            # At the integration rate, so that a period of the drive is predicted to within one step.
+            cancelled = predictive_sink(drive_time, 1.0 / dt, strength=sink, tau=sink_tau)
+            drive_time, sink_gain = cancelled.drive, np.interp(np.arange(n_times) / sfreq,
+                                                               np.arange(steps) * dt, cancelled.gain)
         drive = drive_time
         drive_gain = np.array([1.0 if label in AUDITORY else 0.0 for label in labels])
     common = dict(duration=seconds, dt=dt, coupling=coupling, weights=weights, tract_lengths=lengths,
@@ -344,6 +369,8 @@ def simulate_recording(
                              space="region", regions=list(labels), snr_db=snr_db, signal_rms=None, seed=seed)
     traces = {"time": result.times, "order_parameter": result.order, "energy": result.energy,
               "temperature": result.temperature,
+              **({} if sink_gain is None else
+                 {"sink_gain": np.interp(result.times, np.arange(n_times) / sfreq, sink_gain)}),
               **region_harmonic_power(activity, harmonic_model, list(labels), 1.0 / (dt * record_every))}
     params["coupling_change"] = result.coupling_change
     return SimulatedRecording(simulated.raw, traces, params)
