@@ -143,10 +143,16 @@ def _planted_table(comparison: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _relocate(table_path: Path, staging: Path, final: Path) -> None:
-    """Name folders in a written CSV by where they will be after the atomic rename, not the staging folder."""
-    text = table_path.read_text()
-    table_path.write_text(text.replace(str(staging), str(final)))
+def _relocate(staging: Path, final: Path) -> None:
+    """Name paths in the written text files by where they will be after the atomic rename, not the staging folder."""
+    names = list(dict.fromkeys([str(staging.resolve()), str(staging)]))  # absolute first, then as given
+    for path in staging.rglob("*"):
+        if path.suffix in (".csv", ".json", ".html") and path.is_file():
+            text = original = path.read_text(encoding="utf-8")
+            for name in names:
+                text = text.replace(name, str(final))
+            if text != original:
+                path.write_text(text, encoding="utf-8")
 
 
 def run_demo(
@@ -198,7 +204,6 @@ def run_demo(
                        + ("post sessions carry the planted changes" if labels[1] == "post"
                           else "retest sessions carry no change (null control)")],
             )
-            _relocate(staging / name / "sessions.csv", staging, out)
 
         audio = staging / "stimulus" / f"{DEMO_PROTOCOL}-preview.wav"
         audio.parent.mkdir()
@@ -215,6 +220,7 @@ def run_demo(
             stimulus=f"{audio.name}: strongest modulation {check.peak_modulation_hz:.1f} Hz (protocol: 40 Hz), "
                      f"{check.loudness_lufs:.1f} LUFS, {'passes' if check.ok else 'FAILS'} its safety checks",
         )
+        _relocate(staging, out.resolve())
         write_json(staging / "summary.json", {
             "seed": seed, "n_subjects": n_subjects, "duration_s": duration, "planted_change": PLANTED.__dict__,
             "planted_vs_found": planted.to_dict(orient="records"), "n_tests": summary.n_tests,

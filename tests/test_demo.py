@@ -46,4 +46,6 @@ def test_demo_folder_holds_tables_audio_and_reports(demo):
         assert (demo / path).is_file(), path
     sessions = pd.read_csv(demo / "pre-vs-post" / "sessions.csv", dtype=str)
     assert len(sessions) == 24 and all(Path(p).is_dir() for p in [*sessions["analysis"], *sessions["path"]])
-    assert ".partial" not in (demo / "pre-vs-post" / "sessions.csv").read_text()
+    for text_file in ("pre-vs-post/sessions.csv", "analysis/sub-01_ses-pre_task-rest/params.json",
+                      "analysis/sub-01_ses-pre_task-rest/report.html", "pre-vs-retest/report.html"):
+        assert ".partial" not in (demo / text_file).read_text(), text_file
