@@ -295,6 +295,7 @@ def run_comparison(
             notes += aligned
         names = unique_session_names(paths)
         analyses = []
+        in_memory = {}  # arrays of the recordings analysed here, so they need not be read back from disk
         for path, name in progress(list(zip(paths, names)), desc="sessions"):
             if is_analysis_folder(path):
                 metrics, params = read_analysis(path)
@@ -303,13 +304,14 @@ def run_comparison(
                 folder, analysis = run_eeg_file(path, staging / "analysis", session=name, channels=channels,
                                                 resample_to=rate, harmonic_model=harmonic_model)
                 metrics, params = analysis.metrics, analysis.params
+                in_memory[str(folder)] = analysis.arrays
             analyses.append((metrics, params, folder))
         table = session_table(sessions, analyses)
         notes += table.notes
-        shared = set.intersection(*(set(p.get("channels_analysed") or []) for _, p, _ in analyses))
+        params_by_folder = {str(folder): params for _, params, folder in analyses}
         metrics = comparable_rows(table.metrics)
         if level == "summary":
-            metrics = summarize_channels(metrics, sorted(shared))
+            metrics = summarize_channels(metrics, table.channels)
         pre, post, issues, labels = pair_sessions(SessionTable(metrics, table.sessions), labels=labels)
         if design == "unpaired":
             issues = []
@@ -326,17 +328,20 @@ def run_comparison(
                     rows = table.sessions[(table.sessions["subject"] == subject) & (table.sessions["session"] == label)]
                     if len(rows) != 1:
                         continue
-                    folder = Path(rows["analysis"].iloc[0])
-                    arrays = dict(np.load(folder / "arrays.npz")) if (folder / "arrays.npz").is_file() else {}
-                    params = next(p for _, p, f in analyses if f == folder)
-                    windows[label] = window_metrics(arrays, params, level=level, channels=sorted(shared))
+                    folder = rows["analysis"].iloc[0]
+                    arrays = in_memory.get(folder)
+                    if arrays is None:
+                        stored = Path(folder) / "arrays.npz"
+                        arrays = dict(np.load(stored)) if stored.is_file() else {}
+                    windows[label] = window_metrics(arrays, params_by_folder[folder], level=level,
+                                                    channels=table.channels)
                 if len(windows) == 2 and not any(w.empty for w in windows.values()):
                     window_tables.append(compare_windows(windows[labels[0]], windows[labels[1]], subject=subject,
                                                          n_permutations=n_permutations, n_bootstrap=n_bootstrap,
                                                          seed=seed))
                 else:
-                    issues.append(f"subject {subject}: no per-window values (recordings shorter than 4 windows, "
-                                  "or epoched), no within-subject comparison")
+                    issues.append(f"subject {subject}: no per-window values (recordings or epoch sets shorter "
+                                  "than 4 windows), no within-subject comparison")
             if window_tables:
                 results["comparison_windows"] = pd.concat(window_tables, ignore_index=True)
         if not results:

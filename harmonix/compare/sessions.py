@@ -204,11 +204,14 @@ class SessionTable:
         ``sfreq``, ``n_channels`` and ``analysis`` (its output folder).
     notes : list of str
         What was aligned, and how.
+    channels : list of str
+        Channels analysed in every session (the channel-level rows kept).
     """
 
     metrics: pd.DataFrame
     sessions: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    channels: list[str] = field(default_factory=list)
 
 
 def read_analysis(folder: str | PathLike) -> tuple[pd.DataFrame, dict]:
@@ -269,7 +272,8 @@ def session_table(sessions: pd.DataFrame, analyses: Sequence[tuple[pd.DataFrame,
         info.append({**{c: row.get(c, "") for c in SESSION_COLUMNS}, "recording": folder.name,
                      "sfreq": params.get("sfreq"), "n_channels": len(channels), "analysis": str(folder)})
     table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    return SessionTable(table, pd.DataFrame(info), notes)
+    channels = [c for c in channel_sets[0] if c in shared] if channel_sets else []
+    return SessionTable(table, pd.DataFrame(info), notes, channels)
 
 
 def comparable_rows(metrics: pd.DataFrame) -> pd.DataFrame:
