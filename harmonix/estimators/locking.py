@@ -312,6 +312,8 @@ def band_plv_over_time(
     step_seconds: float | None = None,
     chunk_seconds: float = 60.0,
     dtype: np.dtype | type = np.complex64,
+    mode: str = "filterbank",
+    **morlet_options,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Time-resolved PLV matrices for every band, streamed from the filter bank.
 
@@ -336,6 +338,13 @@ def band_plv_over_time(
     dtype : complex dtype
         Precision of the analytic signal and the block products (complex64
         default: phase errors ~1e-7 rad, PLV errors ~1e-6).
+    mode : {'filterbank', 'morlet'}
+        ``'morlet'``: a different estimator, mne-connectivity's
+        ``cwt_morlet`` PLV averaged over wavelets inside each band, from
+        :func:`harmonix.estimators.wavelet_locking.band_morlet_plv_over_time`
+        (``chunk_seconds`` and ``dtype`` do not apply).
+    **morlet_options
+        ``padding``, ``freqs_per_band``, ``zero_mean`` of the Morlet mode.
 
     Returns
     -------
@@ -345,6 +354,17 @@ def band_plv_over_time(
     """
     from harmonix.spectral.bands import load_bands
     from harmonix.spectral.filterbank import iter_analytic_blocks
+
+    if mode == "morlet":
+        from harmonix.estimators.wavelet_locking import band_morlet_plv_over_time
+
+        return band_morlet_plv_over_time(
+            data, sfreq, bands, window_seconds=window_seconds, step_seconds=step_seconds, **morlet_options
+        )
+    if mode != "filterbank":
+        raise ParameterError(f"mode must be 'filterbank' or 'morlet', got {mode!r}")
+    if morlet_options:
+        raise ParameterError(f"options {sorted(morlet_options)} apply to mode='morlet' only")
 
     data = np.asarray(data)
     if data.ndim != 2:
