@@ -1,26 +1,46 @@
 """The ``harmonix`` command. Subcommands only compose library calls.
 
 Every user error (a :class:`~harmonix.errors.HarmonixError`) becomes one line
-on stderr and exit status 2; results are written atomically, so a failed run
-leaves no partial output.
+on stderr; results are written atomically, so a failed or interrupted run
+leaves no partial output. Exit statuses: 0 all done; 1 some recordings failed
+(the others were written, failures listed in ``failures.tsv``); 2 a usage
+error, or every recording failed (nothing written); 130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import shlex
+import signal
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harmonix import __version__
 from harmonix.errors import HarmonixError, ParameterError
 from harmonix.harmonics.basis import BASIS_KINDS
-from harmonix.progress import progress, set_quiet
-from harmonix.spectral.bands import Band, load_bands
+from harmonix.progress import progress, set_quiet, set_verbose, write_line
 
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from harmonix.spectral.bands import Band
+
+EXIT_OK = 0
+EXIT_SOME_FAILED = 1
 EXIT_USER_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+EXIT_STATUS_HELP = """exit status:
+  0    every recording analysed (or already up to date)
+  1    some recordings failed: the others were written; failures.tsv lists path, error kind, message
+  2    usage error, or every recording failed: nothing was written
+  130  interrupted (Ctrl-C, kill): finished outputs are kept, nothing partial; run the same command to go on
+"""
 
 
 def _parse_bands(spec: str | None) -> tuple[tuple[Band, ...], bool]:
@@ -29,6 +49,9 @@ def _parse_bands(spec: str | None) -> tuple[tuple[Band, ...], bool]:
     Returns the bands and whether the user chose them (then every band must be
     measurable in each recording, otherwise it is an error).
     """
+    # Imported here: the band tables pull in the spectral stack, which a resumed batch never needs.
+    from harmonix.spectral.bands import Band, load_bands
+
     if spec is None:
         return load_bands(), False
     if Path(spec).is_file():
@@ -52,37 +75,143 @@ def _parse_bands(spec: str | None) -> tuple[tuple[Band, ...], bool]:
     return load_bands(chosen), True
 
 
+def _entity_filters(args: argparse.Namespace) -> dict[str, list[str]]:
+    """``--subject 01,02 --run 1`` -> ``{'subject': ['01', '02'], 'run': ['1']}`` (repeatable, comma lists)."""
+    from harmonix.study.inputs import ENTITIES
+
+    filters = {}
+    for entity in ENTITIES:
+        values = [v.strip() for item in (getattr(args, entity, None) or []) for v in item.split(",") if v.strip()]
+        if values:
+            filters[entity] = values
+    return filters
+
+
+def _analysis_parameters(args: argparse.Namespace) -> dict:
+    """Everything the user chose that changes an analysis (its provenance ``parameters``)."""
+    from harmonix.tables import file_sha256
+
+    bands = args.bands
+    if bands is not None and Path(bands).is_file():
+        bands = {"file": Path(bands).name, "sha256": file_sha256(bands)}
+    harmonics = args.harmonics != "off"
+    parameters = {"bands": bands, "psd": args.psd, "sfreq": args.sfreq, "mark_flat": args.mark_flat,
+                  "harmonics": args.harmonics, "n_harmonics": args.n_harmonics if harmonics else None,
+                  "basis": args.basis if harmonics else None, "report": args.report}
+    spec = _condition_spec(args)
+    if spec is not None:
+        described = spec.describe()
+        for key in ("events_file", "protocol"):  # files: what matters is their content
+            if key in described:
+                described[key] = {"file": Path(described[key]).name, "sha256": file_sha256(described[key])}
+        parameters["conditions"] = described
+        parameters["steady_state"] = args.steady_state
+    return parameters
+
+
+def _condition_spec(args: argparse.Namespace):
+    """The conditions the flags ask for (``None`` without --conditions/--protocol); usage errors found here."""
+    from harmonix.io.conditions import ConditionSpec, parse_frequencies
+
+    if args.conditions is None and args.protocol is None:
+        for flag in ("tmin", "tmax", "block_end", "events", "protocol_onset", "steady_state"):
+            if getattr(args, flag) is not None:
+                raise ParameterError(f"--{flag.replace('_', '-')} needs --conditions (or --protocol)")
+        return None
+    for flag in ("events", "protocol"):
+        value = getattr(args, flag)
+        if value is not None and not Path(value).is_file():
+            raise ParameterError(f"--{flag} {value}: no such file")
+    if args.steady_state not in (None, "protocol"):
+        parse_frequencies(args.steady_state)
+    elif args.steady_state == "protocol" and args.protocol is None:
+        raise ParameterError("--steady-state protocol needs --protocol SIDECAR.json")
+    return ConditionSpec(args.conditions, tmin=args.tmin, tmax=args.tmax, block_end=args.block_end,
+                         events_file=args.events, protocol=args.protocol, onset_marker=args.protocol_onset)
+
+
+def _steady_state(args: argparse.Namespace):
+    from harmonix.io.conditions import parse_frequencies
+
+    if args.steady_state in (None, "protocol"):
+        return args.steady_state
+    return parse_frequencies(args.steady_state)
+
+
+def _analysis_line(path, metrics_file: Path, analysis, *, harmonics_wanted: bool, report_file: Path | None) -> str:
+    notes = []
+    skipped = analysis.params["skipped_bands"]
+    if skipped:
+        notes.append(f"skipped bands the recording cannot resolve: {', '.join(skipped)}")
+    harmonics = analysis.params["harmonics"]
+    if harmonics["computed"]:
+        notes.append(f"harmonics: {harmonics['channel_matching']}")
+    elif harmonics_wanted:
+        notes.append(f"harmonics skipped: {harmonics['reason']}")
+    if report_file is not None:
+        notes.append(f"report {report_file}")
+    return f"{path} -> {metrics_file} ({len(analysis.metrics)} rows{''.join('; ' + n for n in notes)})"
+
+
+def _finish_batch(result, root: Path) -> int:
+    """Keep failures.tsv in step, print the summary line, return the exit status."""
+    from harmonix.study.batch import record_failures
+
+    failures = record_failures(root, result)
+    if len(result.outcomes) > 1 or result.failed:
+        write_line(result.summary() + (f"; failures listed in {failures}" if failures else ""))
+    return result.exit_status
+
+
 def _cmd_analyze(args: argparse.Namespace) -> int:
-    from harmonix.tables import unique_session_names
-    from harmonix.workflows import run_eeg_file
+    from harmonix.study.batch import BidsLayout, choose_layout, run_batch
+    from harmonix.study.inputs import resolve_inputs
 
-    bands, strict = _parse_bands(args.bands)
-    model = None
-    if args.harmonics != "off":
-        from harmonix.harmonics.model import default_harmonic_model
+    if args.bands is not None:
+        _parse_bands(args.bands)  # a bad --bands is a usage error, found before any work
+    conditions, steady_state = _condition_spec(args), _steady_state(args)
+    recordings = resolve_inputs(args.inputs, filters=_entity_filters(args))
+    layout = choose_layout(recordings, args.out, args.layout, command=args.command_line)
+    cache: dict = {}
 
-        model = default_harmonic_model(kind=args.basis)
-    jobs = list(zip(args.files, unique_session_names(args.files)))
-    for path, session in progress(jobs, desc="analyze"):
-        folder, analysis = run_eeg_file(
-            path, args.out, session=session, bands=bands, strict_bands=strict,
+    def analyse(recording, record, target):
+        # Bands, the harmonic model and the analysis stack are loaded only once a recording needs analysing.
+        from harmonix.progress import report_stage
+        from harmonix.workflows import run_eeg_file
+
+        if "bands" not in cache:
+            cache["bands"] = _parse_bands(args.bands)
+        if "model" not in cache:
+            model = None
+            if args.harmonics != "off":
+                from harmonix.harmonics.model import default_harmonic_model
+
+                report_stage("harmonic model")
+                model = default_harmonic_model(kind=args.basis)
+            cache["model"] = model  # kept only once built: a failure is retried (and reported) per recording
+        bands, strict = cache["bands"]
+        location, analysis = run_eeg_file(
+            recording.path, target.root, session=recording.name, bands=bands, strict_bands=strict,
             psd_method=args.psd, sfreq=args.sfreq, mark_flat=args.mark_flat,
-            harmonic_model=model, harmonics_required=args.harmonics == "on", n_harmonics=args.n_harmonics,
-            report=args.report,
+            harmonic_model=cache["model"], harmonics_required=args.harmonics == "on", n_harmonics=args.n_harmonics,
+            report=args.report, provenance=record, writer=lambda outputs: target.write(recording, outputs),
+            conditions=conditions, steady_state=steady_state,
         )
-        notes = []
-        skipped = analysis.params["skipped_bands"]
-        if skipped:
-            notes.append(f"skipped bands the recording cannot resolve: {', '.join(skipped)}")
-        harmonics = analysis.params["harmonics"]
-        if harmonics["computed"]:
-            notes.append(f"harmonics: {harmonics['channel_matching']}")
-        elif model is not None:
-            notes.append(f"harmonics skipped: {harmonics['reason']}")
+        report_file = None
         if args.report:
-            notes.append(f"report {folder / 'report.html'}")
-        print(f"{path} -> {folder / 'metrics.csv'} ({len(analysis.metrics)} rows{''.join('; ' + n for n in notes)})")
-    return 0
+            if isinstance(target, BidsLayout):
+                from harmonix.study.derivatives import report_path
+
+                report_file = report_path(location)
+            else:
+                report_file = location / "report.html"
+        line = _analysis_line(recording.path, target.metrics_file(recording), analysis,
+                              harmonics_wanted=cache["model"] is not None, report_file=report_file)
+        return location, line, None
+
+    result = run_batch(recordings, layout, analyse, parameters=_analysis_parameters(args), overwrite=args.overwrite,
+                       fail_fast=args.fail_fast, desc="analyze", verbose=args.verbose)
+    return _finish_batch(result, layout.root)
 
 
 def _cmd_harmonics(args: argparse.Namespace) -> int:
@@ -115,7 +244,7 @@ def _cmd_music(args: argparse.Namespace) -> int:
         if model is not None:
             peak = analysis.metrics.query("metric == 'resonance_drive_frequency'").iloc[0]
             note = f"; most energised harmonic {peak['component']}, driven mostly at {peak['value']:.1f} Hz"
-        print(f"{path} -> {folder / 'metrics.csv'} (tempo {tempo:.1f} bpm{note})")
+        write_line(f"{path} -> {folder / 'metrics.csv'} (tempo {tempo:.1f} bpm{note})")
     return 0
 
 
@@ -170,40 +299,77 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _compare_sessions(args: argparse.Namespace) -> tuple["pd.DataFrame", list[str]]:
+    """The session list of ``harmonix compare`` from what was given."""
+    from harmonix.compare.sessions import (
+        expand_compare_inputs,
+        read_session_csv,
+        sessions_for_contrast,
+        sessions_from_entities,
+        sessions_from_files,
+    )
+
+    filters = _entity_filters(args)
+    if args.post:
+        pre = expand_compare_inputs(args.inputs, filters=filters)
+        post = expand_compare_inputs(args.post, filters=filters)
+        return sessions_from_files(pre, post, pattern=args.pattern)
+    if len(args.inputs) == 1 and args.inputs[0].lower().endswith(".csv") and Path(args.inputs[0]).is_file():
+        return read_session_csv(args.inputs[0]), []
+    paths = expand_compare_inputs(args.inputs, filters=filters)
+    if args.contrast:
+        return sessions_for_contrast(paths, pattern=args.pattern), [
+            f"conditions {args.contrast.replace(',', ' vs ')} compared within each recording, paired across recordings"]
+    source = "--pattern " + args.pattern if args.pattern else "the BIDS sub-/ses- entities"
+    return sessions_from_entities(paths, pattern=args.pattern), [f"subjects and sessions from {source}"]
+
+
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from harmonix.compare.sessions import read_session_csv, sessions_from_files
+    from harmonix.study.batch import BatchFailed
     from harmonix.workflows import run_comparison
 
-    notes = []
-    if args.post:
-        sessions, notes = sessions_from_files(args.inputs, args.post, pattern=args.pattern)
-    elif len(args.inputs) == 1 and args.inputs[0].lower().endswith(".csv"):
-        sessions = read_session_csv(args.inputs[0])
-    else:
-        raise ParameterError("give PRE... --post POST..., or one SESSIONS.csv (columns path, subject, session[, condition])")
+    sessions, notes = _compare_sessions(args)
     labels = None
     if args.labels:
         labels = tuple(part.strip() for part in args.labels.split(","))
         if len(labels) != 2 or not all(labels):
             raise ParameterError(f"--labels {args.labels!r}: give two session labels, e.g. pre,post")
-    model = None
-    if args.harmonics != "off":
+
+    def model():
         from harmonix.harmonics.model import default_harmonic_model
 
-        model = default_harmonic_model()
-    folder, comparison = run_comparison(
-        sessions, args.out, labels=labels, design=args.design, level=args.level, harmonic_model=model,
-        n_permutations=args.permutations, seed=args.seed, report=not args.no_report, notes=notes,
-    )
+        return default_harmonic_model()
+
+    contrast = None
+    if args.contrast:
+        contrast = tuple(part.strip() for part in args.contrast.split(","))
+        if len(contrast) != 2 or not all(contrast) or contrast[0] == contrast[1]:
+            raise ParameterError(f"--contrast {args.contrast!r}: give two different condition names, e.g. rest,stim")
+    try:
+        folder, comparison = run_comparison(
+            sessions, args.out, labels=labels, design=args.design, level=args.level,
+            harmonic_model=None if args.harmonics == "off" else model, n_permutations=args.permutations,
+            seed=args.seed, report=not args.no_report, notes=notes, overwrite=args.overwrite,
+            fail_fast=args.fail_fast, layout=args.layout, conditions=_condition_spec(args),
+            steady_state=_steady_state(args), contrast=contrast,
+        )
+    except BatchFailed as stopped:
+        print(f"harmonix: error: {_one_line(stopped)}", file=sys.stderr)
+        return stopped.exit_status
     significant = int((comparison["q"] < 0.05).sum())
     within = bool(len(comparison)) and (comparison["design"] == "windows").all()
     kind = "over windows within subject" if within else f"{args.design}, across subjects"
-    print(f"{len(comparison)} comparisons ({kind}); {significant} with q < 0.05 -> {folder / 'comparison.csv'}")
+    state = " (up to date, not recomputed)" if comparison.attrs.get("up_to_date") else ""
+    print(f"{len(comparison)} comparisons ({kind}); {significant} with q < 0.05 -> {folder / 'comparison.csv'}{state}")
     for line in comparison.attrs.get("issues", []):
         print(f"  note: {line}")
     if not args.no_report:
         print(f"  report: {folder / 'report.html'}")
-    return 0
+    failures = comparison.attrs.get("failures", [])
+    if failures:
+        print(f"  {len(failures)} recording(s) failed and were left out; listed in {folder / 'failures.tsv'}")
+        return EXIT_SOME_FAILED
+    return EXIT_OK
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -215,19 +381,75 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for documentation and tests)."""
+    quiet_help = "no progress bars or stage lines (errors and results are still printed)"
+    verbose_help = "show library warnings, MNE messages, stage timings and tracebacks of unexpected errors"
     parser = argparse.ArgumentParser(
         prog="harmonix",
         description="EEG and music analysis for the Neural Annealing framework (research proxies, not diagnoses).",
+        epilog=EXIT_STATUS_HELP, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"harmonix {__version__}")
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
-    parser.add_argument("-v", "--verbose", action="store_true", help="show library warnings and MNE messages")
+    parser.add_argument("-q", "--quiet", action="store_true", help=quiet_help)
+    parser.add_argument("-v", "--verbose", action="store_true", help=verbose_help)
+    # The same flags after the subcommand (harmonix analyze -q ...); SUPPRESS keeps the global value when absent.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help=quiet_help)
+    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help=verbose_help)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    def add_parser(name: str, **kwargs) -> argparse.ArgumentParser:
+        return sub.add_parser(name, parents=[common], **kwargs)
+
+    def add_study_options(command: argparse.ArgumentParser, analyses: str) -> None:
+        filters = command.add_argument_group("BIDS entity filters (repeatable or comma-separated; also matched "
+                                             "against BIDS-style file names)")
+        for entity in ("subject", "session", "task", "run", "acquisition"):
+            filters.add_argument(f"--{entity}", action="append", metavar="LABEL",
+                                 help=f"only recordings with this {entity}")
+        command.add_argument("--layout", choices=("auto", "plain", "bids"), default="auto",
+                             help=f"{analyses}: 'bids' writes a BIDS-derivatives dataset "
+                                  "(sub-X/[ses-Y/]eeg/*_desc-harmonix_metrics.tsv + JSON sidecar); 'plain' one "
+                                  "folder per recording; 'auto' (default) bids when every input is BIDS")
+        command.add_argument("--overwrite", action="store_true",
+                             help="replace outputs made with other parameters, inputs or harmonix version (without "
+                                  "it they are refused; outputs of this very run are skipped as up to date)")
+        command.add_argument("--fail-fast", action="store_true",
+                             help="stop at the first recording that fails (default: report it, go on with the rest)")
+
+    def add_condition_options(command: argparse.ArgumentParser) -> None:
+        events = command.add_argument_group(
+            "conditions from events (every metric is also computed per condition, with a 'condition' column)")
+        events.add_argument("--conditions", metavar="SPEC",
+                            help="names to event codes or annotation descriptions, e.g. 'rest=T0,left=T1,right=T2'; "
+                                 "'stim=2|3' pools codes; 'f13=2' or 'a=2@13Hz' gives a condition a frequency")
+        events.add_argument("--tmin", type=float, metavar="S", help="trial start relative to each event (s, default 0)")
+        events.add_argument("--tmax", type=float, metavar="S",
+                            help="trial end relative to each event (s; default: the annotation's duration)")
+        events.add_argument("--block-end", metavar="CODE", help="trials run from each start event to the next CODE")
+        events.add_argument("--events", metavar="FILE",
+                            help="events from this file instead of the recording's (MNE -eve.fif/.eve, BIDS events.tsv)")
+        events.add_argument("--protocol", metavar="SIDECAR.json",
+                            help="the sidecar of a 'harmonix stimulate' render played during the recording: its "
+                                 "segments become conditions (needs --protocol-onset)")
+        events.add_argument("--protocol-onset", metavar="CODE", help="the event marking the protocol's start")
+        events.add_argument("--steady-state", metavar="HZ,...|protocol",
+                            help="stimulation frequencies: steady-state SNR and inter-trial coherence per condition and "
+                                 "channel (and the trial classification when conditions carry frequencies); 'protocol' "
+                                 "takes the protocol's modulation frequencies")
+
     bands_help = "bands: a CSV file (name,fmin,fmax), or names/custom items, e.g. 'alpha,beta' or 'sigma=12-15'"
-    analyze = sub.add_parser("analyze", help="analyse EEG recordings (any MNE format, headset CSV, BIDS)")
-    analyze.add_argument("files", nargs="+", metavar="FILE", help="recordings to analyse")
-    analyze.add_argument("--out", required=True, metavar="DIR", help="output folder (one subfolder per recording)")
+    analyze = add_parser(
+        "analyze", help="analyse EEG recordings (any MNE format, headset CSV, BIDS datasets)",
+        description="Analyse EEG recordings, one output per recording. A failing recording is reported and the "
+                    "others go on; outputs already made by the same command are skipped; re-run to resume.",
+        epilog=EXIT_STATUS_HELP, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    analyze.add_argument("inputs", nargs="+", metavar="INPUT",
+                         help="recordings: files, glob patterns ('data/**/*.edf'), folders (searched recursively) "
+                              "or BIDS dataset roots")
+    analyze.add_argument("--out", required=True, metavar="DIR",
+                         help="output folder: one subfolder per recording, or a BIDS-derivatives dataset for BIDS "
+                              "input (see --layout)")
     analyze.add_argument("--bands", metavar="SPEC", help=bands_help)
     analyze.add_argument("--psd", choices=("welch", "multitaper"), default="welch", help="PSD estimator")
     analyze.add_argument("--sfreq", type=float, help="sampling rate in Hz for CSV files without usable timestamps")
@@ -241,9 +463,11 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--basis", choices=BASIS_KINDS, default="graph-normalized", help="harmonic basis")
     analyze.add_argument("--report", action="store_true",
                          help="also write report.html (figures embedded, opens offline) beside the tables")
+    add_condition_options(analyze)
+    add_study_options(analyze, "output layout")
     analyze.set_defaults(func=_cmd_analyze)
 
-    harmonics = sub.add_parser("harmonics", help="compute (or load from cache) connectome harmonics and plot them")
+    harmonics = add_parser("harmonics", help="compute (or load from cache) connectome harmonics and plot them")
     harmonics.add_argument("--n", type=int, default=200, help="number of harmonics (default 200)")
     harmonics.add_argument("--connectome", default="default", metavar="default|DIR",
                            help="'default' (tvb-data model) or a folder with surface.*, region_map.*, weights.*")
@@ -251,7 +475,7 @@ def build_parser() -> argparse.ArgumentParser:
     harmonics.add_argument("--out", required=True, metavar="DIR", help="output folder")
     harmonics.set_defaults(func=_cmd_harmonics)
 
-    music = sub.add_parser("music", help="analyse music: tempo, partials, envelope modulation spectrum")
+    music = add_parser("music", help="analyse music: tempo, partials, envelope modulation spectrum")
     music.add_argument("files", nargs="+", metavar="FILE", help="audio files (WAV, FLAC, OGG, MP3)")
     music.add_argument("--out", required=True, metavar="DIR", help="output folder (one subfolder per file)")
     music.add_argument("--bands", metavar="SPEC", help=bands_help)
@@ -260,7 +484,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="skip the connectome resonance profile (wave model driven through the auditory cortex)")
     music.set_defaults(func=_cmd_music)
 
-    stimulate = sub.add_parser("stimulate", help="render, play or check rhythmic stimulation audio (safety limits built in)")
+    stimulate = add_parser("stimulate", help="render, play or check rhythmic stimulation audio (safety limits built in)")
     stimulate.add_argument("protocol", nargs="?", metavar="PROTOCOL.toml", help="protocol file")
     stimulate.add_argument("-o", "--out", metavar="OUT", help="output audio file (.wav or .flac); a .json sidecar is written beside it")
     stimulate.add_argument("--preset", metavar="NAME", help="a built-in protocol instead of a file (see --list-presets)")
@@ -273,7 +497,7 @@ def build_parser() -> argparse.ArgumentParser:
     stimulate.add_argument("--check", metavar="FILE", help="measure a rendered file against its protocol and exit")
     stimulate.set_defaults(func=_cmd_stimulate)
 
-    simulate = sub.add_parser("simulate", help="simulate EEG from the connectome (oscillator networks or the wave model)")
+    simulate = add_parser("simulate", help="simulate EEG from the connectome (oscillator networks or the wave model)")
     simulate.add_argument("--model", choices=("stuart-landau", "kuramoto", "wave"), default="stuart-landau")
     simulate.add_argument("--seconds", type=float, default=30.0, help="simulated duration (default 30 s)")
     simulate.add_argument("--seed", type=int, default=0)
@@ -293,10 +517,17 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--out", required=True, metavar="DIR", help="output folder")
     simulate.set_defaults(func=_cmd_simulate)
 
-    compare = sub.add_parser("compare", help="compare pre/post sessions: paired or group statistics, FDR, report")
-    compare.add_argument("inputs", nargs="+", metavar="PRE",
-                         help="pre recordings or analyze output folders (with --post), or one SESSIONS.csv")
-    compare.add_argument("--post", nargs="+", metavar="POST", help="post recordings or analyze output folders")
+    compare = add_parser(
+        "compare", help="compare pre/post sessions: paired or group statistics, FDR, report",
+        description="Compare two sessions. Recordings are analysed into OUT/analysis/ (kept as each completes, "
+                    "resumed on a re-run; a failing recording is left out and listed in failures.tsv).",
+        epilog=EXIT_STATUS_HELP, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    compare.add_argument("inputs", nargs="+", metavar="INPUT",
+                         help="with --post: the pre recordings (files, globs, folders, BIDS roots) or analyze "
+                              "outputs; without: one SESSIONS.csv, or a BIDS dataset / harmonix derivatives "
+                              "dataset whose sub-/ses- entities say subject and session")
+    compare.add_argument("--post", nargs="+", metavar="POST", help="post recordings or analyze outputs")
     compare.add_argument("--out", required=True, metavar="DIR", help="output folder")
     compare.add_argument("--pattern", metavar="REGEX",
                          help="regular expression with named groups subject/session/condition matched in file names "
@@ -311,9 +542,14 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--permutations", type=int, default=10000, help="permutations per test (default 10000)")
     compare.add_argument("--seed", type=int, default=0)
     compare.add_argument("--no-report", action="store_true", help="skip the HTML report")
+    add_condition_options(compare)
+    compare.add_argument("--contrast", metavar="A,B",
+                         help="compare condition A with condition B within each recording, paired across recordings "
+                              "(e.g. rest,stim), instead of two sessions")
+    add_study_options(compare, "layout of OUT/analysis/")
     compare.set_defaults(func=_cmd_compare)
 
-    demo = sub.add_parser("demo", help="run the embedded example end to end (no user data needed)")
+    demo = add_parser("demo", help="run the embedded example end to end (no user data needed)")
     demo.add_argument("--out", default="harmonix-demo", metavar="DIR", help="output folder (default: ./harmonix-demo)")
     demo.add_argument("--seed", type=int, default=0, help="seed of the synthetic recordings")
     demo.set_defaults(func=_cmd_demo)
@@ -324,10 +560,31 @@ def _one_line(error: BaseException) -> str:
     return " ".join(str(error).split())
 
 
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """Let ``kill`` (SIGTERM) unwind like Ctrl-C, so staging folders are removed and finished outputs kept."""
+    try:
+        previous = signal.signal(signal.SIGTERM, _interrupt)
+    except (ValueError, OSError):  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``harmonix`` command; returns the exit status."""
+    """Entry point of the ``harmonix`` command; returns the exit status (see :data:`EXIT_STATUS_HELP`)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
+    args.command_line = shlex.join(["harmonix", *argv])  # for provenance: the command as typed
     set_quiet(args.quiet)
+    set_verbose(args.verbose)
     if not args.verbose:
         import mne
 
@@ -335,7 +592,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger("specparam").setLevel(logging.ERROR)
         warnings.filterwarnings("ignore")
     try:
-        return args.func(args)
+        with _terminate_as_interrupt():
+            return args.func(args)
     except HarmonixError as error:
         print(f"harmonix: error: {_one_line(error)}", file=sys.stderr)
         return EXIT_USER_ERROR
@@ -344,8 +602,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"harmonix: error: {error.filename or ''}: {error.strerror or error}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
-        print("harmonix: interrupted; no partial output was kept", file=sys.stderr)
-        return 130
+        print("harmonix: interrupted; finished outputs are kept and nothing partial was written; run the same "
+              "command again to finish", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -29,8 +29,8 @@ import pandas as pd
 from harmonix import __version__
 from harmonix.errors import InputFileError, OutputError
 
-METRIC_COLUMNS = ("session", "metric", "band", "component", "value", "unit")
-"""Columns of every ``metrics.csv``, in order."""
+METRIC_COLUMNS = ("session", "condition", "metric", "band", "component", "value", "unit")
+"""Columns of every metrics table, in order (``condition`` is empty for whole-recording metrics)."""
 
 _VERSIONED_PACKAGES = ("mne", "numpy", "scipy", "specparam", "librosa", "soundfile", "pandas")
 
@@ -50,9 +50,11 @@ class MetricRows:
     session: str
     _rows: list[tuple] = field(default_factory=list)
 
-    def add(self, metric: str, value: float, unit: str, *, band: str = "", component: str = "") -> None:
-        """Add one scalar row."""
-        self._rows.append((self.session, metric, band, component, float(value), unit))
+    def add(
+        self, metric: str, value: float, unit: str, *, band: str = "", component: str = "", condition: str = ""
+    ) -> None:
+        """Add one scalar row (``condition`` empty: the whole recording)."""
+        self._rows.append((self.session, condition, metric, band, component, float(value), unit))
 
     def add_matrix(
         self,
@@ -62,6 +64,7 @@ class MetricRows:
         *,
         components: Sequence[str],
         bands: Sequence[str],
+        condition: str = "",
     ) -> None:
         """Add a ``(n_components, n_bands)`` matrix as one row per cell."""
         values = np.asarray(values, dtype=float)
@@ -69,7 +72,7 @@ class MetricRows:
             raise ValueError(f"{metric}: shape {values.shape} != ({len(components)}, {len(bands)})")
         for i, component in enumerate(components):
             for j, band in enumerate(bands):
-                self.add(metric, values[i, j], unit, band=band, component=component)
+                self.add(metric, values[i, j], unit, band=band, component=component, condition=condition)
 
     def to_frame(self) -> pd.DataFrame:
         """Return the rows as a DataFrame with :data:`METRIC_COLUMNS`."""
@@ -128,7 +131,15 @@ def write_json(path: str | os.PathLike, payload: dict) -> None:
 
 
 OUTPUT_MARKER = ".harmonix-output"
-"""Empty file that marks a folder as written by harmonix (and so safe to replace)."""
+"""File that marks a folder as written by harmonix (and so safe to replace).
+
+While the folder is being staged it holds the writing process' id, so that a
+staging folder left by a killed run can be told from one still being written
+(:func:`remove_stale_staging`).
+"""
+
+STAGING_SUFFIX = ".partial"
+"""Suffix of the hidden staging folders outputs are written into before the rename."""
 
 
 def _check_replaceable(final: Path) -> None:
@@ -163,13 +174,13 @@ def atomic_output_dir(final: str | os.PathLike) -> Iterator[Path]:
     _check_replaceable(final)
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".partial", dir=final.parent))
+        staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=STAGING_SUFFIX, dir=final.parent))
         # mkdtemp makes the folder private (0700); the result should have the permissions of a plain mkdir.
         staging.chmod(0o777 & ~_current_umask())
     except OSError as err:
         raise OutputError(f"{final}: cannot create the output folder ({err.strerror})") from err
     try:
-        (staging / OUTPUT_MARKER).touch()
+        (staging / OUTPUT_MARKER).write_text(f"{os.getpid()}\n")
         yield staging
         backup = None
         if final.exists():
@@ -207,6 +218,133 @@ def write_session_outputs(
         if extra is not None:
             extra(staging)
     return Path(folder)
+
+
+@dataclass(frozen=True)
+class SessionOutputs:
+    """Everything one analysed recording writes, handed to a layout's writer.
+
+    Attributes
+    ----------
+    metrics : DataFrame
+        The tidy metric rows (:data:`METRIC_COLUMNS`).
+    params : dict
+        The ``params.json`` content (parameters, versions, provenance).
+    arrays : dict | None
+        Arrays for ``arrays.npz``.
+    report : callable | None
+        Returns the HTML report's text; called only when the report is written.
+    """
+
+    metrics: pd.DataFrame
+    params: dict
+    arrays: dict[str, np.ndarray] | None = None
+    report: Callable[[], str] | None = None
+
+
+def write_plain_outputs(folder: str | os.PathLike, outputs: SessionOutputs) -> Path:
+    """Write ``outputs`` as one folder (``metrics.csv``, ``params.json``, ``arrays.npz``, ``report.html``)."""
+    extra = None
+    if outputs.report is not None:
+        def extra(staging: Path) -> None:
+            (staging / "report.html").write_text(outputs.report(), encoding="utf-8")
+
+    return write_session_outputs(folder, outputs.metrics, outputs.params, arrays=outputs.arrays, extra=extra)
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    """Write a text file under a temporary name beside it, then rename it into place."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.chmod(temporary, 0o666 & ~_current_umask())
+        os.replace(temporary, path)
+    except OSError as err:
+        with contextlib.suppress(OSError, UnboundLocalError):
+            os.unlink(temporary)
+        raise OutputError(f"{path}: cannot write ({err.strerror or err})") from err
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by someone else
+    return True
+
+
+def remove_stale_staging(folder: str | os.PathLike) -> list[Path]:
+    """Remove staging folders a killed harmonix run left in ``folder``; return them.
+
+    Only hidden ``.*.partial`` folders holding :data:`OUTPUT_MARKER` whose
+    writing process no longer exists are removed (an interrupted run cleans
+    up after itself; a ``kill -9`` cannot). Nothing else is touched.
+    """
+    folder = Path(folder)
+    removed = []
+    if not folder.is_dir():
+        return removed
+    for path in folder.glob(f".*{STAGING_SUFFIX}"):
+        marker = path / OUTPUT_MARKER
+        if not (path.is_dir() and marker.is_file()):
+            continue
+        try:
+            pid = int(marker.read_text().strip() or 0)
+        except (OSError, ValueError):
+            continue
+        if pid and (pid == os.getpid() or _process_alive(pid)):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
+
+
+FAILURES_FILE = "failures.tsv"
+"""Name of the table of recordings a batch could not analyse."""
+
+FAILURE_COLUMNS = ("path", "error_kind", "message")
+"""Columns of :data:`FAILURES_FILE`."""
+
+
+def write_failures(folder: str | os.PathLike, rows: Sequence[tuple[str, str, str]]) -> Path:
+    """Write ``failures.tsv`` (path, error kind, one-line message) into ``folder``, atomically.
+
+    An existing ``failures.tsv`` that harmonix did not write (another header)
+    is left alone and :class:`OutputError` raised.
+    """
+    path = Path(folder) / FAILURES_FILE
+    _check_own_failures(path)
+    clean = [[" ".join(str(v).split()) for v in row] for row in rows]  # tabs/newlines in messages would break rows
+    text = "\t".join(FAILURE_COLUMNS) + "\n" + "".join("\t".join(row) + "\n" for row in clean)
+    atomic_write_text(path, text)
+    return path
+
+
+def _check_own_failures(path: Path) -> bool:
+    """True when ``path`` exists and is a harmonix failures table; OutputError when it is someone else's."""
+    if not path.exists():
+        return False
+    try:
+        with open(path, encoding="utf-8") as stream:
+            header = stream.readline().rstrip("\n")
+    except (OSError, UnicodeDecodeError):
+        header = None
+    if header != "\t".join(FAILURE_COLUMNS):
+        raise OutputError(f"{path}: exists and was not written by harmonix; move it away or choose another output")
+    return True
+
+
+def remove_failures(folder: str | os.PathLike) -> None:
+    """Remove a ``failures.tsv`` harmonix wrote earlier (a re-run without failures makes it stale)."""
+    path = Path(folder) / FAILURES_FILE
+    with contextlib.suppress(OutputError):
+        if _check_own_failures(path):
+            path.unlink(missing_ok=True)
 
 
 def unique_session_names(paths: Sequence[str | os.PathLike]) -> list[str]:

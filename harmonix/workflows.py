@@ -1,14 +1,19 @@
 """File-level workflows: load -> validate -> analyse -> write, one recording at a time.
 
-The CLI and the demo call these; each writes one output folder atomically
-(``metrics.csv``, ``params.json``, ``arrays.npz``) named after the session.
+The CLI and the demo call these; each writes its outputs atomically: one
+folder (``metrics.csv``, ``params.json``, ``arrays.npz``) named after the
+session, or, through a ``writer``, elsewhere (a BIDS-derivatives dataset, see
+:mod:`harmonix.study`). :func:`run_comparison` analyses through the study
+runner (:func:`harmonix.study.batch.run_batch`), so its analyses resume.
 """
 
 from __future__ import annotations
 
+import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -16,7 +21,8 @@ from harmonix.harmonics.decompose import DEFAULT_SENSOR_MODES
 from harmonix.harmonics.model import HarmonicModel
 from harmonix.pipeline import Analysis, analyze_eeg, analyze_music
 from harmonix.spectral.bands import Band
-from harmonix.tables import input_fingerprint, software_versions, write_session_outputs
+from harmonix.progress import report_stage
+from harmonix.tables import SessionOutputs, input_fingerprint, software_versions, write_plain_outputs, write_session_outputs
 
 _COMPANION_SUFFIXES = (".vmrk", ".eeg", ".fdt")
 
@@ -47,6 +53,10 @@ def run_eeg_file(
     channels: Sequence[str] | None = None,
     resample_to: float | None = None,
     report: bool = False,
+    conditions: Any = None,
+    steady_state: Any = None,
+    provenance: dict | None = None,
+    writer: Callable[[SessionOutputs], Path] | None = None,
 ) -> tuple[Path, Analysis]:
     """Load, check and analyse one EEG recording; write ``out_dir / session``.
 
@@ -58,37 +68,67 @@ def run_eeg_file(
     ``resample_to`` align a recording with others before analysis (keep only
     these EEG channels; resample to this rate, in Hz); both are recorded in
     ``params.json``. With ``report``, ``report.html`` is written beside the tables.
+
+    ``conditions`` (a :class:`~harmonix.io.conditions.ConditionSpec`, built
+    on the opened recording, or ready :class:`~harmonix.io.conditions.Condition`
+    objects) and ``steady_state`` (frequencies in Hz, or ``'protocol'``: the
+    modulation frequencies of the spec's protocol sidecar) are passed on to
+    :func:`~harmonix.pipeline.analyze_eeg`. ``provenance`` (see
+    :func:`harmonix.study.provenance.make_record`) is stored in the
+    parameters under ``provenance``, and its input hashes are reused instead
+    of hashing the files again. ``writer`` writes the outputs elsewhere than
+    ``out_dir / session`` (e.g. a BIDS-derivatives dataset) and returns
+    where; the current stage (load, write; the analysis reports its own) is
+    shown through :func:`harmonix.progress.report_stage`.
     """
     from harmonix.io import check_recording, load_eeg_with_report
+    from harmonix.io.conditions import ConditionSpec, frequencies_from_protocol
 
     path = Path(path)
-    inst, load_report = load_eeg_with_report(path, sfreq=sfreq)
+    report_stage("load")
+    # Not loaded: the analysis reads the recording block by block (memory does not grow with its length).
+    inst, load_report = load_eeg_with_report(path, sfreq=sfreq, preload=False)
     alignment = {}
     if channels is not None:
         inst = inst.copy().pick(list(channels))
         alignment["channels"] = list(channels)
     if resample_to is not None and inst.info["sfreq"] != resample_to:
         alignment["resampled_from_hz"] = float(inst.info["sfreq"])
-        inst = inst.copy().resample(resample_to, verbose=False)
+        inst = inst.copy().load_data(verbose=False).resample(resample_to, verbose=False)
         alignment["resampled_to_hz"] = float(resample_to)
     inst, quality = check_recording(inst, source=str(path), flat="mark" if mark_flat else "raise")
+    condition_spec = None
+    if isinstance(conditions, ConditionSpec):
+        condition_spec = conditions.describe()
+        conditions = conditions.build(inst, source=path.name)
+    if steady_state == "protocol":
+        steady_state = frequencies_from_protocol(condition_spec["protocol"])
     analysis = analyze_eeg(
         inst, session=session, bands=bands, strict_bands=strict_bands, psd_method=psd_method, source=str(path),
         harmonic_model=harmonic_model, harmonics_required=harmonics_required, n_harmonics=n_harmonics,
+        conditions=conditions, steady_state=steady_state,
     )
+    if provenance is not None:
+        source = {"input": {"path": str(path), "sha256": dict(provenance["inputs"])}, **_run_provenance(),
+                  "provenance": provenance}
+    else:
+        source = _provenance(path, _companions(path))
     params = {**analysis.params, "session": session, "load": load_report, "quality": quality,
-              "alignment": alignment, **_provenance(path, _companions(path))}
-    extra = None
+              "alignment": alignment, "condition_spec": condition_spec, **source}
+    make_report = None
     if report:
-        from harmonix.report.html import analysis_report
+        def make_report() -> str:
+            from harmonix.report.html import analysis_report
 
-        def extra(staging: Path) -> None:
-            html = analysis_report(analysis.metrics, params, analysis.arrays, title=session,
+            return analysis_report(analysis.metrics, params, analysis.arrays, title=session,
                                    harmonic_model=harmonic_model)
-            (staging / "report.html").write_text(html, encoding="utf-8")
 
-    folder = write_session_outputs(Path(out_dir) / session, analysis.metrics, params, arrays=analysis.arrays,
-                                   extra=extra)
+    report_stage("write")
+    outputs = SessionOutputs(analysis.metrics, params, analysis.arrays, make_report)
+    if writer is None:
+        folder = write_plain_outputs(Path(out_dir) / session, outputs)
+    else:
+        folder = writer(outputs)
     return folder, analysis
 
 
@@ -185,18 +225,29 @@ def _run_provenance() -> dict:
     return {"command": " ".join(sys.argv), "versions": software_versions()}
 
 
-def _recording_layout(paths: Sequence[str]) -> tuple[list[str], float, list[str]]:
-    """Shared EEG channels and lowest sampling rate of recordings (headers only), with notes on what differs."""
+def _recording_layout(paths: Sequence[str]) -> tuple[list[str], float | None, list[str], dict[str, BaseException]]:
+    """Shared EEG channels and lowest sampling rate of recordings (headers only), with notes on what differs.
+
+    Recordings whose header cannot be read are returned in the last item
+    (``{path: error}``) instead of stopping the comparison.
+    """
     import mne
 
-    from harmonix.errors import ChannelError
+    from harmonix.errors import ChannelError, HarmonixError
     from harmonix.io import load_eeg
 
     layouts = {}
+    failed: dict[str, BaseException] = {}
     for path in paths:
-        inst = load_eeg(path, preload=False)
+        try:
+            inst = load_eeg(path, preload=False)
+        except HarmonixError as err:
+            failed[path] = err
+            continue
         picks = mne.pick_types(inst.info, eeg=True, exclude="bads")
         layouts[path] = ([inst.ch_names[i] for i in picks], float(inst.info["sfreq"]))
+    if not layouts:
+        return [], None, [], failed
     first = next(iter(layouts.values()))[0]
     shared = [c for c in first if all(c in channels for channels, _ in layouts.values())]
     notes = []
@@ -214,7 +265,70 @@ def _recording_layout(paths: Sequence[str]) -> tuple[list[str], float, list[str]
     for path, rate in rates.items():
         if rate != lowest:
             notes.append(f"{Path(path).name}: resampled from {rate:g} Hz to {lowest:g} Hz (the lowest rate of the set)")
-    return shared, lowest, notes
+    return shared, lowest, notes, failed
+
+
+def _analyse_recordings(
+    paths: Sequence[str],
+    out_dir: Path,
+    *,
+    harmonic_model: Any,
+    layout: str,
+    overwrite: bool,
+    fail_fast: bool,
+    conditions: Any = None,
+    steady_state: Any = None,
+) -> tuple[dict[Path, tuple], list[tuple[str, str, str]], list[str]]:
+    """Align and analyse the recordings of a comparison into ``out_dir / 'analysis'`` (resumable).
+
+    Returns ``({resolved path: (location, analysis or None)}, failures, notes)``;
+    failures are ``(path, error kind, message)`` rows, already reported on stderr.
+    """
+    from harmonix.progress import write_line
+    from harmonix.study.batch import choose_layout, one_line, run_batch
+    from harmonix.study.comparison import mark_out
+    from harmonix.study.inputs import resolve_inputs
+
+    recordings = resolve_inputs(paths)
+    channels, rate, notes, unreadable = _recording_layout([str(r.path) for r in recordings])
+    failures = []
+    for path, error in unreadable.items():
+        write_line(f"harmonix: error: {one_line(error)}", file=sys.stderr)
+        failures.append((path, type(error).__name__, one_line(error)))
+    if failures and fail_fast:
+        return {}, failures, notes
+    readable = [r for r in recordings if str(r.path) not in unreadable]
+    if not readable:
+        return {}, failures, notes
+    target = choose_layout(readable, out_dir / "analysis", layout)
+    parameters = {"channels": channels, "resample_to": rate, "harmonics": "off" if harmonic_model is None else "auto",
+                  "conditions": conditions.describe() if hasattr(conditions, "describe") else None,
+                  "steady_state": list(steady_state) if isinstance(steady_state, (list, tuple)) else steady_state}
+    models: dict[str, HarmonicModel | None] = {}
+
+    def model() -> HarmonicModel | None:
+        # Built only when a recording needs analysing: a resumed comparison never loads it.
+        if "model" not in models:
+            models["model"] = harmonic_model() if callable(harmonic_model) else harmonic_model
+        return models["model"]
+
+    def analyse(recording, record, layout_) -> tuple[Path, str, Analysis]:
+        location, analysis = run_eeg_file(
+            recording.path, layout_.root, session=recording.name, channels=channels, resample_to=rate,
+            harmonic_model=model(), provenance=record, writer=lambda outputs: layout_.write(recording, outputs),
+            conditions=conditions, steady_state=steady_state)
+        return location, f"{recording.path} -> {layout_.metrics_file(recording)}", analysis
+
+    mark_out(out_dir)
+    batch = run_batch(readable, target, analyse, parameters=parameters, overwrite=overwrite, fail_fast=fail_fast,
+                      desc="sessions")
+    failures += [(str(o.recording.path), o.error_kind, o.message) for o in batch.failed]
+    done: dict[Path, tuple] = {}
+    for outcome in batch.outcomes:
+        if outcome.status != "failed":
+            analysis = outcome.result if outcome.status == "written" else None
+            done[outcome.recording.path.resolve()] = (outcome.location, analysis)
+    return done, failures, notes
 
 
 def run_comparison(
@@ -224,12 +338,18 @@ def run_comparison(
     labels: tuple[str, str] | None = None,
     design: str = "paired",
     level: str = "summary",
-    harmonic_model: HarmonicModel | None = None,
+    harmonic_model: HarmonicModel | Callable[[], HarmonicModel] | None = None,
     n_permutations: int = 10000,
     n_bootstrap: int = 2000,
     seed: int = 0,
     report: bool = True,
     notes: Sequence[str] = (),
+    overwrite: bool = False,
+    fail_fast: bool = False,
+    layout: str = "auto",
+    conditions: Any = None,
+    steady_state: Any = None,
+    contrast: tuple[str, str] | None = None,
 ) -> tuple[Path, "pd.DataFrame"]:
     """Analyse (or read) every session, compare pre and post, write tables and the report.
 
@@ -238,38 +358,68 @@ def run_comparison(
     sessions : DataFrame
         :data:`harmonix.compare.sessions.SESSION_COLUMNS`; each ``path`` is a
         recording (analysed here after aligning channels and sampling rates
-        across all of them) or a ``harmonix analyze`` output folder.
+        across all of them) or a ``harmonix analyze`` output (a folder, or a
+        ``*_desc-harmonix_metrics.tsv`` of a derivatives dataset).
     out_dir : path
-        Written atomically: ``comparison.csv`` (across subjects when at
-        least two subjects have both sessions, else within subject over
-        windows: see its ``design`` column), ``comparison_windows.csv``
-        (within subject over windows, when two subjects are paired), ``session_table.csv`` (every metric row of every session),
-        ``sessions.csv``, ``params.json``, ``report.html`` and ``analysis/``
-        (one folder per analysed recording).
+        ``analysis/`` (one analysis per recording, kept as each completes and
+        resumed on a re-run; a BIDS-derivatives dataset when the recordings
+        are BIDS, see ``layout``), and the comparison, replaced as a set:
+        ``comparison.csv`` (across subjects when at least two subjects have
+        both sessions, else within subject over windows: see its ``design``
+        column), ``comparison_windows.csv`` (within subject over windows,
+        when two subjects are paired), ``session_table.csv`` (every metric
+        row of every session), ``sessions.csv``, ``params.json`` (with its
+        provenance record), ``report.html``, and ``failures.tsv`` when some
+        recordings failed.
     labels : (str, str) | None
         Session labels to compare (see :func:`~harmonix.compare.sessions.pair_sessions`).
+    conditions, steady_state
+        Conditions from events (and stimulation frequencies) for the
+        recordings analysed here (see :func:`run_eeg_file`); each metric is
+        then compared per condition.
+    contrast : (str, str) | None
+        Compare these two conditions within each recording (e.g. rest, stim),
+        paired across recordings, instead of two sessions
+        (:func:`~harmonix.compare.sessions.condition_contrast`).
     design : {'paired', 'unpaired'}
         Paired by subject, or two independent groups (``labels`` name them).
     level : {'summary', 'channel'}
         Channel-level metrics averaged over the shared channels, or compared per channel.
-    harmonic_model : HarmonicModel | None
-        Decompose recordings onto these harmonics when analysing them.
+    harmonic_model : HarmonicModel | callable | None
+        Decompose recordings onto these harmonics when analysing them (a
+        callable is called only if a recording needs analysing).
     notes : sequence of str
         Lines to show in the report (e.g. how subjects were assigned).
+    overwrite : bool
+        Replace analyses and a comparison made with other parameters.
+    fail_fast : bool
+        Stop at the first recording that fails (no comparison is made).
+    layout : {'auto', 'plain', 'bids'}
+        Layout of ``analysis/`` (see :func:`harmonix.study.batch.choose_layout`).
 
     Returns
     -------
     folder : Path
     comparison : DataFrame
-        The table written to ``comparison.csv``.
+        The table written to ``comparison.csv``; ``attrs`` hold ``issues``,
+        ``notes``, ``failures`` (rows of ``failures.tsv``) and ``up_to_date``.
+
+    Raises
+    ------
+    BatchFailed
+        ``fail_fast`` stopped at a failure, or too few recordings were
+        analysed to compare anything (its ``exit_status`` says which).
     """
     import pandas as pd
 
     from harmonix.compare import compare_tables
     from harmonix.compare.sessions import (
         SessionTable,
+        analysis_arrays_file,
+        analysis_metrics_file,
         comparable_rows,
-        is_analysis_folder,
+        condition_contrast,
+        is_analysis_output,
         pair_sessions,
         read_analysis,
         session_table,
@@ -277,100 +427,143 @@ def run_comparison(
     )
     from harmonix.compare.windows import compare_windows, window_metrics
     from harmonix.errors import ParameterError
-    from harmonix.progress import progress
-    from harmonix.tables import atomic_output_dir, unique_session_names, write_json
+    from harmonix.study import comparison as output
+    from harmonix.study.batch import EXIT_SOME_FAILED, EXIT_USAGE, BatchFailed
+    from harmonix.tables import remove_failures, write_failures, write_json
 
     if design not in ("paired", "unpaired"):
         raise ParameterError(f"design={design!r}: use 'paired' or 'unpaired'")
     if level not in ("summary", "channel"):
         raise ParameterError(f"level={level!r}: use 'summary' or 'channel'")
+    out_dir = Path(out_dir)
+    output.check_out(out_dir)
+    parameters = {"labels": list(labels) if labels else None, "design": design, "level": level,
+                  "harmonics": "off" if harmonic_model is None else "auto", "n_permutations": n_permutations,
+                  "n_bootstrap": n_bootstrap, "seed": seed, "report": report,
+                  "conditions": conditions.describe() if hasattr(conditions, "describe") else None,
+                  "steady_state": list(steady_state) if isinstance(steady_state, (list, tuple)) else steady_state,
+                  "contrast": list(contrast) if contrast else None}
+    output.check_parameters(out_dir, parameters, overwrite=overwrite)
     sessions = sessions.reset_index(drop=True)
     paths = [str(p) for p in sessions["path"]]
-    recordings = [p for p in paths if not is_analysis_folder(p)]
+    recordings = [p for p in paths if not is_analysis_output(p)]
     notes = list(notes)
-    with atomic_output_dir(out_dir) as staging:
-        channels = rate = None
-        if recordings:
-            channels, rate, aligned = _recording_layout(recordings)
-            notes += aligned
-        names = unique_session_names(paths)
-        analyses = []
-        in_memory = {}  # arrays of the recordings analysed here, so they need not be read back from disk
-        for path, name in progress(list(zip(paths, names)), desc="sessions"):
-            if is_analysis_folder(path):
-                metrics, params = read_analysis(path)
-                folder = Path(path)
+    done, failures = {}, []
+    if recordings:
+        done, failures, aligned = _analyse_recordings(recordings, out_dir, harmonic_model=harmonic_model,
+                                                      layout=layout, overwrite=overwrite, fail_fast=fail_fast,
+                                                      conditions=conditions, steady_state=steady_state)
+        notes += aligned
+    if failures and fail_fast:
+        status = EXIT_SOME_FAILED if done else EXIT_USAGE
+        raise BatchFailed(f"stopped at the first failure (--fail-fast); analyses written so far are kept in "
+                          f"{out_dir / 'analysis'}; no comparison made", exit_status=status)
+    failed_paths = {Path(p).resolve() for p, _, _ in failures}
+    keep = [Path(p).resolve() not in failed_paths for p in paths]
+    for path, kept in zip(paths, keep):
+        if not kept:
+            notes.append(f"{path}: failed (see failures.tsv); left out of the comparison")
+    sessions = sessions[keep].reset_index(drop=True)
+    analyses = []
+    in_memory = {}  # arrays of the recordings analysed here, so they need not be read back from disk
+    for path in sessions["path"]:
+        if is_analysis_output(path):
+            location, analysis = Path(path), None
+        else:
+            location, analysis = done[Path(path).resolve()]
+        if analysis is not None:
+            metrics, params = analysis.metrics, analysis.params
+            in_memory[str(location)] = analysis.arrays
+        else:
+            metrics, params = read_analysis(location)
+        analyses.append((metrics, params, location))
+    if failures and len(analyses) < 2:
+        raise BatchFailed(f"{len(failures)} recording(s) failed and {len(analyses)} analysed: nothing to compare",
+                          exit_status=EXIT_USAGE if not analyses else EXIT_SOME_FAILED)
+    record = output.make_record(parameters, [analysis_metrics_file(loc) for _, _, loc in analyses],
+                                complete=not failures)
+    if output.is_up_to_date(out_dir, record):
+        comparison = pd.read_csv(out_dir / "comparison.csv", keep_default_na=False, na_values=[""])
+        previous = json.loads((out_dir / "params.json").read_text())
+        comparison.attrs.update(issues=previous.get("issues", []), notes=previous.get("notes", []), failures=[],
+                                up_to_date=True)
+        return out_dir, comparison
+
+    table = session_table(sessions, analyses)
+    notes += table.notes
+    params_by_folder = {str(folder): params for _, params, folder in analyses}
+    metrics = comparable_rows(table.metrics)
+    if level == "summary":
+        metrics = summarize_channels(metrics, table.channels)
+    paired_table = SessionTable(metrics, table.sessions)
+    if contrast is not None:
+        paired_table, labels = condition_contrast(paired_table, contrast), contrast
+    pre, post, issues, labels = pair_sessions(paired_table, labels=labels)
+    if design == "unpaired":
+        issues = []
+    subjects = sorted(set(pre["subject"]) & set(post["subject"]))
+    results = {}
+    if design == "unpaired" or len(subjects) >= 2:
+        results["comparison"] = compare_tables(pre, post, design=design, n_permutations=n_permutations,
+                                               n_bootstrap=n_bootstrap, seed=seed)
+    if design == "paired" and len(subjects) < 3 and contrast is None:
+        window_tables = []
+        for subject in subjects:
+            windows = {}
+            for label in labels:
+                rows = table.sessions[(table.sessions["subject"] == subject) & (table.sessions["session"] == label)]
+                if len(rows) != 1:
+                    continue
+                folder = rows["analysis"].iloc[0]
+                arrays = in_memory.get(folder)
+                if arrays is None:
+                    stored = analysis_arrays_file(folder)
+                    arrays = dict(np.load(stored)) if stored.is_file() else {}
+                windows[label] = window_metrics(arrays, params_by_folder[folder], level=level,
+                                                channels=table.channels)
+            if len(windows) == 2 and not any(w.empty for w in windows.values()):
+                window_tables.append(compare_windows(windows[labels[0]], windows[labels[1]], subject=subject,
+                                                     n_permutations=n_permutations, n_bootstrap=n_bootstrap,
+                                                     seed=seed))
             else:
-                folder, analysis = run_eeg_file(path, staging / "analysis", session=name, channels=channels,
-                                                resample_to=rate, harmonic_model=harmonic_model)
-                metrics, params = analysis.metrics, analysis.params
-                in_memory[str(folder)] = analysis.arrays
-            analyses.append((metrics, params, folder))
-        table = session_table(sessions, analyses)
-        notes += table.notes
-        params_by_folder = {str(folder): params for _, params, folder in analyses}
-        metrics = comparable_rows(table.metrics)
-        if level == "summary":
-            metrics = summarize_channels(metrics, table.channels)
-        pre, post, issues, labels = pair_sessions(SessionTable(metrics, table.sessions), labels=labels)
-        if design == "unpaired":
-            issues = []
-        subjects = sorted(set(pre["subject"]) & set(post["subject"]))
-        results = {}
-        if design == "unpaired" or len(subjects) >= 2:
-            results["comparison"] = compare_tables(pre, post, design=design, n_permutations=n_permutations,
-                                                   n_bootstrap=n_bootstrap, seed=seed)
-        if design == "paired" and len(subjects) < 3:
-            window_tables = []
-            for subject in subjects:
-                windows = {}
-                for label in labels:
-                    rows = table.sessions[(table.sessions["subject"] == subject) & (table.sessions["session"] == label)]
-                    if len(rows) != 1:
-                        continue
-                    folder = rows["analysis"].iloc[0]
-                    arrays = in_memory.get(folder)
-                    if arrays is None:
-                        stored = Path(folder) / "arrays.npz"
-                        arrays = dict(np.load(stored)) if stored.is_file() else {}
-                    windows[label] = window_metrics(arrays, params_by_folder[folder], level=level,
-                                                    channels=table.channels)
-                if len(windows) == 2 and not any(w.empty for w in windows.values()):
-                    window_tables.append(compare_windows(windows[labels[0]], windows[labels[1]], subject=subject,
-                                                         n_permutations=n_permutations, n_bootstrap=n_bootstrap,
-                                                         seed=seed))
-                else:
-                    issues.append(f"subject {subject}: no per-window values (recordings or epoch sets shorter "
-                                  "than 4 windows), no within-subject comparison")
-            if window_tables:
-                results["comparison_windows"] = pd.concat(window_tables, ignore_index=True)
-        if not results:
-            raise ParameterError(
-                f"nothing to compare: {len(subjects)} subject(s) have both a {labels[0]} and a {labels[1]} session"
-                + (f" ({'; '.join(issues)})" if issues else "")
-            )
-        if "comparison" not in results:
-            # Within-subject windows are then the only comparison: it is the comparison table.
-            results = {"comparison": results["comparison_windows"]}
+                issues.append(f"subject {subject}: no per-window values (recordings or epoch sets shorter "
+                              "than 4 windows), no within-subject comparison")
+        if window_tables:
+            results["comparison_windows"] = pd.concat(window_tables, ignore_index=True)
+    if not results:
+        if contrast is not None:
+            raise ParameterError(f"--contrast {','.join(contrast)}: {len(subjects)} recording(s) have both conditions; "
+                                 "a contrast across recordings needs at least 2")
+        raise ParameterError(
+            f"nothing to compare: {len(subjects)} subject(s) have both a {labels[0]} and a {labels[1]} session"
+            + (f" ({'; '.join(issues)})" if issues else "")
+        )
+    if "comparison" not in results:
+        # Within-subject windows are then the only comparison: it is the comparison table.
+        results = {"comparison": results["comparison_windows"]}
+    output.mark_out(out_dir)
+    staged = output.ResultStaging(out_dir)
+    with staged as staging:
         for name, frame in results.items():
             frame.to_csv(staging / f"{name}.csv", index=False)
-        # Folders analysed here are named by where they will be, not by the staging folder.
-        table.sessions["analysis"] = [str(Path(out_dir) / Path(f).relative_to(staging)) if Path(f).is_relative_to(staging)
-                                      else f for f in table.sessions["analysis"]]
         table.sessions.to_csv(staging / "sessions.csv", index=False)
         metrics.to_csv(staging / "session_table.csv", index=False)
         comparison = results["comparison"]
-        parameters = {"labels": list(labels), "design": design, "level": level, "n_subjects_paired": len(subjects),
-                      "n_permutations": n_permutations, "n_bootstrap": n_bootstrap, "seed": seed,
-                      "tables": {name: frame.attrs.get("parameters", {"design": "windows"})
-                                 for name, frame in results.items()},
-                      "notes": notes, "issues": issues}
-        write_json(staging / "params.json", {**parameters, **_run_provenance()})
+        summary = {"labels": list(labels), "design": design, "level": level, "n_subjects_paired": len(subjects),
+                   "n_permutations": n_permutations, "n_bootstrap": n_bootstrap, "seed": seed,
+                   "tables": {name: frame.attrs.get("parameters", {"design": "windows"})
+                              for name, frame in results.items()},
+                   "notes": notes, "issues": issues}
         if report:
             from harmonix.report.html import comparison_report
 
-            html = comparison_report(comparison, table.sessions, parameters, issues=issues + notes)
+            html = comparison_report(comparison, table.sessions, summary, issues=issues + notes)
             (staging / "report.html").write_text(html, encoding="utf-8")
-    comparison.attrs["issues"] = issues
-    comparison.attrs["notes"] = notes
-    return Path(out_dir), comparison
+        write_json(staging / "params.json", {**summary, **_run_provenance(), "provenance": record})
+        staged.commit()
+    if failures:
+        write_failures(out_dir, failures)
+    else:
+        remove_failures(out_dir)
+    comparison.attrs.update(issues=issues, notes=notes, failures=failures, up_to_date=False)
+    return out_dir, comparison

@@ -209,9 +209,16 @@ def test_existing_foreign_folder_is_never_replaced(synthetic_fif, tmp_path, caps
     assert (victim / "my_notes.txt").read_text() == "precious"
 
 
-def test_rerun_replaces_its_own_output(synthetic_fif, tmp_path, capsys):
-    for _ in range(2):
-        assert _run(["-q", "analyze", "--harmonics", "off", str(synthetic_fif), "--out", str(tmp_path)], capsys)[0] == 0
+def test_rerun_skips_its_own_output_and_overwrite_replaces_a_different_one(synthetic_fif, tmp_path, capsys):
+    # A re-run of the same command finds its output up to date (study layer, issue 11); --overwrite replaces it.
+    argv = ["-q", "analyze", "--harmonics", "off", str(synthetic_fif), "--out", str(tmp_path)]
+    assert _run(argv, capsys)[0] == 0
+    code, out, _ = _run(argv, capsys)
+    assert code == 0 and "up to date, skipped" in out
+    code, out, _ = _run([*argv, "--overwrite"], capsys)
+    assert code == 0 and "up to date, skipped" in out  # --overwrite replaces outputs that differ, not this one
+    code, out, _ = _run([*argv, "--psd", "multitaper", "--overwrite"], capsys)
+    assert code == 0 and "up to date" not in out
     assert sorted(p.name for p in tmp_path.iterdir()) == ["synthetic_raw"]
 
 

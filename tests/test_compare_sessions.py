@@ -213,9 +213,11 @@ def test_compare_command_writes_tables_and_reports_missing_post(bids_like_record
     assert code == 0, err
     assert "subject 04: pre recording without a post recording" in stdout
     comparison = pd.read_csv(out / "comparison.csv", keep_default_na=False, na_values=[""])
-    assert list(comparison.columns[:15]) == ["metric", "band", "component", "n", "mean_pre", "mean_post", "difference",
-                                             "effect_size", "effect_size_kind", "ci_low", "ci_high", "p", "p_wilcoxon",
-                                             "p_ttest", "q"]
+    # condition (the event condition of a metric row, empty for the whole recording) is part of the key
+    assert list(comparison.columns[:16]) == ["metric", "band", "component", "condition", "n", "mean_pre", "mean_post",
+                                             "difference", "effect_size", "effect_size_kind", "ci_low", "ci_high", "p",
+                                             "p_wilcoxon", "p_ttest", "q"]
+    assert pd.read_csv(out / "comparison.csv", keep_default_na=False)["condition"].eq("").all()
     alpha = comparison.query("metric == 'band_power' and band == 'alpha'").iloc[0]
     assert alpha["n"] == 3 and alpha["mean_post"] > alpha["mean_pre"] and alpha["component"] == SUMMARY_COMPONENT
     assert "subject(s) without post" in alpha["note"]

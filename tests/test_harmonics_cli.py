@@ -45,7 +45,8 @@ def test_analyze_decomposes_physionet_recording_onto_harmonics(shared_data, tmp_
     assert harmonics["computed"] and len(harmonics["decomposition"]["channels_matched"]) >= 50
     assert not harmonics["decomposition"]["alpha_at_grid_edge"]
     with np.load(folder / "arrays.npz") as arrays:
-        assert arrays["harmonic_coefficients"].shape[:2] == (5, 30)
+        assert arrays["harmonic_power"].shape == (5, 30)
+        assert arrays["window_harmonic_power"].shape[1:] == (5, 30)  # per 4-s window, bounded for hours
 
 
 @pytest.mark.real_data

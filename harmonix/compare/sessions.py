@@ -50,6 +50,48 @@ def is_analysis_folder(path: str | PathLike) -> bool:
     return path.is_dir() and (path / "metrics.csv").is_file() and (path / "params.json").is_file()
 
 
+def is_analysis_output(path: str | PathLike) -> bool:
+    """True for any ``harmonix analyze`` output of one recording.
+
+    A plain output folder (:func:`is_analysis_folder`) or the
+    ``*_desc-harmonix_metrics.tsv`` of a BIDS-derivatives dataset.
+    """
+    from harmonix.study.derivatives import is_derivative_metrics
+
+    return is_analysis_folder(path) or is_derivative_metrics(path)
+
+
+def analysis_name(path: str | PathLike) -> str:
+    """The recording label of an analysis output (folder name, or BIDS basename without ``desc``/suffix).
+
+    Examples
+    --------
+    >>> analysis_name("deriv/sub-01/eeg/sub-01_task-rest_desc-harmonix_metrics.tsv")
+    'sub-01_task-rest'
+    >>> analysis_name("results/rec01")
+    'rec01'
+    """
+    name = Path(path).name
+    suffix = "_desc-harmonix_metrics.tsv"
+    return name[: -len(suffix)] if name.endswith(suffix) else name
+
+
+def analysis_arrays_file(path: str | PathLike) -> Path:
+    """Where the arrays of an analysis output are (``arrays.npz`` or ``*_desc-harmonix_arrays.npz``)."""
+    path = Path(path)
+    if path.suffix == ".tsv":
+        from harmonix.study.derivatives import arrays_path
+
+        return arrays_path(path)
+    return path / "arrays.npz"
+
+
+def analysis_metrics_file(path: str | PathLike) -> Path:
+    """The metrics table of an analysis output."""
+    path = Path(path)
+    return path if path.suffix == ".tsv" else path / "metrics.csv"
+
+
 def entities_from_name(path: str | PathLike, pattern: str | None = None) -> dict[str, str]:
     """Subject, session and condition from a file name.
 
@@ -189,6 +231,100 @@ def sessions_from_files(
     return table, ["no subject in the file names: the i-th pre recording is paired with the i-th post recording"]
 
 
+def expand_compare_inputs(
+    specs: Sequence[str | PathLike],
+    *,
+    filters: dict[str, Sequence[str]] | None = None,
+) -> list[str]:
+    """What ``harmonix compare`` was given, as one path per recording or analysis.
+
+    Analysis outputs (plain folders, ``*_desc-harmonix_metrics.tsv``) are
+    kept; a harmonix derivatives dataset stands for every metrics table in it
+    (found by entity, ``filters`` applied), and a folder of plain analyze
+    outputs (``harmonix analyze ... --out results/``) for each of them;
+    everything else (files, globs, folders, BIDS roots) is resolved by
+    :func:`harmonix.study.inputs.resolve_inputs` with ``filters``.
+    """
+    from harmonix.study.derivatives import find_outputs, is_harmonix_derivatives
+    from harmonix.study.inputs import entities_from_name as bids_entities
+    from harmonix.study.inputs import matches_filters, resolve_inputs
+
+    filters = {k: v for k, v in (filters or {}).items() if v}
+    out: list[str] = []
+    pending: list[str] = []
+
+    def flush() -> None:
+        if pending:
+            out.extend(str(r.path) for r in resolve_inputs(pending, filters=filters))
+            pending.clear()
+
+    for spec in specs:
+        spec = str(spec)
+        if is_analysis_output(spec):
+            flush()
+            out.append(spec)
+        elif Path(spec).is_dir() and is_harmonix_derivatives(spec):
+            flush()
+            found = find_outputs(spec, filters)
+            if not found:
+                where = " matching the entity filters" if filters else ""
+                raise InputFileError(f"{spec}: no harmonix metrics tables (*_desc-harmonix_metrics.tsv){where} in "
+                                     "this derivatives dataset")
+            out.extend(str(path) for path, _ in found)
+        elif Path(spec).is_dir() and (outputs := [c for c in sorted(Path(spec).iterdir()) if is_analysis_folder(c)]):
+            flush()
+            kept = [c for c in outputs if matches_filters(bids_entities(c.name), filters)]
+            if not kept:
+                raise ParameterError(f"{spec}: no analysis output matches the entity filters")
+            out.extend(str(c) for c in kept)
+        else:
+            pending.append(spec)
+    flush()
+    return list(dict.fromkeys(out))
+
+
+def sessions_from_entities(paths: Sequence[str | PathLike], *, pattern: str | None = None) -> pd.DataFrame:
+    """A session list from recordings or analyses whose names carry subject and session (BIDS, or ``pattern``).
+
+    Raises
+    ------
+    ParameterError
+        A path without a subject or a session in its name: then say which
+        are pre and post (``--post``) or write a SESSIONS.csv.
+    """
+    rows = []
+    for path in paths:
+        entities = entities_from_name(analysis_name(path), pattern)
+        if not entities.get("subject") or not entities.get("session"):
+            raise ParameterError(
+                f"{path}: no subject and session in its name (BIDS sub-/ses-); give PRE... --post POST..., "
+                "--pattern, or a SESSIONS.csv"
+            )
+        rows.append({"subject": entities["subject"], "session": entities["session"],
+                     "condition": entities.get("condition", ""), "path": str(path)})
+    if not rows:
+        raise ParameterError("no recordings to compare")
+    return pd.DataFrame(rows, columns=list(SESSION_COLUMNS))
+
+
+def sessions_for_contrast(paths: Sequence[str | PathLike], *, pattern: str | None = None) -> pd.DataFrame:
+    """A session list where every recording is compared with itself (conditions within recordings).
+
+    Subject and session come from the name (BIDS, or ``pattern``) when it
+    carries them; otherwise each recording is its own subject (its name),
+    with an empty session label.
+    """
+    rows = []
+    for path in paths:
+        name = analysis_name(path)
+        entities = entities_from_name(name, pattern)
+        rows.append({"subject": entities.get("subject") or name, "session": entities.get("session") or "",
+                     "condition": "", "path": str(path)})
+    if not rows:
+        raise ParameterError("no recordings to compare")
+    return pd.DataFrame(rows, columns=list(SESSION_COLUMNS))
+
+
 @dataclass
 class SessionTable:
     """Every metric row of every session, with subject, label and condition.
@@ -196,9 +332,10 @@ class SessionTable:
     Attributes
     ----------
     metrics : DataFrame
-        :data:`harmonix.tables.METRIC_COLUMNS` plus ``subject``, ``label``
-        (the session label, e.g. pre/post), ``condition`` and ``recording``
-        (the analysis' session name).
+        :data:`harmonix.tables.METRIC_COLUMNS` (``condition``: the event
+        condition of the row, ``''`` for the whole recording) plus
+        ``subject``, ``label`` (the session label, e.g. pre/post) and
+        ``recording`` (the analysis' session name).
     sessions : DataFrame
         One row per recording: :data:`SESSION_COLUMNS` plus ``recording``,
         ``sfreq``, ``n_channels`` and ``analysis`` (its output folder).
@@ -214,19 +351,38 @@ class SessionTable:
     channels: list[str] = field(default_factory=list)
 
 
+_TEXT_COLUMNS = ("session", "condition", "metric", "band", "component", "unit")
+
+
 def read_analysis(folder: str | PathLike) -> tuple[pd.DataFrame, dict]:
-    """Read ``metrics.csv`` and ``params.json`` of a ``harmonix analyze`` output folder."""
+    """Read the metrics and parameters of a ``harmonix analyze`` output.
+
+    ``folder`` is a plain output folder (``metrics.csv``, ``params.json``) or
+    the ``*_desc-harmonix_metrics.tsv`` of a derivatives dataset (parameters
+    from its sidecar). Text columns, ``condition`` included, are strings
+    with ``''`` for empty (never NaN); outputs made before ``condition``
+    existed get an empty one.
+    """
     folder = Path(folder)
+    if folder.suffix == ".tsv":
+        from harmonix.study.derivatives import is_derivative_metrics, read_output
+
+        if not is_derivative_metrics(folder):
+            raise InputFileError(f"{folder}: not a harmonix metrics table with its JSON sidecar")
+        return read_output(folder)
     if not is_analysis_folder(folder):
         raise InputFileError(f"{folder}: not a harmonix analyze output folder (needs metrics.csv and params.json)")
     try:
         metrics = pd.read_csv(folder / "metrics.csv", keep_default_na=False, na_values=[""],
-                              dtype={"band": str, "component": str})
+                              dtype={c: str for c in _TEXT_COLUMNS})
         params = json.loads((folder / "params.json").read_text())
     except (OSError, ValueError, pd.errors.ParserError) as err:
         raise InputFileError(f"{folder}: cannot read the analysis ({err})") from None
-    for column in ("band", "component"):
-        metrics[column] = metrics[column].fillna("")
+    if "condition" not in metrics.columns:
+        metrics.insert(1, "condition", "")
+    for column in _TEXT_COLUMNS:
+        if column in metrics.columns:
+            metrics[column] = metrics[column].fillna("")
     return metrics, params
 
 
@@ -249,7 +405,7 @@ def session_table(sessions: pd.DataFrame, analyses: Sequence[tuple[pd.DataFrame,
     """
     if len(sessions) != len(analyses):
         raise ParameterError(f"{len(sessions)} session rows but {len(analyses)} analyses")
-    rates = {folder.name: float(params.get("sfreq", np.nan)) for _, params, folder in analyses}
+    rates = {analysis_name(folder): float(params.get("sfreq", np.nan)) for _, params, folder in analyses}
     if len(set(rates.values())) > 1:
         listing = ", ".join(f"{name} {rate:g} Hz" for name, rate in rates.items())
         raise ParameterError(
@@ -262,14 +418,19 @@ def session_table(sessions: pd.DataFrame, analyses: Sequence[tuple[pd.DataFrame,
     frames = []
     info = []
     for (metrics, params, folder), (_, row), channels in zip(analyses, sessions.iterrows(), channel_sets):
+        name = analysis_name(folder)
         dropped = [c for c in channels if c not in shared]
         if dropped:
-            notes.append(f"{folder.name}: channel-level rows of {', '.join(dropped)} left out (not in every session)")
+            notes.append(f"{name}: channel-level rows of {', '.join(dropped)} left out (not in every session)")
             metrics = metrics[~metrics["component"].isin(dropped)]
-        frame = metrics.assign(subject=str(row["subject"]), label=str(row["session"]),
-                               condition=str(row.get("condition", "")), recording=folder.name)
+        # ``condition`` of a metric row is the event condition it was computed over (part of its key);
+        # the session list's condition (e.g. the BIDS task) describes the recording and stays in ``sessions``.
+        if "condition" not in metrics.columns:
+            metrics = metrics.assign(condition="")
+        frame = metrics.assign(condition=metrics["condition"].fillna("").astype(str), subject=str(row["subject"]),
+                               label=str(row["session"]), recording=name)
         frames.append(frame)
-        info.append({**{c: row.get(c, "") for c in SESSION_COLUMNS}, "recording": folder.name,
+        info.append({**{c: row.get(c, "") for c in SESSION_COLUMNS}, "recording": name,
                      "sfreq": params.get("sfreq"), "n_channels": len(channels), "analysis": str(folder)})
     table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     channels = [c for c in channel_sets[0] if c in shared] if channel_sets else []
@@ -359,8 +520,44 @@ def pair_sessions(
             issues.append(f"subject {subject}: {count} {label} recordings averaged")
     metrics = table.metrics
     keys = ["subject", "metric", "band", "component", "unit"]
+    if "condition" in metrics.columns:
+        keys.insert(4, "condition")
+        metrics = metrics.assign(condition=metrics["condition"].fillna("").astype(str))
     sides = []
     for label in labels:
         rows = metrics[metrics["label"] == label]
         sides.append(rows.groupby(keys, dropna=False, sort=False)["value"].mean().reset_index())
     return sides[0], sides[1], issues, tuple(labels)
+
+
+def condition_contrast(table: SessionTable, contrast: tuple[str, str]) -> SessionTable:
+    """Recast a session table so that two conditions of each recording are what gets paired.
+
+    Each recording becomes a "subject" (``<subject>:<session>``) whose two
+    "sessions" are the conditions ``contrast`` (e.g. ``('rest', 'stim')``):
+    :func:`pair_sessions` with ``labels=contrast`` then compares the
+    conditions within recordings, paired across recordings. Rows of other
+    conditions and of the whole recording are left out.
+
+    Raises
+    ------
+    ParameterError
+        A condition that no recording has.
+    """
+    first, second = contrast
+    metrics = table.metrics
+    present = set(metrics["condition"].astype(str)) - {""} if "condition" in metrics.columns else set()
+    missing = [c for c in contrast if c not in present]
+    if missing:
+        raise ParameterError(
+            f"--contrast: no recording has condition {', '.join(missing)} "
+            f"(conditions present: {', '.join(sorted(present)) or 'none; analyse with --conditions'})")
+    unit = metrics["subject"].astype(str) + ":" + metrics["label"].astype(str)
+    rows = metrics.assign(subject=unit, label=metrics["condition"].astype(str), condition="")
+    rows = rows[rows["label"].isin(contrast)]
+    sessions = []
+    for _, session in table.sessions.iterrows():
+        for condition in (first, second):
+            sessions.append({**session.to_dict(), "subject": f"{session['subject']}:{session['session']}",
+                             "session": condition})
+    return SessionTable(rows.reset_index(drop=True), pd.DataFrame(sessions), list(table.notes), list(table.channels))

@@ -128,6 +128,9 @@ COMPARISON_COLUMNS = (
 )
 """Leading columns of the table returned by :func:`compare_tables` (``comparison.csv``).
 
+When the metric tables have a ``condition`` column it follows ``component``
+(it is part of what identifies a comparison).
+
 Further columns follow: ``unit``, ``n_pre``, ``n_post``, ``hedges_g``,
 ``design``, ``note``.
 """
@@ -1240,14 +1243,30 @@ def _key_frame(frame: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
     return out
 
 
+DEFAULT_KEYS = ("metric", "band", "component")
+"""Columns that identify one comparison; ``condition`` follows when the tables have it."""
+
+
+def _default_keys(by: Sequence[str] | None, *frames: pd.DataFrame) -> list[str]:
+    """``by``, or :data:`DEFAULT_KEYS` plus ``condition`` when any table has that column."""
+    if by is not None:
+        return list(by)
+    keys = list(DEFAULT_KEYS)
+    if any("condition" in getattr(frame, "columns", ()) for frame in frames):  # non-frames: _check_columns says so
+        keys.append("condition")  # the same metric in two conditions is two comparisons, not repeats
+    return keys
+
+
 def unmatched_subjects(
     pre: pd.DataFrame,
     post: pd.DataFrame,
     *,
-    by: Sequence[str] = ("metric", "band", "component"),
+    by: Sequence[str] | None = None,
     subject_col: str = "subject",
 ) -> pd.DataFrame:
     """Subject x metric rows present in one table but not the other (pre without post and vice versa).
+
+    ``by`` defaults to metric, band, component (and condition when present).
 
     Returns
     -------
@@ -1255,7 +1274,7 @@ def unmatched_subjects(
         Columns ``subject``, *by*..., ``present_in`` (``'pre'`` or ``'post'``),
         sorted; empty when every row has its partner.
     """
-    by = list(by)
+    by = _default_keys(by, pre, post)
     for name, frame in (("pre", pre), ("post", post)):
         _check_columns(frame, name, [*by, subject_col])
     keys = [subject_col, *by]
@@ -1273,7 +1292,7 @@ def compare_tables(
     post: pd.DataFrame,
     *,
     design: str = "paired",
-    by: Sequence[str] = ("metric", "band", "component"),
+    by: Sequence[str] | None = None,
     subject_col: str = "subject",
     value_col: str = "value",
     n_permutations: int = 10000,
@@ -1298,8 +1317,10 @@ def compare_tables(
         ``'paired'``: rows are matched by subject; :func:`paired_tests`,
         effect size :math:`d_z`. ``'unpaired'``: each row is one independent
         observation; :func:`unpaired_tests`, effect size Hedges' g.
-    by : sequence of str
+    by : sequence of str | None
         Columns that identify one comparison (missing values count as "").
+        Default: metric, band, component, and ``condition`` when either
+        table has that column (a metric in two conditions is two comparisons).
     subject_col, value_col : str
         Names of the subject and value columns.
     n_permutations, n_bootstrap, ci_level, ci_method, alternative
@@ -1343,7 +1364,7 @@ def compare_tables(
     _check_permutations(n_permutations)
     if fdr_method not in ("bh", "by"):
         raise ParameterError(f"fdr_method={fdr_method!r}: use 'bh' or 'by'")
-    by = list(by)
+    by = _default_keys(by, pre, post)
     if not by:
         raise ParameterError("by: give at least one column that identifies a comparison (e.g. 'metric')")
     needed = [*by, value_col] + ([subject_col] if design == "paired" else [])

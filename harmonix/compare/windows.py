@@ -86,21 +86,20 @@ def window_metrics(
             for c, name in enumerate(names):
                 add("band_power", band, name, power[:, c, b], "V^2")
 
-    window = float(starts[1] - starts[0]) if n_windows > 1 else np.inf
-    sfreq = float(params["sfreq"])
-    if "harmonic_coefficients" in arrays:
-        coefficients = np.abs(np.asarray(arrays["harmonic_coefficients"]))  # (n_bands, n_modes, n_times)
-        n_per = int(round(window * sfreq))
-        usable = min(n_windows, coefficients.shape[-1] // n_per)
-        if usable == n_windows:
-            blocks = coefficients[..., : n_windows * n_per].reshape(*coefficients.shape[:2], n_windows, n_per).mean(-1)
+    # Windows tile each good span, so the grid may jump over a gap: the shortest step is the window.
+    window = float(np.diff(starts).min()) if n_windows > 1 else np.inf
+    if "window_harmonic_power" in arrays:
+        # mean |a_k| per window of the analysis (n_windows, n_bands, n_modes), on the same window grid
+        harmonic = np.asarray(arrays["window_harmonic_power"], dtype=float)
+        harmonic_starts = np.asarray(arrays.get("window_harmonic_starts", starts), dtype=float)
+        if harmonic.shape[0] == n_windows and np.allclose(harmonic_starts, starts):
             for b, band in enumerate(str(x) for x in arrays["harmonic_bands"]):
-                for k in range(blocks.shape[1]):
-                    add("harmonic_power", band, f"h{k:03d}", blocks[b, k], "a.u.")
+                for k in range(harmonic.shape[2]):
+                    add("harmonic_power", band, f"h{k:03d}", harmonic[:, b, k], "a.u.")
     if "energy" in arrays and "energy_times" in arrays:
         times, energy = np.asarray(arrays["energy_times"], float), np.asarray(arrays["energy"], float)
-        index = np.floor((times - starts[0]) / window).astype(int)
-        inside = (index >= 0) & (index < n_windows)
+        index = np.searchsorted(starts, times, side="right") - 1
+        inside = (index >= 0) & (times < starts[np.maximum(index, 0)] + window)
         counts = np.bincount(index[inside], minlength=n_windows)
         if counts.min() > 0:
             sums = np.bincount(index[inside], weights=energy[inside], minlength=n_windows)

@@ -180,8 +180,9 @@ def gcv_curve(singular_values: np.ndarray, projected: np.ndarray, residual_outsi
 
 def sensor_inverse(
     gain: np.ndarray,
-    data: np.ndarray,
+    data: np.ndarray | None = None,
     *,
+    second_moment: np.ndarray | None = None,
     alphas_relative: np.ndarray | None = None,
 ) -> SensorInverse:
     """Tikhonov inverse of ``gain = G Ψ`` with ``α`` chosen by GCV on ``data``.
@@ -190,9 +191,13 @@ def sensor_inverse(
     ----------
     gain : ndarray, shape (n_sensors, n_modes)
         Leadfield times harmonics, for the matched sensors (not yet referenced).
-    data : ndarray, shape (n_sensors, n_times)
+    data : ndarray, shape (n_sensors, n_times) | None
         Sensor data used to choose ``α`` (typically the recording itself);
         average-referenced here.
+    second_moment : ndarray, shape (n_sensors, n_sensors) | None
+        Instead of ``data``: :math:`C = \\sum_t y(t) y(t)^T`, all GCV needs
+        (``Σ_t (u_iᵀ H y)² = u_iᵀ H C H u_i``), so that a recording streamed
+        block by block gives the same ``α`` as the whole array.
     alphas_relative : ndarray | None
         Grid of ``α / s_max²``; default 60 log-spaced values from 1e-8 to 10.
 
@@ -201,19 +206,29 @@ def sensor_inverse(
     inverse : SensorInverse
     """
     gain = np.asarray(gain, dtype=float)
-    data = np.asarray(data, dtype=float)
-    if gain.ndim != 2 or data.ndim != 2 or data.shape[0] != gain.shape[0]:
-        raise ParameterError(f"gain (n_sensors, n_modes) and data (n_sensors, n_times) disagree: {gain.shape}, {data.shape}")
-    if not np.isfinite(data).all():
+    if (data is None) == (second_moment is None):
+        raise ParameterError("give exactly one of data and second_moment")
+    if data is not None:
+        data = np.asarray(data, dtype=float)
+        if data.ndim != 2:
+            raise ParameterError(f"data must be (n_sensors, n_times), got shape {data.shape}")
+        if not np.isfinite(data).all():
+            raise ParameterError("sensor data for the harmonic decomposition contain NaN or Inf")
+        second_moment = data @ data.T
+    second_moment = np.asarray(second_moment, dtype=float)
+    if gain.ndim != 2 or second_moment.shape != (gain.shape[0], gain.shape[0]):
+        raise ParameterError(
+            f"gain (n_sensors, n_modes) and data (n_sensors, ...) disagree: {gain.shape}, {second_moment.shape}")
+    if not np.isfinite(second_moment).all():
         raise ParameterError("sensor data for the harmonic decomposition contain NaN or Inf")
     model = average_reference(gain)
-    y = average_reference(data)
+    referenced = average_reference(average_reference(second_moment).T)  # H C H
     u, s, vt = np.linalg.svd(model, full_matrices=False)
     keep = s > s[0] * 1e-12  # the average reference removes one dimension
     u, s, vt = u[:, keep], s[keep], vt[keep]
     grid = np.logspace(-8, 1, 60) if alphas_relative is None else np.asarray(alphas_relative, dtype=float)
-    projected = np.square(u.T @ y).sum(axis=1)
-    outside = max(float(np.square(y).sum() - projected.sum()), 0.0)
+    projected = np.einsum("si,st,ti->i", u, referenced, u)
+    outside = max(float(np.trace(referenced) - projected.sum()), 0.0)
     # The reference removes one equation, so the residual lives in n_sensors - 1 dimensions.
     scores = gcv_curve(s, projected, outside, model.shape[0] - 1, grid * s[0] ** 2)
     best = int(np.argmin(scores))
@@ -395,8 +410,9 @@ def sensor_decomposition(
     eigenvectors: np.ndarray,
     eigenvalues: np.ndarray,
     ch_names: Sequence[str],
-    data: np.ndarray,
+    data: np.ndarray | None,
     *,
+    second_moment: np.ndarray | None = None,
     n_modes: int = DEFAULT_SENSOR_MODES,
     min_channels: int = MIN_MATCHED_CHANNELS,
     source: str = "<recording>",
@@ -413,8 +429,11 @@ def sensor_decomposition(
         Harmonic basis ``Ψ`` (n_vertices, n_basis) and its eigenvalues.
     ch_names : sequence of str
         Recording channel names (rows of ``data``).
-    data : ndarray, shape (n_channels, n_times) or (n_epochs, n_channels, n_times)
+    data : ndarray, shape (n_channels, n_times) or (n_epochs, n_channels, n_times) | None
         The recording, used to choose the regularisation by GCV.
+    second_moment : ndarray, shape (n_channels, n_channels) | None
+        Instead of ``data``: ``Σ_t y(t) y(t)ᵀ`` over the recording's samples
+        (all GCV needs; see :func:`sensor_inverse`).
     n_modes : int
         Lowest harmonics to estimate (at most the number of basis modes).
     """
@@ -423,7 +442,11 @@ def sensor_decomposition(
     n_modes = min(int(n_modes), eigenvectors.shape[1])
     match = match_channels(ch_names, sensor_names, min_channels=min_channels, source=source)
     gain = leadfield[match.sensor_indices] @ eigenvectors[:, :n_modes]
-    rows = data[..., match.recording_indices, :]
-    flat = rows.reshape(-1, rows.shape[-2], rows.shape[-1]).transpose(1, 0, 2).reshape(rows.shape[-2], -1)
-    inverse = sensor_inverse(gain, flat)
+    if data is not None:
+        rows = data[..., match.recording_indices, :]
+        flat = rows.reshape(-1, rows.shape[-2], rows.shape[-1]).transpose(1, 0, 2).reshape(rows.shape[-2], -1)
+        inverse = sensor_inverse(gain, flat)
+    else:
+        index = np.asarray(match.recording_indices)
+        inverse = sensor_inverse(gain, second_moment=np.asarray(second_moment)[np.ix_(index, index)])
     return SensorDecomposition(match, inverse, np.asarray(eigenvalues[:n_modes]))

@@ -15,7 +15,7 @@ import sys
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
 from typing import Any, Union
@@ -42,6 +42,7 @@ _READ_ERRORS = (
     AttributeError,
     ArithmeticError,
     RuntimeError,
+    AssertionError,  # MNE's readers assert on file structure (e.g. a text file given to the BOXY reader)
     struct.error,
 )
 
@@ -80,6 +81,11 @@ class LoadReport:
         Whether and why a montage was applied.
     notes : tuple of str
         Anything else worth telling the user (timestamp irregularities, kept names).
+    bids : dict
+        For files read from a BIDS dataset, what its sidecars set: ``root``,
+        ``entities``, ``line_freq`` (Hz, ``PowerLineFrequency``), ``reference``
+        (``EEGReference``), ``n_events`` (from ``events.tsv``) and
+        ``bad_channels`` (from ``channels.tsv``); empty otherwise.
     """
 
     source: str
@@ -92,6 +98,7 @@ class LoadReport:
     retyped: tuple[tuple[str, str, str], ...]
     montage: MontageResult
     notes: tuple[str, ...] = ()
+    bids: dict = field(default_factory=dict)
 
     def lines(self) -> list[str]:
         """Human-readable summary, one fact per line (for the CLI)."""
@@ -334,6 +341,42 @@ def _read_bids(path: Any, preload: bool, verbose: Any) -> EEGInstance:
     return raw
 
 
+def _bids_facts(path: Any, inst: EEGInstance) -> dict:
+    """What the BIDS sidecars of ``path`` set on ``inst``, for the load report and provenance."""
+    import json
+
+    import mne_bids
+
+    bids_path = path if _is_bids_path(path) else mne_bids.get_bids_path_from_fname(path, check=False, verbose=False)
+    sidecar = {}
+    try:
+        found = bids_path.find_matching_sidecar(suffix=bids_path.datatype or "eeg", extension=".json",
+                                                on_error="ignore")
+        if found is not None:
+            sidecar = json.loads(Path(found).read_text(encoding="utf-8"))
+    except (OSError, ValueError, RuntimeError):
+        sidecar = {}
+    line_freq = inst.info.get("line_freq")
+    return {
+        "root": str(bids_path.root),
+        "entities": {k: v for k, v in bids_path.entities.items() if v is not None},
+        "line_freq": None if line_freq is None else float(line_freq),
+        "reference": sidecar.get("EEGReference"),
+        "n_events": len(inst.annotations) if isinstance(inst, mne.io.BaseRaw) else None,
+        "bad_channels": list(inst.info["bads"]),
+    }
+
+
+def _describe_bids(facts: dict) -> str:
+    line = f"{facts['line_freq']:g} Hz" if facts.get("line_freq") else "not given"
+    parts = [f"BIDS sidecars: line frequency {line}, reference {facts.get('reference') or 'not given'}"]
+    if facts.get("n_events") is not None:
+        parts.append(f"{facts['n_events']} events from events.tsv")
+    if facts.get("bad_channels"):
+        parts.append(f"bad channels from channels.tsv: {', '.join(facts['bad_channels'])}")
+    return "; ".join(parts)
+
+
 def _read_eeglab(path: Path, preload: bool, verbose: Any) -> EEGInstance:
     try:
         return mne.io.read_raw_eeglab(path, preload=preload, verbose=verbose)
@@ -467,6 +510,10 @@ def load_eeg_with_report(
     montage: 64 of 64 EEG channels positioned from montage 'standard_1005'
     """
     inst, reader, notes = _read_any(path, sfreq=sfreq, preload=preload, verbose=verbose)
+    bids = {}
+    if reader == "mne_bids.read_raw_bids":
+        bids = _bids_facts(path, inst)  # before renaming: the sidecars name channels as the file does
+        notes = (*notes, _describe_bids(bids))
     conventions = apply_channel_conventions(inst)
     montage_result = set_standard_montage(inst, montage)
     report = LoadReport(
@@ -480,6 +527,7 @@ def load_eeg_with_report(
         retyped=conventions.retyped,
         montage=montage_result,
         notes=tuple(notes) + conventions.notes,
+        bids=bids,
     )
     return inst, report
 

@@ -15,6 +15,7 @@ import mne
 import numpy as np
 
 from harmonix.errors import ChannelError, DataQualityError, ParameterError
+from harmonix.io.events import good_spans
 from harmonix.spectral.bands import Band, check_bands_resolvable
 
 __all__ = ["FLAT_THRESHOLD", "RecordingCheck", "check_finite", "check_recording", "find_flat_channels"]
@@ -23,6 +24,9 @@ FLAT_THRESHOLD = 1e-13
 """Standard deviation in V below which a channel counts as flat (0.1 pV; amplifier noise is ~1e-7 V)."""
 
 _FLAT_MODES = ("raise", "mark", "ignore")
+
+_BLOCK_SECONDS = 60.0
+"""Samples read at a time when checking a recording (memory does not grow with its length)."""
 
 
 def _as_2d(data: np.ndarray, ch_names: Sequence[str]) -> np.ndarray:
@@ -136,18 +140,69 @@ class RecordingCheck:
     duration: float = 0.0
 
 
-def _eeg_data(inst: mne.io.BaseRaw | mne.BaseEpochs, source: str) -> tuple[np.ndarray, list[str]]:
+def _eeg_picks(inst: mne.io.BaseRaw | mne.BaseEpochs, source: str) -> tuple[np.ndarray, list[str]]:
     picks = mne.pick_types(inst.info, eeg=True, exclude="bads")
     if len(picks) == 0:
         raise ChannelError(
             f"{source}: no usable EEG channels (types present: {', '.join(sorted(set(inst.get_channel_types())))}; "
             f"bad: {', '.join(inst.info['bads']) or 'none'}); set channel types with inst.set_channel_types()"
         )
-    names = [inst.ch_names[i] for i in picks]
-    data = inst.get_data(picks=picks)
-    if data.ndim == 3:  # epochs: (n_epochs, n_channels, n_times) -> channels by all samples
-        data = data.transpose(1, 0, 2).reshape(len(picks), -1)
-    return data, names
+    return picks, [inst.ch_names[i] for i in picks]
+
+
+def _blocks(inst: mne.io.BaseRaw | mne.BaseEpochs, picks: np.ndarray, block_samples: int):
+    """``(start, samples)`` blocks of the good data: epochs one by one, a Raw's good spans in blocks.
+
+    An unloaded Raw is read block by block, so checking an hour-long file
+    holds one block in memory.
+    """
+    if isinstance(inst, mne.BaseEpochs):
+        n_times = len(inst.times)
+        for i in range(len(inst)):
+            yield i * n_times, inst.get_data(picks=picks, item=i, verbose=False)[0]
+        return
+    for start, stop in good_spans(inst):
+        for a in range(int(start), int(stop), block_samples):
+            b = min(a + block_samples, int(stop))
+            yield a, inst.get_data(picks=picks, start=a, stop=b)
+
+
+@dataclass
+class _ChannelScan:
+    """Per-channel running statistics over blocks (Chan et al. 1979 merge of means and variances)."""
+
+    n_channels: int
+    count: int = 0
+    first_bad: int | None = None
+
+    def __post_init__(self) -> None:
+        self.mean = np.zeros(self.n_channels)
+        self.m2 = np.zeros(self.n_channels)
+        self.first = None
+        self.varies = np.zeros(self.n_channels, dtype=bool)
+        self.nonfinite = np.zeros(self.n_channels, dtype=bool)
+
+    def feed(self, start: int, block: np.ndarray) -> None:
+        bad = ~np.isfinite(block)
+        if bad.any():
+            self.nonfinite |= bad.any(axis=1)
+            first = start + int(np.flatnonzero(bad.any(axis=0))[0])
+            self.first_bad = first if self.first_bad is None else min(self.first_bad, first)
+            return
+        n = block.shape[1]
+        if self.first is None:
+            self.first = block[:, 0].copy()
+        self.varies |= np.any(block != self.first[:, np.newaxis], axis=1)
+        mean = block.mean(axis=1)
+        m2 = np.square(block - mean[:, np.newaxis]).sum(axis=1)
+        total = self.count + n
+        delta = mean - self.mean
+        self.m2 += m2 + delta**2 * self.count * n / total
+        self.mean += delta * n / total
+        self.count = total
+
+    def std(self) -> np.ndarray:
+        return np.sqrt(self.m2 / max(self.count, 1))
 
 
 def _duration(inst: mne.io.BaseRaw | mne.BaseEpochs) -> float:
@@ -168,7 +223,9 @@ def check_recording(
 
     Runs, on the EEG channels not already marked bad: length against
     ``min_duration`` and ``bands`` (cheap checks first), finite samples, flat
-    channels. The input object is never modified.
+    channels. Samples are read block by block (an unloaded Raw stays
+    unloaded) and, for a Raw, only outside spans annotated ``BAD``/``EDGE``
+    (the samples an analysis uses). The input object is never modified.
 
     Parameters
     ----------
@@ -226,9 +283,19 @@ def check_recording(
         )
     if bands is not None:
         check_bands_resolvable(tuple(bands), sfreq, duration, source=source)
-    data, names = _eeg_data(inst, source)
-    check_finite(data, names, source=source, sfreq=sfreq)
-    flat_found = tuple(find_flat_channels(data, names, threshold=flat_threshold))
+    picks, names = _eeg_picks(inst, source)
+    scan = _ChannelScan(len(names))
+    for start, block in _blocks(inst, picks, max(1, int(round(_BLOCK_SECONDS * sfreq)))):
+        scan.feed(start, block)
+    if scan.nonfinite.any():
+        bad = [n for n, b in zip(names, scan.nonfinite) if b]
+        noun = "channel" if len(bad) == 1 else "channels"
+        raise DataQualityError(
+            f"{source}: {noun} {', '.join(bad)} {'has' if len(bad) == 1 else 'have'} NaN/Inf samples "
+            f"(first at {scan.first_bad / sfreq:.3f} s); interpolate or drop them, or mark the channels bad, "
+            "before analysis"
+        )
+    flat_found = tuple(name for name, s, v in zip(names, scan.std(), scan.varies) if not v or s < flat_threshold)
     if flat_found and flat == "raise":
         raise DataQualityError(
             f"{source}: flat channel{'s' if len(flat_found) > 1 else ''} {', '.join(flat_found)} "

@@ -5,16 +5,10 @@ predicts that trauma-like states show (1) less energy in the low-frequency
 (spatially smooth) connectome harmonics, (2) brain regions sitting in
 golden-ratio frequency regimes, which do not interact, and weak locking
 between regions, and (3) weak coupling between the connectome-wide harmonics
-(CSHWs) and the regions' own harmonics (RSHWs). harmonix measures each on the
-recording and on ``n_surrogates`` phase-randomised surrogates of its sensor
-data (independent phases per channel: same spectra, no cross-channel phase
-relations, see :mod:`harmonix.estimators.surrogates`), and reports
-
-.. math::
-
-    z = \\frac{x_{obs} - \\overline{x}_{surr}}{\\operatorname{sd}(x_{surr})},
-
-signed so that a positive component is trauma-like:
+(CSHWs) and the regions' own harmonics (RSHWs). harmonix measures each
+statistic :math:`x` on the recording, and tests it against phase-randomised
+surrogates of the sensor data (independent phases per channel: same spectra,
+no cross-channel phase relations, see :mod:`harmonix.estimators.surrogates`):
 
 * ``low_harmonic_deficit``: :math:`-z` of the share of harmonic power
   :math:`\\sum_{k<n_{low}} \\langle|a_k|^2\\rangle / \\sum_k \\langle|a_k|^2\\rangle`
@@ -30,6 +24,34 @@ signed so that a positive component is trauma-like:
   resolves): NaN in :func:`trauma_proxy` of sensor recordings, available for
   simulated sources.
 
+**The null, on windows.** A surrogate of the whole recording would cost a
+full re-analysis each. Instead the recording's good spans are tiled with
+windows of ``window_seconds`` (at least the longest band-pass filter), up to
+``max_windows`` of them are taken evenly over the recording, and in each
+window :math:`w` the statistic is computed on the window itself,
+:math:`x_w`, and on ``S`` phase-randomised surrogates of it, :math:`x_{ws}`.
+Both are computed the same way, from the window's discrete Fourier transform
+(band-pass and Hilbert as circular filters), so that, under the null of
+independent channels, :math:`x_w` and the :math:`x_{ws}` are exchangeable
+(the standard surrogate assumption: given the periodograms, the channels'
+Fourier phases are independent and uniform). With
+:math:`d_w = x_w - \\bar x_{w\\cdot}` and the pooled within-window variance of
+the surrogates :math:`s^2` (:math:`M(S-1)` degrees of freedom),
+
+.. math::
+
+    z = \\frac{\\bar d}{\\sqrt{s^2 (1 + 1/S) / M}},
+
+which under the null follows Student's t with :math:`M(S-1)` degrees of
+freedom (about N(0, 1)); ``S`` is chosen so that at least
+``min_surrogate_windows`` surrogate windows are drawn. The golden-ratio
+index moves in steps (dominant frequencies lie on a grid) and often ties
+with its surrogates, which a t statistic mishandles; its z is a randomised
+rank test instead (:func:`normal_scores_z`), exact under the same
+exchangeability. The z-scores are signed
+so that a positive component is trauma-like. The observed values reported
+(``TraumaProxy.observed``) are those of the whole recording.
+
 The combined proxy is the mean of the available components. Surrogates keep
 every channel's spectrum and the linear mixing of the inverse, so the
 z-scores measure structure beyond what volume conduction and spectra alone
@@ -42,20 +64,41 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.fft
+from threadpoolctl import threadpool_limits
 
 from harmonix.errors import ParameterError
-from harmonix.estimators.locking import frequency_ratio_decoupling, nm_orders, nm_plv, plv_matrix
-from harmonix.estimators.surrogates import phase_randomized
+from harmonix.estimators.accumulators import PhaseLockingSum, cross_phasor_sum
+from harmonix.estimators.locking import frequency_ratio_decoupling, nm_orders, nm_plv
 from harmonix.spectral.bands import Band
-from harmonix.spectral.filterbank import analytic_signal, iter_analytic_blocks
+from harmonix.spectral.filterbank import analytic_response, analytic_signal, design_band_filter, iter_analytic_blocks
 from harmonix.spectral.psd import compute_psd
+from harmonix.spectral.segments import WelchAccumulator, WindowCollector, spread_evenly, tile_windows
 
 PROXY_NOTE = (
     "research proxy, not a diagnosis: low-harmonic energy deficit, inter-regional decoupling and golden-ratio "
-    "frequency regimes (Johnson 2019, Neural Annealing), each z-scored against phase-randomised surrogates"
+    "frequency regimes (Johnson 2019, Neural Annealing), each z-scored against phase-randomised surrogates "
+    "of windows of the recording"
 )
 
 COMPONENTS = ("low_harmonic_deficit", "regional_decoupling", "golden_ratio_regime", "cshw_rshw_decoupling")
+STATISTICS = ("low_harmonic_share", "mean_region_plv", "mean_golden_index")
+"""The observed statistics behind the first three components, in this order."""
+
+NULL_WINDOW_SECONDS = 10.0
+"""Length of the windows the surrogate null is computed on (at least the longest FIR is used)."""
+
+MAX_NULL_WINDOWS = 40
+"""Windows of the recording the null is computed on, spread evenly (all when fewer)."""
+
+MIN_SURROGATE_WINDOWS = 40
+"""Surrogate windows drawn in all (at least 2 per window)."""
+
+DOMINANT_RANGE = (2.0, 30.0)
+"""Hz range searched for each region's dominant frequency."""
+
+DOMINANT_WINDOW_SECONDS = 2.0
+"""Welch segment for the regions' dominant frequencies (0.5 Hz resolution)."""
 
 
 @dataclass(frozen=True)
@@ -77,36 +120,327 @@ def region_operator(eigenvectors: np.ndarray, region_map: np.ndarray, inverse: n
     ``R`` averages vertices per region (regions without vertices are dropped),
     ``Ψ`` are the harmonics, ``W`` the sensor inverse (n_modes, n_sensors).
     """
+    return region_modes(eigenvectors, region_map, inverse.shape[0]) @ inverse
+
+
+def region_modes(eigenvectors: np.ndarray, region_map: np.ndarray, n_modes: int) -> np.ndarray:
+    """Region means of the first ``n_modes`` harmonics: ``R Ψ`` (n_regions, n_modes)."""
     regions = np.unique(region_map)
     averaging = np.zeros((regions.size, region_map.size))
     for i, region in enumerate(regions):
         members = region_map == region
         averaging[i, members] = 1.0 / members.sum()
-    return (averaging @ eigenvectors[:, : inverse.shape[0]]) @ inverse
+    return averaging @ eigenvectors[:, :n_modes]
 
 
-def _statistics(data: np.ndarray, sfreq: float, bands: Sequence[Band], inverse: np.ndarray, regions: np.ndarray,
-                n_low: int, dominant_range: tuple[float, float]) -> tuple[list[dict], np.ndarray]:
-    """The three observed quantities for every band, from one pass of the filter bank."""
-    coefficients = np.concatenate([b.values for b in iter_analytic_blocks(inverse @ data, sfreq, bands)], axis=-1)
-    region_signals = regions @ data
-    region_analytic = np.concatenate([b.values for b in iter_analytic_blocks(region_signals, sfreq, bands)], axis=-1)
-    spectrum = compute_psd(region_signals, sfreq, fmin=dominant_range[0], fmax=dominant_range[1])
-    dominant = spectrum.freqs[np.argmax(spectrum.psd, axis=1)]
+def golden_index(freqs: np.ndarray, psd: np.ndarray) -> float:
+    """Mean golden-ratio decoupling index over region pairs of their dominant frequencies.
+
+    ``psd`` is ``(n_regions, n_freqs)`` on ``freqs`` (already restricted to
+    the search range); each region's dominant frequency is its PSD maximum.
+    """
+    dominant = freqs[np.argmax(psd, axis=1)]
     ratios = frequency_ratio_decoupling(dominant[:, np.newaxis], dominant[np.newaxis, :])
-    golden = float(np.mean(ratios.decoupling_index[np.triu_indices(dominant.size, 1)]))
-    off_diagonal = ~np.eye(regions.shape[0], dtype=bool)
-    values, plvs = [], []
-    for b in range(len(bands)):
-        power = np.mean(np.abs(coefficients[b]) ** 2, axis=1)
-        plv = plv_matrix(region_analytic[b])
-        plvs.append(plv)
-        values.append({
-            "low_harmonic_share": float(power[:n_low].sum() / power.sum()),
-            "mean_region_plv": float(plv[off_diagonal].mean()),
-            "mean_golden_index": golden,
-        })
-    return values, np.stack(plvs)
+    return float(np.mean(ratios.decoupling_index[np.triu_indices(dominant.size, 1)]))
+
+
+def _mean_off_diagonal(plv: np.ndarray) -> float:
+    n = plv.shape[-1]
+    return float((plv.sum() - np.trace(plv)) / (n * (n - 1)))
+
+
+@dataclass(frozen=True)
+class _BandGrid:
+    """Where one band's analytic signal lives in a window's spectrum, and where it is evaluated.
+
+    The band-passed analytic signal of a window is band-limited: its nonzero
+    bins ``[k0, k1)`` placed in an inverse FFT of length ``K`` (at least twice
+    the support) give its values at ``K`` evenly spaced times, up to a phase
+    ramp :math:`e^{2\\pi i k_0 n / K}` common to every channel, which neither
+    phase differences nor power see. ``inner`` keeps the times at least one
+    margin away from the window's ends.
+    """
+
+    k0: int
+    k1: int
+    gain: np.ndarray
+    size: int
+    inner: slice
+
+
+def _band_grid(gain: np.ndarray, length: int, margin: int) -> _BandGrid:
+    support = np.flatnonzero(np.abs(gain) > 1e-6 * np.abs(gain).max())
+    k0, k1 = int(support[0]), int(support[-1]) + 1
+    size = min(length, int(scipy.fft.next_fast_len(max(2 * (k1 - k0), 16))))
+    if size < k1 - k0:
+        size = length
+    first = int(np.ceil(margin * size / length))
+    last = int(np.floor((length - margin) * size / length - 1e-9)) + 1
+    return _BandGrid(k0, k1, gain[k0:k1].astype(np.float32), size, slice(first, max(last, first + 1)))
+
+
+@dataclass(frozen=True)
+class _WindowModel:
+    """What one null window's statistics need, built once per window length."""
+
+    sfreq: float
+    length: int
+    grids: tuple[_BandGrid, ...]  # one per band
+    inverse: np.ndarray           # (n_modes, n_sensors)
+    regions: np.ndarray           # (n_regions, n_modes)
+    n_low: int
+    dominant_range: tuple[float, float]
+
+
+def _real_map(matrix: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """``matrix @ z`` for a real matrix and complex ``(..., n_rows, n)`` data, as one real product.
+
+    A real map acts on real and imaginary parts alike, so it is applied to the
+    interleaved single-precision view: half the work of a complex product.
+    """
+    z = np.ascontiguousarray(z, dtype=np.complex64)
+    out = matrix.astype(np.float32) @ z.view(np.float32)
+    return out.view(np.complex64)
+
+
+def _window_statistics(spectra: np.ndarray, model: _WindowModel) -> np.ndarray:
+    """``(n_windows, n_bands, 3)`` statistics from sensor rFFTs ``(n_windows, n_sensors, n_pos)``.
+
+    The windows (a window and its surrogates) go through in one batch; each
+    band is evaluated on its own decimated grid (:class:`_BandGrid`).
+    """
+    n = model.length
+    modes = _real_map(model.inverse, spectra)  # project first: 30 rows, not 64
+    regions = model.regions
+    n_regions = regions.shape[0]
+    pairs = n_regions * (n_regions - 1)
+    out = np.empty((spectra.shape[0], len(model.grids), 3))
+    for b, grid in enumerate(model.grids):
+        band = np.zeros((*modes.shape[:-1], grid.size), dtype=np.complex64)
+        band[..., : grid.k1 - grid.k0] = modes[..., grid.k0 : grid.k1] * grid.gain
+        # The circular filter wraps the window's end onto its start; the step there would
+        # ring through every channel at once, so only the interior is evaluated.
+        a = np.ascontiguousarray(scipy.fft.ifft(band, axis=-1)[..., grid.inner])  # BLAS needs contiguous rows
+        power = np.mean(np.abs(a) ** 2, axis=-1)  # (n_windows, n_modes)
+        out[:, b, 0] = power[:, : model.n_low].sum(axis=-1) / power.sum(axis=-1)
+        region_signals = _real_map(regions, a)
+        for w in range(region_signals.shape[0]):
+            locking = np.abs(cross_phasor_sum(region_signals[w])) / region_signals.shape[-1]
+            out[w, b, 1] = (locking.sum() - np.trace(locking)) / pairs
+    # The regions' spectra only matter below the dominant range's top: the broadband
+    # region signals are resampled (exactly, by truncating the spectrum) to ~4x that rate.
+    lo, hi = model.dominant_range
+    n_low = min(n, 2 * int(np.ceil(2.0 * hi * n / model.sfreq)))
+    rate = model.sfreq * n_low / n
+    region_signals = scipy.fft.irfft(_real_map(regions, modes[..., : n_low // 2 + 1]), n=n_low, axis=-1)
+    psd = compute_psd(region_signals.reshape(-1, n_low), rate, fmin=lo, fmax=hi,
+                      window_seconds=min(DOMINANT_WINDOW_SECONDS, n / model.sfreq))
+    rows = psd.psd.reshape(spectra.shape[0], n_regions, -1)
+    out[:, :, 2] = np.array([golden_index(psd.freqs, r) for r in rows])[:, np.newaxis]
+    return out
+
+
+class TraumaNull:
+    """Observed and surrogate statistics of windows of a recording, and the z-scores they give.
+
+    Parameters
+    ----------
+    model : _WindowModel
+    n_surrogates : int
+        Surrogates per window (``S`` >= 2).
+    seed : int
+        Surrogates of window ``w`` are drawn from ``default_rng([seed, w])``,
+        whatever order the windows arrive in.
+    """
+
+    def __init__(self, model: _WindowModel, n_surrogates: int, seed: int) -> None:
+        if n_surrogates < 2:
+            raise ParameterError(f"need at least 2 surrogates per window to estimate the spread, got {n_surrogates}")
+        self.model, self.n_surrogates, self.seed = model, int(n_surrogates), int(seed)
+        self._observed: list[np.ndarray] = []
+        self._surrogates: list[np.ndarray] = []
+
+    def add(self, window_index: int, window: np.ndarray) -> None:
+        """Statistics of one sensor window ``(n_sensors, length)`` and of its surrogates."""
+        spectrum = scipy.fft.rfft(np.asarray(window, dtype=float), axis=-1)
+        rng = np.random.default_rng([self.seed, int(window_index)])
+        # Independent phases per channel; DC (and Nyquist) keep theirs so the surrogates stay real.
+        phases = np.exp(2j * np.pi * rng.random((self.n_surrogates, *spectrum.shape)))
+        phases[..., 0] = 1.0
+        if self.model.length % 2 == 0:
+            phases[..., -1] = 1.0
+        # Small matrices: a multi-threaded BLAS spends more on waking threads than on the work.
+        with threadpool_limits(limits=1, user_api="blas"):
+            stats = _window_statistics(np.concatenate([spectrum[np.newaxis], spectrum * phases]), self.model)
+        self._observed.append(stats[0])
+        self._surrogates.append(stats[1:])
+
+    @property
+    def n_windows(self) -> int:
+        return len(self._observed)
+
+    def z(self) -> tuple[np.ndarray, int]:
+        """``(n_bands, 3)`` z-scores of :data:`STATISTICS` and the t statistic's degrees of freedom.
+
+        The two continuous statistics get the paired-window t statistic; the
+        golden-ratio index, which moves in steps (dominant frequencies on a
+        0.5-Hz grid) and often ties with its surrogates, gets
+        :func:`normal_scores_z`, calibrated whatever the ties.
+        """
+        if self.n_windows < 1:
+            raise ParameterError("no window of the recording was long enough for the surrogate null")
+        observed = np.stack(self._observed)      # (M, n_bands, 3)
+        surrogates = np.stack(self._surrogates)  # (M, S, n_bands, 3)
+        m, s = surrogates.shape[:2]
+        difference = (observed - surrogates.mean(axis=1)).mean(axis=0)
+        pooled = surrogates.var(axis=1, ddof=1).mean(axis=0)
+        se = np.sqrt(pooled * (1.0 + 1.0 / s) / m)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            z = np.where(se > 0, difference / np.where(se > 0, se, 1.0), np.nan)
+        rng = np.random.default_rng([self.seed, m, s])
+        golden = normal_scores_z(observed[:, 0, 2], surrogates[:, :, 0, 2], rng)
+        z[:, 2] = golden
+        return z, m * (s - 1)
+
+
+def normal_scores_z(observed: np.ndarray, surrogates: np.ndarray, rng: np.random.Generator) -> float:
+    """Randomised rank test of windows against their surrogates, as a z-score (van der Waerden normal scores).
+
+    In window :math:`w` the observed value's rank :math:`r_w` among itself
+    and its ``S`` surrogates (ties broken uniformly at random) is uniform on
+    ``0..S`` under exchangeability, whatever the statistic's distribution;
+    its normal score :math:`q_w = \\Phi^{-1}((r_w + 1/2)/(S + 1))` then has mean
+    0 and the known variance :math:`v_S` of the ``S + 1`` scores, and
+
+    .. math:: z = \\frac{\\sum_w q_w}{\\sqrt{M v_S}} .
+
+    Parameters
+    ----------
+    observed : ndarray, shape (M,)
+    surrogates : ndarray, shape (M, S)
+    rng : numpy.random.Generator
+        Breaks ties.
+    """
+    from scipy.stats import norm
+
+    m, s = surrogates.shape
+    below = (surrogates < observed[:, np.newaxis]).sum(axis=1)
+    tied = (surrogates == observed[:, np.newaxis]).sum(axis=1)
+    ranks = below + np.floor(rng.random(m) * (tied + 1)).astype(int)
+    scores = norm.ppf((np.arange(s + 1) + 0.5) / (s + 1))
+    return float(scores[ranks].sum() / np.sqrt(m * np.mean(scores**2)))
+
+
+def null_windows(spans: np.ndarray, sfreq: float, bands: Sequence[Band], *, window_seconds: float = NULL_WINDOW_SECONDS,
+                 max_windows: int = MAX_NULL_WINDOWS, min_surrogate_windows: int = MIN_SURROGATE_WINDOWS,
+                 taps: Sequence[np.ndarray] | None = None) -> tuple[np.ndarray, int, int]:
+    """Starts of the windows the null uses, their length (samples) and surrogates per window.
+
+    Windows tile each span; each holds ``window_seconds`` (at least one
+    longest FIR) of evaluated samples plus one longest FIR on either side,
+    the margin that keeps the circular filters' wrap-around out of the
+    statistics. At most ``max_windows`` are taken, evenly spread over the
+    recording.
+    """
+    taps = [design_band_filter(b, sfreq) for b in bands] if taps is None else taps
+    margin = max(len(t) for t in taps)
+    length = max(int(round(window_seconds * sfreq)), margin) + 2 * margin
+    tiles = tile_windows(spans, length)
+    if tiles.size == 0:
+        return tiles, length, 0
+    starts = spread_evenly(tiles, max_windows)
+    per_window = max(2, int(np.ceil(min_surrogate_windows / starts.size)))
+    return starts, length, per_window
+
+
+class TraumaAccumulator:
+    """The trauma proxy of a stream of blocks: whole-recording statistics plus the windowed null.
+
+    Fed by :func:`harmonix.pipeline.analyze_eeg` (and :func:`trauma_proxy`)
+    with each block's band-limited harmonic coefficients, their region
+    means, the broadband coefficients and the sensor samples.
+    """
+
+    def __init__(self, bands: Sequence[Band], sfreq: float, inverse: np.ndarray, regions: np.ndarray,
+                 spans: np.ndarray, *, n_low: int = 5, dominant_range: tuple[float, float] = DOMINANT_RANGE,
+                 seed: int = 0, taps: Sequence[np.ndarray] | None = None, window_seconds: float = NULL_WINDOW_SECONDS,
+                 max_windows: int = MAX_NULL_WINDOWS, min_surrogate_windows: int = MIN_SURROGATE_WINDOWS) -> None:
+        self.bands, self.sfreq, self.n_low, self.seed = tuple(bands), float(sfreq), int(n_low), int(seed)
+        self.dominant_range = dominant_range
+        taps = [design_band_filter(b, sfreq) for b in bands] if taps is None else list(taps)
+        n_modes, n_regions = inverse.shape[0], regions.shape[0]
+        self.region_plv = PhaseLockingSum(len(bands), n_regions)
+        self._power = np.zeros((len(bands), n_modes))
+        self._regions = regions
+        nperseg = int(round(DOMINANT_WINDOW_SECONDS * sfreq))
+        self._region_welch = WelchAccumulator(n_regions, sfreq, spans, nperseg)
+        starts, length, per_window = null_windows(spans, sfreq, bands, window_seconds=window_seconds,
+                                                  max_windows=max_windows,
+                                                  min_surrogate_windows=min_surrogate_windows, taps=taps)
+        self._collector = WindowCollector(starts, length)
+        margin = max(len(t) for t in taps)
+        grids = tuple(_band_grid(analytic_response(t, length), length, margin) for t in taps)
+        self._null = TraumaNull(_WindowModel(self.sfreq, length, grids, inverse, regions, self.n_low, dominant_range),
+                                max(per_window, 2), seed)
+        self.null_params = {"window_seconds": (length - 2 * margin) / sfreq, "margin_seconds": margin / sfreq,
+                            "n_windows": int(starts.size),
+                            "surrogates_per_window": int(per_window)}
+
+    def feed(self, start: int, coefficients: np.ndarray, region_analytic: np.ndarray, broadband: np.ndarray,
+             sensors: np.ndarray, *, bands: np.ndarray | None = None) -> None:
+        """Add one block.
+
+        Parameters
+        ----------
+        start : int
+            Stream sample of the block's first sample.
+        coefficients : ndarray, shape (n_bands, n_modes, n), complex
+            Band-limited analytic harmonic coefficients.
+        region_analytic : ndarray, shape (n_bands, n_regions, n), complex
+            Their region means (``regions @ coefficients``).
+        broadband : ndarray, shape (n_modes, n)
+            Real broadband harmonic coefficients (for the regions' spectra).
+        sensors : ndarray, shape (n_sensors, n)
+            The sensor samples (for the null's windows).
+        bands : ndarray of bool | None
+            Bands this block's span is long enough for.
+        """
+        chosen = np.ones(len(self.bands), bool) if bands is None else np.asarray(bands, bool)
+        self._power[chosen] += np.square(np.abs(coefficients[chosen])).sum(axis=-1)
+        self.region_plv.feed(region_analytic, bands=chosen)
+        self._region_welch.feed(start, self._regions @ broadband)
+        index, windows = self._collector.feed(start, sensors)
+        for i, window in zip(index, windows):
+            self._null.add(int(i), window)
+
+    def result(self) -> list[TraumaProxy]:
+        """One :class:`TraumaProxy` per band."""
+        z, dof = self._null.z()
+        plv = self.region_plv.plv()
+        lo, hi = self.dominant_range
+        freqs = self._region_welch.freqs
+        keep = (freqs >= lo - 1e-9) & (freqs <= hi + 1e-9)
+        golden = golden_index(freqs[keep], self._region_welch.psd()[:, keep])
+        params = {"n_low": self.n_low, "surrogate": "phase randomisation, independent per channel, per window",
+                  "null": {**self.null_params, "degrees_of_freedom": int(dof),
+                           "statistic": "paired window differences, z = mean(d) / sqrt(s^2 (1 + 1/S) / M)"},
+                  "dominant_range": self.dominant_range, "seed": self.seed,
+                  "cshw_rshw_decoupling": "not estimable from sensor recordings (needs vertex-level activity)"}
+        results = []
+        for b, band in enumerate(self.bands):
+            power = self._power[b]
+            observed = {"low_harmonic_share": float(power[: self.n_low].sum() / power.sum()),
+                        "mean_region_plv": _mean_off_diagonal(plv[b]), "mean_golden_index": golden}
+            components = {
+                "low_harmonic_deficit": -float(z[b, 0]),
+                "regional_decoupling": -float(z[b, 1]),
+                "golden_ratio_regime": float(z[b, 2]),
+                "cshw_rshw_decoupling": float("nan"),
+            }
+            available = [v for v in components.values() if np.isfinite(v)]
+            combined = float(np.mean(available)) if available else float("nan")
+            results.append(TraumaProxy(band.name, components, observed, combined, plv[b], params))
+        return results
 
 
 def trauma_proxy(
@@ -118,11 +452,16 @@ def trauma_proxy(
     region_map: np.ndarray,
     *,
     n_low: int = 5,
-    n_surrogates: int = 19,
-    dominant_range: tuple[float, float] = (2.0, 30.0),
+    dominant_range: tuple[float, float] = DOMINANT_RANGE,
     seed: int = 0,
+    window_seconds: float = NULL_WINDOW_SECONDS,
+    max_windows: int = MAX_NULL_WINDOWS,
+    min_surrogate_windows: int = MIN_SURROGATE_WINDOWS,
 ) -> list[TraumaProxy]:
     """Trauma proxy of a sensor recording, one per band (see the module docstring).
+
+    The same :class:`TraumaAccumulator` that :func:`harmonix.pipeline.analyze_eeg`
+    feeds while streaming a file, applied to an array.
 
     Parameters
     ----------
@@ -139,42 +478,29 @@ def trauma_proxy(
     region_map : ndarray, shape (n_vertices,)
     n_low : int
         Harmonics counted as "low".
-    n_surrogates : int
-        Surrogates per recording (19 gives a two-sided 10 % rank test).
     dominant_range : (float, float)
         Hz range searched for each region's dominant frequency.
     seed : int
         Seed of the surrogates.
+    window_seconds, max_windows, min_surrogate_windows
+        The windowed null (module docstring).
     """
     data = np.asarray(data, dtype=float)
     if data.ndim != 2 or data.shape[0] != inverse.shape[1]:
         raise ParameterError(f"data must be (n_sensors={inverse.shape[1]}, n_times), got {data.shape}")
-    if n_surrogates < 5:
-        raise ParameterError(f"n_surrogates must be at least 5 to estimate a spread, got {n_surrogates}")
-    regions = region_operator(eigenvectors, region_map, inverse)
-    observed, plvs = _statistics(data, sfreq, bands, inverse, regions, n_low, dominant_range)
-    rng = np.random.default_rng(seed)
-    null = [_statistics(phase_randomized(data, rng), sfreq, bands, inverse, regions, n_low, dominant_range)[0]
-            for _ in range(n_surrogates)]
-    params = {"n_low": n_low, "n_surrogates": n_surrogates, "surrogate": "phase randomisation, independent per channel",
-              "dominant_range": dominant_range, "seed": seed,
-              "cshw_rshw_decoupling": "not estimable from sensor recordings (needs vertex-level activity)"}
-    results = []
-    for b, band in enumerate(bands):
-        def z(key: str) -> float:
-            values = np.array([s[b][key] for s in null])
-            sd = values.std(ddof=1)
-            return float((observed[b][key] - values.mean()) / sd) if sd > 0 else float("nan")
-
-        components = {
-            "low_harmonic_deficit": -z("low_harmonic_share"),
-            "regional_decoupling": -z("mean_region_plv"),
-            "golden_ratio_regime": z("mean_golden_index"),
-            "cshw_rshw_decoupling": float("nan"),
-        }
-        available = [v for v in components.values() if np.isfinite(v)]
-        results.append(TraumaProxy(band.name, components, observed[b], float(np.mean(available)), plvs[b], params))
-    return results
+    bands = tuple(bands)
+    taps = [design_band_filter(b, sfreq) for b in bands]
+    regions = region_modes(eigenvectors, region_map, inverse.shape[0])
+    spans = np.array([[0, data.shape[1]]])
+    accumulator = TraumaAccumulator(bands, sfreq, inverse, regions, spans, n_low=n_low, dominant_range=dominant_range,
+                                    seed=seed, taps=taps, window_seconds=window_seconds, max_windows=max_windows,
+                                    min_surrogate_windows=min_surrogate_windows)
+    broadband = inverse @ data
+    for block in iter_analytic_blocks(broadband, sfreq, bands, taps=taps):
+        region_analytic = np.einsum("rk,bkt->brt", regions, block.values)
+        accumulator.feed(block.start, block.values, region_analytic, block.signal,
+                         data[:, block.start:block.stop])
+    return accumulator.result()
 
 
 def cshw_rshw_coupling(

@@ -116,6 +116,16 @@ def valence_proxy(
     fmin = min(b.fmin for b in bands)
     window = min(max(window_seconds, 2.0 / max(fmin, 0.25)), coefficients.shape[1] / sfreq)
     spectrum = compute_psd(coefficients, sfreq, fmin=fmin, fmax=max(b.fmax for b in bands), window_seconds=window)
+    return valence_from_spectrum(spectrum, bands, octave_shift=octave_shift)
+
+
+def valence_from_spectrum(spectrum: Spectrum, bands: Sequence[Band], *, octave_shift: int | None = None) -> list[ValenceProxy]:
+    """Valence proxy per band from the PSD of the harmonic coefficients (one row per harmonic).
+
+    What :func:`valence_proxy` computes after its Welch PSD; a streamed
+    analysis (:func:`harmonix.pipeline.analyze_eeg`) accumulates that PSD
+    block by block and calls this.
+    """
     results = []
     for band in bands:
         freqs, amps, noise = harmonic_signature(spectrum, band)

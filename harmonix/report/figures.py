@@ -112,7 +112,10 @@ def _metric_rows(metrics: pd.DataFrame, metric: str) -> pd.DataFrame:
         raise ParameterError(
             f"expected tidy metric rows with columns metric, band, component, value; missing {', '.join(missing)}"
         )
-    rows = metrics[metrics["metric"] == metric].copy()
+    rows = metrics[metrics["metric"] == metric]
+    if "condition" in rows.columns:  # whole-recording rows; conditions have their own figures
+        rows = rows[rows["condition"].fillna("").astype(str) == ""]
+    rows = rows.copy()
     rows["band"] = rows["band"].fillna("").astype(str)
     rows["component"] = rows["component"].fillna("").astype(str)
     rows["value"] = pd.to_numeric(rows["value"], errors="coerce")
@@ -596,11 +599,10 @@ def plot_harmonic_power(
     data : DataFrame | mapping of str to ndarray
         Tidy metric rows with ``metric`` rows whose components are ``h000``,
         ``h001``... (from :func:`harmonix.pipeline.analyze_eeg`), or the
-        arrays of an analysis: ``harmonic_coefficients`` (n_bands, n_modes,
-        n_times), ``harmonic_bands`` and, for energy,
-        ``harmonic_eigenvalues``; from these the power is
-        :math:`\\langle|a_k|\\rangle_t` and the energy
-        :math:`\\lambda_k^2 \\langle|a_k|^2\\rangle_t` (Atasoy et al. 2017).
+        arrays of an analysis: ``harmonic_power`` or ``harmonic_energy``
+        (n_bands, n_modes: :math:`\\langle|a_k|\\rangle_t` and
+        :math:`\\lambda_k^2 \\langle|a_k|^2\\rangle_t`, Atasoy et al. 2017)
+        with ``harmonic_bands``.
     metric : {'harmonic_power', 'harmonic_energy'} or str
         What to plot; any metric with ``hNNN`` components works with a table.
     log : bool
@@ -628,18 +630,12 @@ def plot_harmonic_power(
         spectra = {band: rows[rows["band"] == band].sort_values("k") for band in _band_order(rows["band"])}
         curves = {band: (r["k"].to_numpy(), r["value"].to_numpy(dtype=float)) for band, r in spectra.items()}
     else:
-        if "harmonic_coefficients" not in data or "harmonic_bands" not in data:
-            raise ParameterError("plot_harmonic_power: arrays need harmonic_coefficients and harmonic_bands")
-        coefficients = np.abs(np.asarray(data["harmonic_coefficients"]))
-        bands = [str(b) for b in np.asarray(data["harmonic_bands"])]
-        if metric == "harmonic_power":
-            values = coefficients.mean(axis=-1)
-        elif metric == "harmonic_energy":
-            if "harmonic_eigenvalues" not in data:
-                raise ParameterError("plot_harmonic_power: harmonic_energy needs harmonic_eigenvalues")
-            values = np.asarray(data["harmonic_eigenvalues"], dtype=float) ** 2 * (coefficients ** 2).mean(axis=-1)
-        else:
+        if metric not in ("harmonic_power", "harmonic_energy"):
             raise ParameterError(f"plot_harmonic_power: metric={metric!r}; from arrays use harmonic_power or harmonic_energy")
+        if metric not in data or "harmonic_bands" not in data:
+            raise ParameterError(f"plot_harmonic_power: arrays need {metric} and harmonic_bands")
+        values = np.asarray(data[metric], dtype=float)
+        bands = [str(b) for b in np.asarray(data["harmonic_bands"])]
         curves = {band: (np.arange(values.shape[1]), v) for band, v in zip(bands, values)}
     fig = Figure(figsize=(5, 3.2))
     ax = fig.subplots()

@@ -315,7 +315,7 @@ def _tidy(metrics: pd.DataFrame) -> pd.DataFrame:
     if missing:
         raise InputFileError(f"metrics: missing column(s) {', '.join(missing)}; expected the rows of metrics.csv")
     out = metrics.copy()
-    for column in ("metric", "band", "component", "unit"):
+    for column in ("condition", "metric", "band", "component", "unit"):
         if column in out.columns:
             out[column] = out[column].fillna("").astype(str)
     out["value"] = pd.to_numeric(out["value"], errors="coerce")
@@ -718,7 +718,11 @@ def analysis_report(
     >>> page.startswith("<!DOCTYPE html>"), "research proxy, not a diagnosis" in page
     (True, True)
     """
-    metrics = _tidy(metrics)
+    from harmonix.report.conditions import conditions_section, steady_state_section
+
+    every_row = _tidy(metrics)
+    # The figures and tables below describe the whole recording; conditions get sections of their own.
+    metrics = every_row[every_row["condition"] == ""] if "condition" in every_row.columns else every_row
     params = dict(params or {})
     arrays = arrays if arrays is not None else {}
     bands = _band_names(params, metrics)
@@ -738,8 +742,11 @@ def analysis_report(
         _locking(metrics, params, arrays, harmonic_model),
         _energy(metrics, params, arrays),
         _proxies(metrics, params, bands),
+        conditions_section(every_row, params, bands),
+        steady_state_section(every_row, params),
         _methods(params),
     ]
+    sections = [section for section in sections if section is not None]
     return _page(title, escape(", ".join(subtitle_parts)), sections, _provenance(params))
 
 

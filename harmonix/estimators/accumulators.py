@@ -1,0 +1,230 @@
+"""Streaming forms of the estimators: sums fed block by block, read out at the end.
+
+Each accumulator holds a few sums whose size does not depend on the
+recording's duration, so that one pass of the filter bank over an hour (or a
+night) of EEG feeds every estimator at once
+(:func:`harmonix.pipeline.analyze_eeg`). Read out, each gives exactly the
+batch estimator it streams:
+
+* :class:`PhaseLockingSum` - the phase-locking value over time
+  (:func:`harmonix.estimators.locking.plv_matrix`),
+  :math:`\\mathrm{PLV}_{ij} = |\\frac{1}{T}\\sum_t u_i(t)\\,\\overline{u_j(t)}|`
+  with unit phasors :math:`u = z/|z|` (Lachaux et al. 1999);
+* :class:`TrialPhaseLockingSum` - the PLV across trials at each time point,
+  averaged over time (:func:`harmonix.estimators.locking.plv_over_trials`);
+* :class:`AmplitudeMoments` - mean and coefficient of variation of an
+  amplitude envelope (:func:`harmonix.spectral.filterbank.band_amplitude_stats`);
+* :class:`WindowedLempelZiv` - the mean over fixed-length windows of the
+  normalised LZ76 complexity of the median-binarised envelope
+  (:func:`harmonix.estimators.complexity.lempel_ziv_complexity`; Kaspar &
+  Schuster 1987). The LZ76 parse costs up to :math:`O(n^2)` in the length of
+  the sequence and its normalised value depends on ``n``, so it is computed on
+  windows of a fixed duration (Schartner et al. 2015 use fixed-length
+  segments too), which makes values comparable across recordings of any
+  length and keeps hours affordable.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.linalg.blas as blas
+
+from harmonix.errors import DataQualityError, ParameterError
+from harmonix.estimators.complexity import lempel_ziv_complexity
+from harmonix.spectral.segments import WindowCollector
+
+__all__ = ["PhaseLockingSum", "TrialPhaseLockingSum", "AmplitudeMoments", "WindowedLempelZiv", "cross_phasor_sum",
+           "unit_phasors"]
+
+
+def unit_phasors(z: np.ndarray) -> np.ndarray:
+    """``z / |z|`` in single precision; samples of zero amplitude stay 0 (they carry no phase)."""
+    cosine, sine = _phasor_parts(np.asarray(z))
+    return (cosine + 1j * sine).astype(np.complex64)
+
+
+def _phasor_parts(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cosine and sine of the phase of ``z`` (float32); 0 where ``z`` is 0."""
+    real = np.asarray(z.real, dtype=np.float32)
+    imag = np.asarray(z.imag, dtype=np.float32)
+    magnitude = np.hypot(real, imag)
+    np.maximum(magnitude, np.finfo(np.float32).tiny, out=magnitude)
+    return real / magnitude, imag / magnitude
+
+
+def cross_phasor_sum(z: np.ndarray) -> np.ndarray:
+    """:math:`\\sum_t u(t)\\,\\overline{u(t)}^T` (complex128, Hermitian) of ``(n_nodes, n_times)`` analytic signals.
+
+    With unit phasors :math:`u = c + i s`, the sum is
+    :math:`(CC^T + SS^T) + i(SC^T - CS^T)`: one BLAS ``ssyrk`` of the stacked
+    real matrix ``[C; S]`` gives every block at once (real single-precision
+    kernels are the fastest a BLAS has); callers accumulate blocks in double
+    precision.
+    """
+    cosine, sine = _phasor_parts(z)
+    n = cosine.shape[0]
+    stacked = np.concatenate([cosine, sine])
+    gram = blas.ssyrk(1.0, stacked.T, trans=1)  # upper triangle of [C; S][C; S]^T
+    gram = np.triu(gram) + np.triu(gram, 1).T
+    cross = gram[:n, n:]  # C S^T
+    return (gram[:n, :n] + gram[n:, n:]).astype(np.float64) + 1j * (cross.T - cross).astype(np.float64)
+
+
+class PhaseLockingSum:
+    """Running :math:`\\sum_t u(t) u(t)^H` per band for the PLV over time.
+
+    Parameters
+    ----------
+    n_bands, n_nodes : int
+        Bands and signals (channels, regions, harmonics).
+    """
+
+    def __init__(self, n_bands: int, n_nodes: int) -> None:
+        self._sum = np.zeros((n_bands, n_nodes, n_nodes), dtype=np.complex128)
+        self.count = np.zeros(n_bands, dtype=np.int64)
+
+    def feed(self, analytic: np.ndarray, *, bands: np.ndarray | None = None) -> None:
+        """Add ``(n_bands, n_nodes, n)`` analytic samples (only ``bands`` when given)."""
+        chosen = range(analytic.shape[0]) if bands is None else np.flatnonzero(bands)
+        if analytic.shape[-1] == 0:
+            return
+        for b in chosen:
+            if not np.isfinite(analytic[b]).all():
+                raise DataQualityError("analytic signal contains NaN or Inf values")
+            self._sum[b] += cross_phasor_sum(analytic[b])
+            self.count[b] += analytic.shape[-1]
+
+    def plv(self) -> np.ndarray:
+        """``(n_bands, n_nodes, n_nodes)`` symmetric PLV, ones on the diagonal; NaN for bands never fed."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out = np.abs(self._sum) / self.count[:, None, None]
+        idx = np.arange(out.shape[-1])
+        out[:, idx, idx] = np.where(self.count[:, None] > 0, 1.0, np.nan)
+        return np.clip(out, 0.0, 1.0)
+
+
+class TrialPhaseLockingSum:
+    """PLV across trials at every time point of equal-length trials, averaged over time.
+
+    .. math:: \\mathrm{PLV}_{ij} = \\frac{1}{T}\\sum_t \\Big|\\frac{1}{N}\\sum_{e=1}^{N} u_{ie}(t)\\overline{u_{je}(t)}\\Big|
+
+    Holds ``(n_bands, n_times, n_nodes, n_nodes)`` sums: the trial length, not
+    the number of trials, sets its size.
+    """
+
+    def __init__(self, n_bands: int, n_nodes: int, n_times: int) -> None:
+        self._sum = np.zeros((n_bands, n_times, n_nodes, n_nodes), dtype=np.complex64)
+        self.count = 0
+
+    def feed(self, analytic: np.ndarray) -> None:
+        """Add one trial's ``(n_bands, n_nodes, n_times)`` analytic signal."""
+        if analytic.shape[-1] != self._sum.shape[1]:
+            raise ParameterError(f"trials must all hold {self._sum.shape[1]} samples, got {analytic.shape[-1]}")
+        u = unit_phasors(analytic)  # (n_bands, n_nodes, n_times)
+        self._sum += np.einsum("bit,bjt->btij", u, u.conj())
+        self.count += 1
+
+    def plv(self) -> np.ndarray:
+        """``(n_bands, n_nodes, n_nodes)``."""
+        if self.count == 0:
+            raise ParameterError("no trials were fed")
+        return np.clip(np.abs(self._sum / self.count).mean(axis=1), 0.0, 1.0)
+
+
+class AmplitudeMoments:
+    """Running sums of an envelope and its square, per band and signal.
+
+    ``mean = S1 / n``; ``cv = sqrt(S2 / n - mean^2) / mean``. With
+    ``per_span=True`` the statistics are formed per span (e.g. epoch) and
+    averaged over spans, each weighing the same.
+    """
+
+    def __init__(self, n_bands: int, n_nodes: int, *, per_span: bool = False) -> None:
+        self.per_span = per_span
+        self._s1 = np.zeros((n_bands, n_nodes))
+        self._s2 = np.zeros((n_bands, n_nodes))
+        self.count = np.zeros(n_bands, dtype=np.int64)
+        self._span_means: list[np.ndarray] = []
+        self._span_cvs: list[np.ndarray] = []
+
+    def feed(self, amplitude: np.ndarray, *, bands: np.ndarray | None = None) -> None:
+        """Add ``(n_bands, n_nodes, n)`` non-negative amplitudes (only ``bands`` when given)."""
+        chosen = np.ones(amplitude.shape[0], bool) if bands is None else np.asarray(bands, bool)
+        if not chosen.all():
+            amplitude = amplitude[chosen]
+        # Sums run in double precision over single-precision samples (no float64 copy of the block).
+        self._s1[chosen] += amplitude.sum(axis=-1, dtype=np.float64)
+        self._s2[chosen] += np.square(amplitude).sum(axis=-1, dtype=np.float64)
+        self.count[chosen] += amplitude.shape[-1]
+
+    def end_span(self) -> None:
+        """Close a span (``per_span=True``): its statistics join the average."""
+        if not self.per_span:
+            return
+        mean, cv = self._finish()
+        self._span_means.append(mean)
+        self._span_cvs.append(cv)
+        self._s1[:] = 0.0
+        self._s2[:] = 0.0
+        self.count[:] = 0
+
+    def _finish(self) -> tuple[np.ndarray, np.ndarray]:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = self._s1 / self.count[:, None]
+            var = np.maximum(self._s2 / self.count[:, None] - mean**2, 0.0)
+            return mean, np.sqrt(var) / mean
+
+    def result(self) -> tuple[np.ndarray, np.ndarray]:
+        """Mean amplitude and CV, each ``(n_bands, n_nodes)``; NaN for bands never fed."""
+        if self.per_span:
+            if not self._span_means:
+                shape = self._s1.shape
+                return np.full(shape, np.nan), np.full(shape, np.nan)
+            with np.errstate(invalid="ignore"):
+                return np.nanmean(self._span_means, axis=0), np.nanmean(self._span_cvs, axis=0)
+        return self._finish()
+
+
+class WindowedLempelZiv:
+    """Mean normalised LZ76 complexity of envelopes over fixed-length windows.
+
+    Parameters
+    ----------
+    window_starts : ndarray of int
+        Window starts (stream samples), e.g. tiles of each span
+        (:func:`harmonix.spectral.segments.tile_windows`).
+    window_length : int
+        Samples per window.
+    n_bands, n_nodes : int
+
+    Notes
+    -----
+    In each window the envelope is binarised around its own median and
+    :math:`C = c(n) \\log_2 n / n` is formed (``n`` = window length); the
+    result is the mean over windows.
+    """
+
+    def __init__(self, window_starts: np.ndarray, window_length: int, n_bands: int, n_nodes: int) -> None:
+        self._collector = WindowCollector(window_starts, window_length)
+        self._sum = np.zeros((n_bands, n_nodes))
+        self.count = np.zeros(n_bands, dtype=np.int64)
+        self.window_length = int(window_length)
+
+    @property
+    def n_windows(self) -> int:
+        return self._collector.starts.size
+
+    def feed(self, start: int, amplitude: np.ndarray, *, bands: np.ndarray | None = None) -> None:
+        """Add ``(n_bands, n_nodes, n)`` envelopes starting at stream sample ``start``."""
+        chosen = np.ones(amplitude.shape[0], bool) if bands is None else np.asarray(bands, bool)
+        index, windows = self._collector.feed(start, amplitude)
+        if not index.size or not chosen.any():
+            return
+        lz = lempel_ziv_complexity(windows[:, chosen])  # (n_windows, n_chosen, n_nodes)
+        self._sum[chosen] += lz.sum(axis=0)
+        self.count[chosen] += index.size
+
+    def result(self) -> np.ndarray:
+        """``(n_bands, n_nodes)``; NaN for bands with no complete window."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return self._sum / self.count[:, None]
