@@ -100,7 +100,8 @@ CHANGED: dict[str, str] = {
     "trauma_proxy": "null now from phase-randomised surrogates of up to 40 windows of the recording with a paired "
                     "t statistic, instead of 19 surrogates of the whole recording; calibrated to N(0,1) in "
                     "tests/test_trauma_calibration.py",
-    "trauma_proxy_component": "same new null as trauma_proxy (its decoupling, rigidity, ... components)",
+    "trauma_proxy_component": "same new null as trauma_proxy (low-harmonic deficit, regional decoupling; "
+                              "the golden-ratio regime by a randomised rank test, its values moving in steps)",
 }
 
 

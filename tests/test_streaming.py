@@ -144,3 +144,20 @@ def test_spans_too_short_for_a_band_are_reported(rng):
     assert spans["too_short_for_band"]["delta"]["spans"] == 1
     assert "alpha" not in spans["too_short_for_band"]
     assert analysis.params["rejected_by_annotation_s"] == pytest.approx(4.5)
+
+
+def test_proxies_are_skipped_with_a_reason_when_no_span_holds_a_null_window(default_connectome, default_harmonics):
+    """30 s of data, but cut by bad spans into pieces shorter than the trauma null's window: no crash, a reason."""
+    from harmonix.harmonics.model import HarmonicModel
+
+    names = list(default_connectome.sensor_names)
+    rng = np.random.default_rng(5)
+    raw = mne.io.RawArray(1e-5 * rng.standard_normal((len(names), 4000)), mne.create_info(names, SFREQ, "eeg"),
+                          verbose=False)
+    raw.set_annotations(mne.Annotations([9.0, 19.5, 30.0], [0.5, 0.5, 0.5], ["BAD_a", "BAD_b", "BAD_c"]))
+    analysis = analyze_eeg(raw, session="s", harmonic_model=HarmonicModel(default_connectome, default_harmonics),
+                           bands=load_bands({"alpha": (8, 13)}))
+    proxies = analysis.params["harmonics"]["proxies"]
+    assert proxies["computed"] is False and "null" in proxies["reason"]
+    assert not analysis.metrics["metric"].str.startswith("trauma").any()
+    assert (analysis.metrics["metric"] == "harmonic_power").any()

@@ -169,18 +169,18 @@ def test_fail_fast_stops_at_the_first_failure(recordings, tmp_path, capsys):
 # --------------------------------------------------------------------------- resume
 
 
-def test_resume_skips_quickly_and_refuses_changed_parameters(recordings, tmp_path, capsys):
+def test_resume_skips_finished_outputs_and_refuses_changed_parameters(recordings, tmp_path, capsys):
     out = tmp_path / "out"
     argv = ["--harmonics", "off", *map(str, recordings[:3]), "--out", str(out)]
     assert _run(["-q", "analyze", *argv], capsys)[0] == 0
     before = _metrics_bytes(out)
+    written = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
 
-    start = time.monotonic()
+    # (how long a skip takes is measured in the closing note, not asserted: tests never time)
     again = _cli("analyze", "-q", *argv, cwd=tmp_path)
-    elapsed = time.monotonic() - start
     assert again.returncode == 0, again.stderr
     assert again.stdout.count("(up to date, skipped)") == 3 and "0 analysed, 3 up to date" in again.stdout
-    assert elapsed < 5.0, f"re-running a finished batch took {elapsed:.1f} s"
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == written  # nothing rewritten
 
     changed = _run(["-q", "analyze", "--psd", "multitaper", *argv], capsys)
     assert changed[0] == 2 and changed[2].count("\n") == 1

@@ -29,12 +29,24 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg.blas as blas
 
-from harmonix.errors import DataQualityError, ParameterError
+from harmonix.errors import ParameterError
 from harmonix.estimators.complexity import lempel_ziv_complexity
 from harmonix.spectral.segments import WindowCollector
 
 __all__ = ["PhaseLockingSum", "TrialPhaseLockingSum", "AmplitudeMoments", "WindowedLempelZiv", "cross_phasor_sum",
-           "unit_phasors"]
+           "modulus_sums", "real_matrix_apply", "unit_phasors"]
+
+
+def real_matrix_apply(matrix: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """``matrix @ z`` for a real matrix and complex ``(..., n_rows, n)`` data, as one real product.
+
+    A real map acts on real and imaginary parts alike, so it is applied to the
+    interleaved single-precision view of ``z``: half the work of the complex
+    product NumPy would form (the matrix cast to complex). Returns complex64.
+    """
+    z = np.ascontiguousarray(z, dtype=np.complex64)
+    out = np.ascontiguousarray(matrix, dtype=np.float32) @ z.view(np.float32)
+    return out.view(np.complex64)
 
 
 def unit_phasors(z: np.ndarray) -> np.ndarray:
@@ -43,13 +55,79 @@ def unit_phasors(z: np.ndarray) -> np.ndarray:
     return (cosine + 1j * sine).astype(np.complex64)
 
 
+def _modulus_sums_py(rows: np.ndarray, s1: np.ndarray, s2: np.ndarray) -> None:
+    n = rows.shape[1]
+    for r in _rows(rows.shape[0]):
+        # blocks of 256 summed in single precision, then in double: vectorisable and accurate
+        a1, a2 = 0.0, 0.0
+        for b in range(0, n, 256):
+            b1, b2 = np.float32(0.0), np.float32(0.0)
+            for t in range(b, min(b + 256, n)):
+                v = rows[r, t]
+                x = v.real * v.real + v.imag * v.imag
+                b2 += x
+                b1 += np.sqrt(x)
+            a1 += b1
+            a2 += b2
+        s1[r], s2[r] = a1, a2
+
+
+def modulus_sums(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``Σ|x|`` and ``Σ|x|²`` of each row, in double precision, in one pass (no modulus array)."""
+    s1, s2 = np.empty(rows.shape[0]), np.empty(rows.shape[0])
+    if _modulus_sums_nb is not None and rows.shape[1] and np.iscomplexobj(rows):
+        _modulus_sums_nb(np.ascontiguousarray(rows, dtype=np.complex64), s1, s2)
+        return s1, s2
+    amplitude = np.abs(rows)
+    return amplitude.sum(axis=-1, dtype=np.float64), np.square(amplitude).sum(axis=-1, dtype=np.float64)
+
+
 def _phasor_parts(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Cosine and sine of the phase of ``z`` (float32); 0 where ``z`` is 0."""
-    real = np.asarray(z.real, dtype=np.float32)
-    imag = np.asarray(z.imag, dtype=np.float32)
-    magnitude = np.hypot(real, imag)
-    np.maximum(magnitude, np.finfo(np.float32).tiny, out=magnitude)
-    return real / magnitude, imag / magnitude
+    stacked = _stacked_phasors(np.asarray(z).reshape(-1, np.shape(z)[-1]))
+    n = stacked.shape[0] // 2
+    shape = np.shape(z)
+    return stacked[:n].reshape(shape), stacked[n:].reshape(shape)
+
+
+def _stacked_phasors_py(z: np.ndarray, out: np.ndarray) -> None:
+    n_rows, n_times = z.shape
+    for r in _rows(n_rows):
+        for t in range(n_times):
+            re, im = z[r, t].real, z[r, t].imag
+            magnitude = np.sqrt(re * re + im * im)
+            if magnitude > 0:
+                out[r, t], out[n_rows + r, t] = re / magnitude, im / magnitude
+            else:
+                out[r, t], out[n_rows + r, t] = 0.0, 0.0
+
+
+try:
+    import numba
+
+    _rows = numba.prange
+    _stacked_phasors_nb = numba.njit(cache=True, nogil=True, parallel=True)(_stacked_phasors_py)
+    _modulus_sums_nb = numba.njit(cache=True, nogil=True, parallel=True)(_modulus_sums_py)
+except ImportError:  # numba ships with librosa; this keeps the module importable without it
+    _rows = range
+    _stacked_phasors_nb = _modulus_sums_nb = None
+
+
+def _stacked_phasors(z: np.ndarray) -> np.ndarray:
+    """``[cos φ; sin φ]`` of ``(n_rows, n_times)`` complex samples: ``(2 n_rows, n_times)`` float32.
+
+    One compiled pass writes both halves of the matrix :func:`cross_phasor_sum`
+    hands to BLAS (no intermediate magnitude, quotient or concatenation).
+    """
+    z = np.ascontiguousarray(z, dtype=np.complex64)
+    out = np.empty((2 * z.shape[0], z.shape[1]), dtype=np.float32)
+    if _stacked_phasors_nb is not None:
+        _stacked_phasors_nb(z, out)
+        return out
+    magnitude = np.maximum(np.abs(z), np.finfo(np.float32).tiny)
+    out[: z.shape[0]] = z.real / magnitude
+    out[z.shape[0]:] = z.imag / magnitude
+    return out
 
 
 def cross_phasor_sum(z: np.ndarray) -> np.ndarray:
@@ -61,9 +139,8 @@ def cross_phasor_sum(z: np.ndarray) -> np.ndarray:
     kernels are the fastest a BLAS has); callers accumulate blocks in double
     precision.
     """
-    cosine, sine = _phasor_parts(z)
-    n = cosine.shape[0]
-    stacked = np.concatenate([cosine, sine])
+    stacked = _stacked_phasors(z)
+    n = stacked.shape[0] // 2
     gram = blas.ssyrk(1.0, stacked.T, trans=1)  # upper triangle of [C; S][C; S]^T
     gram = np.triu(gram) + np.triu(gram, 1).T
     cross = gram[:n, n:]  # C S^T
@@ -88,9 +165,8 @@ class PhaseLockingSum:
         chosen = range(analytic.shape[0]) if bands is None else np.flatnonzero(bands)
         if analytic.shape[-1] == 0:
             return
+        # Finiteness is the caller's to check, once, on the samples (the analysis checks every block read).
         for b in chosen:
-            if not np.isfinite(analytic[b]).all():
-                raise DataQualityError("analytic signal contains NaN or Inf values")
             self._sum[b] += cross_phasor_sum(analytic[b])
             self.count[b] += analytic.shape[-1]
 
@@ -147,15 +223,19 @@ class AmplitudeMoments:
         self._span_means: list[np.ndarray] = []
         self._span_cvs: list[np.ndarray] = []
 
-    def feed(self, amplitude: np.ndarray, *, bands: np.ndarray | None = None) -> None:
-        """Add ``(n_bands, n_nodes, n)`` non-negative amplitudes (only ``bands`` when given)."""
-        chosen = np.ones(amplitude.shape[0], bool) if bands is None else np.asarray(bands, bool)
+    def feed(self, values: np.ndarray, *, bands: np.ndarray | None = None) -> None:
+        """Add ``(n_bands, n_nodes, n)`` samples (only ``bands`` when given).
+
+        Complex values (analytic signals) contribute their modulus, computed
+        on the fly; real values must be non-negative amplitudes already.
+        """
+        chosen = np.ones(values.shape[0], bool) if bands is None else np.asarray(bands, bool)
         if not chosen.all():
-            amplitude = amplitude[chosen]
-        # Sums run in double precision over single-precision samples (no float64 copy of the block).
-        self._s1[chosen] += amplitude.sum(axis=-1, dtype=np.float64)
-        self._s2[chosen] += np.square(amplitude).sum(axis=-1, dtype=np.float64)
-        self.count[chosen] += amplitude.shape[-1]
+            values = values[chosen]
+        s1, s2 = modulus_sums(values.reshape(-1, values.shape[-1]))
+        self._s1[chosen] += s1.reshape(values.shape[:-1])
+        self._s2[chosen] += s2.reshape(values.shape[:-1])
+        self.count[chosen] += values.shape[-1]
 
     def end_span(self) -> None:
         """Close a span (``per_span=True``): its statistics join the average."""
@@ -215,12 +295,14 @@ class WindowedLempelZiv:
         return self._collector.starts.size
 
     def feed(self, start: int, amplitude: np.ndarray, *, bands: np.ndarray | None = None) -> None:
-        """Add ``(n_bands, n_nodes, n)`` envelopes starting at stream sample ``start``."""
+        """Add ``(n_bands, n_nodes, n)`` envelopes (or complex analytic values) from stream sample ``start``."""
         chosen = np.ones(amplitude.shape[0], bool) if bands is None else np.asarray(bands, bool)
         index, windows = self._collector.feed(start, amplitude)
         if not index.size or not chosen.any():
             return
-        lz = lempel_ziv_complexity(windows[:, chosen])  # (n_windows, n_chosen, n_nodes)
+        windows = windows[:, chosen]
+        # The modulus only of the samples in windows (complex analytic values may be fed).
+        lz = lempel_ziv_complexity(np.abs(windows) if np.iscomplexobj(windows) else windows)
         self._sum[chosen] += lz.sum(axis=0)
         self.count[chosen] += index.size
 

@@ -173,7 +173,7 @@ def spectral_entropy(
 
 
 def _lz76_py(s: np.ndarray) -> int:
-    """Kaspar-Schuster LZ76 component count of a 0/1 array (compiled by numba when available)."""
+    """Kaspar-Schuster LZ76 component count of a symbol array (the reference; see :func:`_lz76_automaton`)."""
     n = s.size
     if n <= 1:
         return n
@@ -199,20 +199,80 @@ def _lz76_py(s: np.ndarray) -> int:
     return c
 
 
+def _lz76_automaton(s: np.ndarray, alphabet: int) -> int:
+    """The same LZ76 component count in linear time, with an online suffix automaton.
+
+    Kaspar & Schuster's scan restarts its search for every component, which
+    costs :math:`O(n\\,c(n))`. Here the text read so far is kept in a suffix
+    automaton (Blumer et al. 1985), extended one symbol at a time: the current
+    component grows by the next symbol while component + symbol is a substring
+    of the text before that symbol (a transition of the automaton, copies
+    overlapping the component allowed, as in LZ76), and ends with it otherwise.
+    The component's state is re-anchored along suffix links after each
+    extension, since cloning may move its string to a new state.
+    ``tests/test_complexity.py`` checks the count equals :func:`_lz76_py`.
+    """
+    n = s.size
+    if n <= 1:
+        return n
+    size = 2 * n + 1
+    nxt = np.full((size, alphabet), -1, np.int32)
+    link = np.full(size, -1, np.int32)
+    length = np.zeros(size, np.int32)
+    states, last, current, current_length, components = 1, 0, 0, 0, 0
+    for j in range(n):
+        symbol = s[j]
+        target = nxt[current, symbol]
+        if target != -1:
+            current, current_length = target, current_length + 1
+        else:
+            components += 1
+            current, current_length = 0, 0
+        new = states
+        states += 1
+        length[new] = length[last] + 1
+        p = last
+        while p != -1 and nxt[p, symbol] == -1:
+            nxt[p, symbol] = new
+            p = link[p]
+        if p == -1:
+            link[new] = 0
+        else:
+            q = nxt[p, symbol]
+            if length[p] + 1 == length[q]:
+                link[new] = q
+            else:
+                clone = states
+                states += 1
+                length[clone] = length[p] + 1
+                nxt[clone, :] = nxt[q, :]
+                link[clone] = link[q]
+                while p != -1 and nxt[p, symbol] == q:
+                    nxt[p, symbol] = clone
+                    p = link[p]
+                link[q] = clone
+                link[new] = clone
+        last = new
+        while current_length > 0 and link[current] != -1 and length[link[current]] >= current_length:
+            current = link[current]
+    return components + (1 if current_length > 0 else 0)
+
+
 try:
     import numba
 
-    _lz76_nb = numba.njit(cache=True, nogil=True)(_lz76_py)
+    _lz76_nb = numba.njit(cache=True, nogil=True)(_lz76_automaton)
 
     @numba.njit(cache=True, parallel=True)
-    def _lz76_rows_nb(rows):
+    def _lz76_rows_nb(rows, alphabet):
         out = np.empty(rows.shape[0], dtype=np.int64)
         for r in numba.prange(rows.shape[0]):
-            out[r] = _lz76_nb(rows[r])
+            out[r] = _lz76_nb(rows[r], alphabet)
         return out
 
     def _lz76_rows(rows: np.ndarray) -> np.ndarray:
-        return _lz76_rows_nb(np.ascontiguousarray(rows, dtype=np.uint8))
+        rows = np.ascontiguousarray(rows, dtype=np.uint8)
+        return _lz76_rows_nb(rows, int(rows.max()) + 1 if rows.size else 1)
 
 except ImportError:  # numba ships with librosa; this keeps the module importable without it
 
@@ -223,10 +283,12 @@ except ImportError:  # numba ships with librosa; this keeps the module importabl
 def lz76_count(sequence: Sequence[int] | np.ndarray) -> int:
     """Number of components of the LZ76 exhaustive parsing of a symbol sequence.
 
-    Kaspar & Schuster (1987) algorithm: scan the sequence once, growing the
-    current component while it can be copied from earlier text (the copy may
-    overlap the component itself); a new component starts when it cannot.
-    Symbols must be small non-negative integers (0-255).
+    The parsing of Lempel & Ziv (1976) as Kaspar & Schuster (1987) count it:
+    scan the sequence once, growing the current component while it can be
+    copied from earlier text (the copy may overlap the component itself); a
+    new component starts when it cannot. Computed in linear time with a
+    suffix automaton (:func:`_lz76_automaton`). Symbols must be small
+    non-negative integers (0-255).
 
     Examples
     --------
@@ -269,9 +331,9 @@ def lempel_ziv_complexity(
 
     The signal is binarised (1 above ``threshold``, 0 otherwise; the median
     by default, so both symbols are equally frequent) and the number
-    :math:`c(n)` of components of its LZ76 exhaustive parsing is counted with
-    the Kaspar & Schuster (1987) algorithm (compiled with numba, one channel
-    per thread). Normalised,
+    :math:`c(n)` of components of its LZ76 exhaustive parsing is counted
+    (Kaspar & Schuster 1987; in linear time with a suffix automaton, compiled
+    with numba, one channel per thread). Normalised,
 
     .. math:: C = c(n) \\, \\frac{\\log_2 n}{n},
 

@@ -25,6 +25,7 @@ from collections.abc import Sequence
 
 import mne
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from harmonix.errors import ChannelError, ParameterError
 from harmonix.estimators.accumulators import (
@@ -32,6 +33,7 @@ from harmonix.estimators.accumulators import (
     PhaseLockingSum,
     TrialPhaseLockingSum,
     WindowedLempelZiv,
+    real_matrix_apply,
 )
 from harmonix.estimators.complexity import spectral_entropy
 from harmonix.estimators.consonance import cdns_of_aperiodic_fit
@@ -50,7 +52,7 @@ from harmonix.progress import report_stage
 from harmonix.proxies.energy import PROXY_NOTE as ENERGY_NOTE
 from harmonix.proxies.energy import detect_episodes
 from harmonix.proxies.trauma import PROXY_NOTE as TRAUMA_NOTE
-from harmonix.proxies.trauma import TraumaAccumulator, region_modes
+from harmonix.proxies.trauma import TraumaAccumulator, null_windows, region_modes
 from harmonix.proxies.valence import PROXY_NOTE as VALENCE_NOTE
 from harmonix.proxies.valence import valence_from_spectrum
 from harmonix.spectral.aperiodic import fit_aperiodic, peak_in_band
@@ -116,22 +118,23 @@ class _Part:
             return slice(None)
         return np.concatenate([np.arange(a, b) for a, b in pieces])
 
-    def feed(self, start: int, block: AnalyticBlock, amplitude: np.ndarray, band_ok: np.ndarray,
-             coefficients: np.ndarray | None, regions: np.ndarray | None, energy: np.ndarray | None) -> None:
+    def feed(self, start: int, block: AnalyticBlock, band_ok: np.ndarray, coefficients: np.ndarray | None,
+             regions: np.ndarray | None, energy: np.ndarray | None) -> None:
         self.welch.feed(start, block.signal)
-        if amplitude.shape[0] == 0:
+        values = block.values
+        if values.shape[0] == 0:
             return
-        self.lz.feed(start, amplitude, bands=band_ok)
-        chosen = self.selection(start, amplitude.shape[-1])
+        self.lz.feed(start, values, bands=band_ok)
+        chosen = self.selection(start, values.shape[-1])
         if chosen is None:
             return
-        self.envelope.feed(amplitude[..., chosen], bands=band_ok)
+        self.envelope.feed(values[..., chosen], bands=band_ok)
         if isinstance(self.plv, TrialPhaseLockingSum):
             self.plv.feed(block.values)
         else:
             self.plv.feed(block.values[..., chosen], bands=band_ok)
         if self.harmonic is not None and coefficients is not None:
-            self.harmonic.feed(np.abs(coefficients[..., chosen]), bands=band_ok)
+            self.harmonic.feed(coefficients[..., chosen], bands=band_ok)
         if self.region_plv is not None and regions is not None:
             self.region_plv.feed(regions[..., chosen], bands=band_ok)
         if energy is not None:
@@ -239,6 +242,43 @@ def _harmonic_rows(rows: MetricRows, part: _Part, eigenvalues: np.ndarray, bands
         rows.add("harmonic_low_power_fraction", s.low_power_fraction, "1", band=s.band, component=f"h<{s.n_low}",
                  condition=condition)
     return spectra
+
+
+def _stream(layout: RecordingLayout, parts: Sequence[_Part], filter_bands: Sequence[Band], filter_taps: Sequence,
+            chunk_seconds: float, source: str, decomposition, operator32: np.ndarray | None, regions32: np.ndarray | None,
+            harmonic_windows: WindowMeans | None, trauma: TraumaAccumulator | None,
+            valence_welch: WelchAccumulator | None, energy_trace: WindowMeans | None) -> None:
+    """The single pass: every block of every span through the filter bank, into every accumulator."""
+    sfreq, ch_names = layout.sfreq, layout.ch_names
+    with_proxies = trauma is not None
+    if decomposition is not None:
+        matched = np.asarray(decomposition.match.recording_indices)
+        weights = decomposition.eigenvalues.astype(float) ** 2
+    for i, (span_start, span_stop) in enumerate(layout.spans):
+        span_length = int(span_stop - span_start)
+        band_ok = np.array([len(t) <= span_length for t in filter_taps], dtype=bool)
+        for block in _blocks(layout.source(i), sfreq, filter_bands, filter_taps, chunk_seconds):
+            start = int(span_start) + block.start
+            check_block_finite(block.signal, ch_names, start, sfreq, source)
+            coefficients = regions = energy = broadband = None
+            if decomposition is not None and filter_bands:
+                # the two large products of the pass get both BLAS threads
+                with threadpool_limits(limits=2, user_api="blas"):
+                    coefficients = real_matrix_apply(operator32, block.values)
+                    if regions32 is not None:
+                        regions = real_matrix_apply(regions32, coefficients)
+                broadband = decomposition.inverse.operator @ block.signal[matched]
+                energy = weights @ np.square(broadband)
+                if harmonic_windows is not None:
+                    harmonic_windows.feed(start, np.abs(coefficients))
+            for part in parts:
+                part.feed(start, block, band_ok, coefficients, regions, energy)
+            if with_proxies:
+                trauma.feed(start, coefficients, regions, broadband, block.signal[matched], bands=band_ok)
+                valence_welch.feed(start, broadband)
+                energy_trace.feed(start, energy)
+        for part in parts:
+            part.end_span()
 
 
 def analyze_eeg(
@@ -393,6 +433,11 @@ def analyze_eeg(
             proxies_reason = (f"the proxies need at least {MIN_PROXY_SECONDS:g} s of continuous data "
                               f"(surrogate spectra, energy windows); this recording has "
                               f"{layout.total_samples / sfreq:.1f} s")
+        else:
+            starts, length, _ = null_windows(layout.spans, sfreq, filter_bands, taps=filter_taps)
+            if starts.size == 0:
+                proxies_reason = (f"the trauma proxy's null needs a good span of at least {length / sfreq:.1f} s "
+                                  f"(a window and its filter margins); the longest here is {duration:.1f} s")
     with_proxies = decomposition is not None and proxies_reason is None
     n_regions = 0
     if decomposition is not None and not layout.epoched:
@@ -425,45 +470,24 @@ def analyze_eeg(
         valence_welch = WelchAccumulator(n_modes, sfreq, layout.spans, int(round(valence_window * sfreq)))
         energy_length = int(round(ENERGY_WINDOW_SECONDS * sfreq))
         energy_trace = WindowMeans(tile_windows(layout.spans, energy_length), energy_length, ())
+    operator32 = regions32 = None
     if decomposition is not None:
-        matched = np.asarray(decomposition.match.recording_indices)
         # The operator over every analysed channel (zero columns for unmatched ones) spares a copy of each block.
         operator32 = np.zeros((n_modes, len(ch_names)), dtype=np.float32)
-        operator32[:, matched] = decomposition.inverse.operator
-        weights = decomposition.eigenvalues.astype(float) ** 2
+        operator32[:, np.asarray(decomposition.match.recording_indices)] = decomposition.inverse.operator
         regions32 = region_means.astype(np.float32) if n_regions else None
 
     # ---- the pass
     report_stage("spectra")
-    for i, (span_start, span_stop) in enumerate(layout.spans):
-        span_length = int(span_stop - span_start)
-        band_ok = np.array([len(t) <= span_length for t in filter_taps], dtype=bool)
-        for block in _blocks(layout.source(i), sfreq, filter_bands, filter_taps, chunk_seconds):
-            start = int(span_start) + block.start
-            check_block_finite(block.signal, ch_names, start, sfreq, source)
-            amplitude = np.abs(block.values)
-            coefficients = regions = energy = broadband = None
-            if decomposition is not None and filter_bands:
-                coefficients = operator32 @ block.values
-                if regions32 is not None:
-                    regions = regions32 @ coefficients
-                broadband = decomposition.inverse.operator @ block.signal[matched]
-                energy = weights @ np.square(broadband)
-                if harmonic_windows is not None:
-                    harmonic_windows.feed(start, np.abs(coefficients))
-            for part in parts:
-                part.feed(start, block, amplitude, band_ok, coefficients, regions, energy)
-            if with_proxies:
-                trauma.feed(start, coefficients, regions, broadband, block.signal[matched], bands=band_ok)
-                valence_welch.feed(start, broadband)
-                energy_trace.feed(start, energy)
-        for part in parts:
-            part.end_span()
+    # One BLAS thread: its products here are many and small-to-medium, and idle BLAS threads spinning
+    # beside the FFT workers and compiled loops cost more than a second thread gains (measured: 1.6x).
+    with threadpool_limits(limits=1, user_api="blas"):
+        _stream(layout, parts, filter_bands, filter_taps, chunk_seconds, source, decomposition, operator32, regions32,
+                harmonic_windows, trauma, valence_welch, energy_trace)
 
     # ---- read out
     report_stage("proxies" if with_proxies else "spectra")
     rows = MetricRows(session)
-    names = [b.name for b in bands]
     fmax = min(sfreq / 2, max(b.fmax for b in bands) + 5)
     arrays: dict = {"ch_names": np.array(ch_names)}
     condition_psd = []

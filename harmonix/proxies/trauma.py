@@ -68,7 +68,7 @@ import scipy.fft
 from threadpoolctl import threadpool_limits
 
 from harmonix.errors import ParameterError
-from harmonix.estimators.accumulators import PhaseLockingSum, cross_phasor_sum
+from harmonix.estimators.accumulators import PhaseLockingSum, cross_phasor_sum, modulus_sums, real_matrix_apply
 from harmonix.estimators.locking import frequency_ratio_decoupling, nm_orders, nm_plv
 from harmonix.spectral.bands import Band
 from harmonix.spectral.filterbank import analytic_response, analytic_signal, design_band_filter, iter_analytic_blocks
@@ -153,9 +153,10 @@ def _mean_off_diagonal(plv: np.ndarray) -> float:
 class _BandGrid:
     """Where one band's analytic signal lives in a window's spectrum, and where it is evaluated.
 
-    The band-passed analytic signal of a window is band-limited: its nonzero
-    bins ``[k0, k1)`` placed in an inverse FFT of length ``K`` (at least twice
-    the support) give its values at ``K`` evenly spaced times, up to a phase
+    The band-passed analytic signal of a window is band-limited: its bins
+    ``[k0, k1)`` where the gain reaches :data:`SUPPORT_FLOOR` (passband and
+    transition bands), placed in an inverse FFT of length ``K`` (at least
+    twice the support), give its values at ``K`` evenly spaced times, up to a phase
     ramp :math:`e^{2\\pi i k_0 n / K}` common to every channel, which neither
     phase differences nor power see. ``inner`` keeps the times at least one
     margin away from the window's ends.
@@ -168,8 +169,13 @@ class _BandGrid:
     inner: slice
 
 
+SUPPORT_FLOOR = 1e-2
+"""Gain (relative to the passband) below which a band's bins are left out of the null's grid: -40 dB,
+under the transition bands and above the FIR's Hamming stopband sidelobes (about -53 dB)."""
+
+
 def _band_grid(gain: np.ndarray, length: int, margin: int) -> _BandGrid:
-    support = np.flatnonzero(np.abs(gain) > 1e-6 * np.abs(gain).max())
+    support = np.flatnonzero(np.abs(gain) >= SUPPORT_FLOOR * np.abs(gain).max())
     k0, k1 = int(support[0]), int(support[-1]) + 1
     size = min(length, int(scipy.fft.next_fast_len(max(2 * (k1 - k0), 16))))
     if size < k1 - k0:
@@ -192,17 +198,6 @@ class _WindowModel:
     dominant_range: tuple[float, float]
 
 
-def _real_map(matrix: np.ndarray, z: np.ndarray) -> np.ndarray:
-    """``matrix @ z`` for a real matrix and complex ``(..., n_rows, n)`` data, as one real product.
-
-    A real map acts on real and imaginary parts alike, so it is applied to the
-    interleaved single-precision view: half the work of a complex product.
-    """
-    z = np.ascontiguousarray(z, dtype=np.complex64)
-    out = matrix.astype(np.float32) @ z.view(np.float32)
-    return out.view(np.complex64)
-
-
 def _window_statistics(spectra: np.ndarray, model: _WindowModel) -> np.ndarray:
     """``(n_windows, n_bands, 3)`` statistics from sensor rFFTs ``(n_windows, n_sensors, n_pos)``.
 
@@ -210,7 +205,7 @@ def _window_statistics(spectra: np.ndarray, model: _WindowModel) -> np.ndarray:
     band is evaluated on its own decimated grid (:class:`_BandGrid`).
     """
     n = model.length
-    modes = _real_map(model.inverse, spectra)  # project first: 30 rows, not 64
+    modes = real_matrix_apply(model.inverse, spectra)  # project first: 30 rows, not 64
     regions = model.regions
     n_regions = regions.shape[0]
     pairs = n_regions * (n_regions - 1)
@@ -223,7 +218,7 @@ def _window_statistics(spectra: np.ndarray, model: _WindowModel) -> np.ndarray:
         a = np.ascontiguousarray(scipy.fft.ifft(band, axis=-1)[..., grid.inner])  # BLAS needs contiguous rows
         power = np.mean(np.abs(a) ** 2, axis=-1)  # (n_windows, n_modes)
         out[:, b, 0] = power[:, : model.n_low].sum(axis=-1) / power.sum(axis=-1)
-        region_signals = _real_map(regions, a)
+        region_signals = real_matrix_apply(regions, a)
         for w in range(region_signals.shape[0]):
             locking = np.abs(cross_phasor_sum(region_signals[w])) / region_signals.shape[-1]
             out[w, b, 1] = (locking.sum() - np.trace(locking)) / pairs
@@ -232,7 +227,7 @@ def _window_statistics(spectra: np.ndarray, model: _WindowModel) -> np.ndarray:
     lo, hi = model.dominant_range
     n_low = min(n, 2 * int(np.ceil(2.0 * hi * n / model.sfreq)))
     rate = model.sfreq * n_low / n
-    region_signals = scipy.fft.irfft(_real_map(regions, modes[..., : n_low // 2 + 1]), n=n_low, axis=-1)
+    region_signals = scipy.fft.irfft(real_matrix_apply(regions, modes[..., : n_low // 2 + 1]), n=n_low, axis=-1)
     psd = compute_psd(region_signals.reshape(-1, n_low), rate, fmin=lo, fmax=hi,
                       window_seconds=min(DOMINANT_WINDOW_SECONDS, n / model.sfreq))
     rows = psd.psd.reshape(spectra.shape[0], n_regions, -1)
@@ -265,7 +260,8 @@ class TraumaNull:
         spectrum = scipy.fft.rfft(np.asarray(window, dtype=float), axis=-1)
         rng = np.random.default_rng([self.seed, int(window_index)])
         # Independent phases per channel; DC (and Nyquist) keep theirs so the surrogates stay real.
-        phases = np.exp(2j * np.pi * rng.random((self.n_surrogates, *spectrum.shape)))
+        angles = (2 * np.pi) * rng.random((self.n_surrogates, *spectrum.shape), dtype=np.float32)
+        phases = np.cos(angles) + 1j * np.sin(angles)
         phases[..., 0] = 1.0
         if self.model.length % 2 == 0:
             phases[..., -1] = 1.0
@@ -373,7 +369,9 @@ class TraumaAccumulator:
         self._power = np.zeros((len(bands), n_modes))
         self._regions = regions
         nperseg = int(round(DOMINANT_WINDOW_SECONDS * sfreq))
-        self._region_welch = WelchAccumulator(n_regions, sfreq, spans, nperseg)
+        # The regions' spectra from the FFTs of the (fewer) harmonic coefficients they mix.
+        self._region_welch = WelchAccumulator(n_modes, sfreq, spans, nperseg, mixing=regions,
+                                              freq_range=dominant_range)
         starts, length, per_window = null_windows(spans, sfreq, bands, window_seconds=window_seconds,
                                                   max_windows=max_windows,
                                                   min_surrogate_windows=min_surrogate_windows, taps=taps)
@@ -406,9 +404,10 @@ class TraumaAccumulator:
             Bands this block's span is long enough for.
         """
         chosen = np.ones(len(self.bands), bool) if bands is None else np.asarray(bands, bool)
-        self._power[chosen] += np.square(np.abs(coefficients[chosen])).sum(axis=-1)
+        self._power[chosen] += modulus_sums(coefficients[chosen].reshape(-1, coefficients.shape[-1]))[1].reshape(
+            self._power[chosen].shape)
         self.region_plv.feed(region_analytic, bands=chosen)
-        self._region_welch.feed(start, self._regions @ broadband)
+        self._region_welch.feed(start, broadband)
         index, windows = self._collector.feed(start, sensors)
         for i, window in zip(index, windows):
             self._null.add(int(i), window)
@@ -417,10 +416,7 @@ class TraumaAccumulator:
         """One :class:`TraumaProxy` per band."""
         z, dof = self._null.z()
         plv = self.region_plv.plv()
-        lo, hi = self.dominant_range
-        freqs = self._region_welch.freqs
-        keep = (freqs >= lo - 1e-9) & (freqs <= hi + 1e-9)
-        golden = golden_index(freqs[keep], self._region_welch.psd()[:, keep])
+        golden = golden_index(self._region_welch.freqs, self._region_welch.psd())
         params = {"n_low": self.n_low, "surrogate": "phase randomisation, independent per channel, per window",
                   "null": {**self.null_params, "degrees_of_freedom": int(dof),
                            "statistic": "paired window differences, z = mean(d) / sqrt(s^2 (1 + 1/S) / M)"},

@@ -35,7 +35,6 @@ from dataclasses import dataclass, field
 
 import mne
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 from scipy.fft import rfft
 from scipy.signal import get_window
 
@@ -182,32 +181,40 @@ class WindowCollector:
         n = values.shape[-1]
         stop = start + n
         if self._stop != start:
-            self._tail, self._tail_start = None, start
-        buffer = values if self._tail is None else np.concatenate([self._tail, values], axis=-1)
-        buffer_start = self._tail_start if self._tail is not None else start
+            self._tail = None
+        tail = self._tail
+        tail_start = self._tail_start if tail is not None else start
         self._stop = stop
         first = self._next
-        # Windows that lie before what is buffered (in a gap) can never complete: skip them.
-        while first < self.starts.size and self.starts[first] < buffer_start and self.starts[first] + self.length <= stop:
+        # Windows that lie before what is kept (in a gap) can never complete: skip them.
+        while first < self.starts.size and self.starts[first] < tail_start and self.starts[first] + self.length <= stop:
             first += 1
         last = first
         while last < self.starts.size and self.starts[last] + self.length <= stop:
             last += 1
         index = np.arange(first, last)
-        index = index[self.starts[index] >= buffer_start]
-        if index.size:
-            offsets = self.starts[index] - buffer_start
-            view = sliding_window_view(buffer, self.length, axis=-1)
-            windows = np.moveaxis(view[..., offsets, :], -2, 0)
-        else:
-            windows = np.empty((0, *values.shape[:-1], self.length), dtype=values.dtype)
+        index = index[self.starts[index] >= tail_start]
+        windows = np.empty((index.size, *values.shape[:-1], self.length), dtype=values.dtype)
+        for out, window_start in zip(windows, self.starts[index]):
+            # Cut each window from the block, or from the kept samples and the block: the block
+            # itself is never copied whole.
+            offset = int(window_start - start)
+            if offset >= 0:
+                out[...] = values[..., offset : offset + self.length]
+            else:
+                out[..., :-offset] = tail[..., tail.shape[-1] + offset :]
+                out[..., -offset:] = values[..., : self.length + offset]
         self._next = last
-        keep = min(buffer.shape[-1], self.length - 1)
+        keep = min(n + (0 if tail is None else tail.shape[-1]), self.length - 1)
         if self._next < self.starts.size:
             # Only samples an unfinished window can still need are kept.
-            needed = max(stop - keep, min(self.starts[self._next], stop))
-            keep = stop - needed
-        self._tail = buffer[..., buffer.shape[-1] - keep:].copy() if keep > 0 else None
+            keep = stop - max(stop - keep, min(self.starts[self._next], stop))
+        if keep <= 0:
+            self._tail = None
+        elif keep <= n:
+            self._tail = values[..., n - keep :].copy()
+        else:
+            self._tail = np.concatenate([tail[..., tail.shape[-1] - (keep - n) :], values], axis=-1)
         self._tail_start = stop - keep
         return index, windows
 
@@ -250,6 +257,14 @@ class WelchAccumulator:
         (``psd_array_multitaper``, non-adaptive, ``low_bias=True``, default
         bandwidth ``8 / T``), as :func:`~harmonix.spectral.psd.compute_psd`
         does with ``window_seconds``; use ``overlap=0``.
+    mixing : ndarray, shape (n_outputs, n_channels) | None
+        Welch only: the PSD of ``mixing @ x`` instead of ``x``, from the FFTs of
+        ``x`` (detrending, windowing and the FFT are linear, so the result is
+        the same): many outputs that mix few channels (brain regions of a few
+        harmonics) cost the FFTs of the few.
+    freq_range : (float, float) | None
+        Keep only the bins in this range (Hz, inclusive); with ``mixing`` only
+        these are mixed.
     """
 
     n_channels: int
@@ -260,6 +275,8 @@ class WelchAccumulator:
     group_length: int | None = None
     group_bands: Sequence[Band] = ()
     method: str = "welch"
+    mixing: np.ndarray | None = None
+    freq_range: tuple[float, float] | None = None
     _sum: np.ndarray = field(init=False, repr=False)
     _count: int = field(init=False, default=0)
 
@@ -270,10 +287,20 @@ class WelchAccumulator:
             raise ParameterError(f"unknown PSD method {self.method!r}; use 'welch' or 'multitaper'")
         self.step = self.nperseg - int(np.floor(self.nperseg * self.overlap))
         starts = segment_starts(self.intervals, self.nperseg, self.step)
-        self.freqs = np.fft.rfftfreq(self.nperseg, 1.0 / self.sfreq)
+        freqs = np.fft.rfftfreq(self.nperseg, 1.0 / self.sfreq)
+        self._bins = slice(None)
+        if self.freq_range is not None:
+            inside = np.flatnonzero((freqs >= self.freq_range[0] - 1e-9) & (freqs <= self.freq_range[1] + 1e-9))
+            self._bins = slice(int(inside[0]), int(inside[-1]) + 1)
+        self.freqs = freqs[self._bins]
+        self._nyquist_bin = self.nperseg // 2 if self.nperseg % 2 == 0 else -1
+        self._first_bin = int(np.arange(freqs.size)[self._bins][0])
+        if self.mixing is not None and self.method != "welch":
+            raise ParameterError("a mixed PSD is computed with Welch's method only")
         self._window = get_window("hann", self.nperseg)
         self._scale = 1.0 / (self.sfreq * np.sum(self._window**2))
-        self._sum = np.zeros((self.n_channels, self.freqs.size))
+        n_out = self.n_channels if self.mixing is None else self.mixing.shape[0]
+        self._sum = np.zeros((n_out, self.freqs.size))
         self._group_of = None
         if self.group_length:
             self.group_starts = tile_windows(self.intervals, self.group_length)
@@ -281,7 +308,9 @@ class WelchAccumulator:
             inside = (owner >= 0) & (starts + self.nperseg <= self.group_starts[np.maximum(owner, 0)] + self.group_length)
             self._group_of = np.where(inside, owner, -1)
             self._weights = band_weights(self.freqs, self.group_bands) if self.group_starts.size else None
-            self._group_power = np.zeros((self.group_starts.size, self.n_channels, len(self.group_bands)))
+            if self._weights is not None:
+                self._density_weights = self._density(np.eye(self.freqs.size)) @ self._weights
+            self._group_power = np.zeros((self.group_starts.size, n_out, len(self.group_bands)))
             self._group_count = np.zeros(self.group_starts.size, dtype=np.int64)
         self._collector = WindowCollector(starts, self.nperseg)
 
@@ -303,13 +332,15 @@ class WelchAccumulator:
         # Bounded working set: a few hundred segments at a time.
         batch = max(1, int(2**24 // max(self.n_channels * self.nperseg, 1)))
         for b0 in range(0, index.size, batch):
+            # the collector's windows are fresh arrays: detrended and windowed in place
             power = self._power(np.asarray(segments[b0 : b0 + batch], dtype=np.float64))  # (n_seg, n_ch, n_freqs)
             self._sum += power.sum(axis=0)
             if self._group_of is not None and self._weights is not None:
                 owners = self._group_of[index[b0 : b0 + batch]]
                 mine = owners >= 0
                 if mine.any():
-                    banded = self._density(power[mine]) @ self._weights  # (n, n_channels, n_bands)
+                    # density scaling is linear: folded into the band weights, applied to the raw power
+                    banded = power[mine] @ self._density_weights  # (n, n_channels, n_bands)
                     np.add.at(self._group_power, owners[mine], banded)
                     np.add.at(self._group_count, owners[mine], 1)
         self._count += index.size
@@ -321,18 +352,21 @@ class WelchAccumulator:
 
             psd, _ = psd_array_multitaper(seg, self.sfreq, adaptive=False, low_bias=True, normalization="full",
                                           remove_dc=True, verbose=False)
-            return psd
-        seg = seg - seg.mean(axis=-1, keepdims=True)
+            return psd[..., self._bins]
+        seg -= seg.mean(axis=-1, keepdims=True)
         seg *= self._window
-        spec = rfft(seg, axis=-1)
+        spec = rfft(seg, axis=-1)[..., self._bins]
+        if self.mixing is not None:
+            spec = self.mixing @ spec
         return spec.real**2 + spec.imag**2
 
     def _density(self, power: np.ndarray) -> np.ndarray:
         if self.method == "multitaper":
             return power  # MNE's estimate is a one-sided density already
         density = power * self._scale
-        last = -1 if self.nperseg % 2 == 0 else None
-        density[..., 1:last] *= 2.0
+        # One-sided: every bin but DC and (even lengths) Nyquist counts twice.
+        bins = np.arange(self._first_bin, self._first_bin + density.shape[-1])
+        density[..., (bins != 0) & (bins != self._nyquist_bin)] *= 2.0
         return density
 
     def psd(self) -> np.ndarray:
