@@ -31,10 +31,17 @@ windows of ``window_seconds`` (at least the longest band-pass filter), up to
 window :math:`w` the statistic is computed on the window itself,
 :math:`x_w`, and on ``S`` phase-randomised surrogates of it, :math:`x_{ws}`.
 Both are computed the same way, from the window's discrete Fourier transform
-(band-pass and Hilbert as circular filters), so that, under the null of
-independent channels, :math:`x_w` and the :math:`x_{ws}` are exchangeable
-(the standard surrogate assumption: given the periodograms, the channels'
-Fourier phases are independent and uniform). With
+(after end-matching: the line through each channel's end samples is taken
+out), so that, under the null of independent channels, :math:`x_w` and the
+:math:`x_{ws}` are exchangeable (the standard surrogate assumption: given the
+periodograms, the channels' Fourier phases are independent and uniform): the
+band statistics with band-pass and Hilbert as circular filters, evaluated
+only away from the window's ends (where its wrap-around would ring through
+every channel at once), on each band's own decimated grid; the regions'
+dominant frequencies from the window's periodogram of the region means in
+0.5-Hz bins, which the surrogates share but for the phases between channels
+(a Welch estimate would also see each channel's temporal structure, which
+phase randomisation does not keep). With
 :math:`d_w = x_w - \\bar x_{w\\cdot}` and the pooled within-window variance of
 the surrogates :math:`s^2` (:math:`M(S-1)` degrees of freedom),
 
@@ -222,16 +229,19 @@ def _window_statistics(spectra: np.ndarray, model: _WindowModel) -> np.ndarray:
         for w in range(region_signals.shape[0]):
             locking = np.abs(cross_phasor_sum(region_signals[w])) / region_signals.shape[-1]
             out[w, b, 1] = (locking.sum() - np.trace(locking)) / pairs
-    # The regions' spectra only matter below the dominant range's top: the broadband
-    # region signals are resampled (exactly, by truncating the spectrum) to ~4x that rate.
+    # The regions' spectra from the window's own Fourier transform, averaged in bins of the dominant
+    # frequency's resolution: phase randomisation keeps every channel's |X(f)|, so a window and its
+    # surrogates differ only in the phases between channels, which is what the null is about.
     lo, hi = model.dominant_range
-    n_low = min(n, 2 * int(np.ceil(2.0 * hi * n / model.sfreq)))
-    rate = model.sfreq * n_low / n
-    region_signals = scipy.fft.irfft(real_matrix_apply(regions, modes[..., : n_low // 2 + 1]), n=n_low, axis=-1)
-    psd = compute_psd(region_signals.reshape(-1, n_low), rate, fmin=lo, fmax=hi,
-                      window_seconds=min(DOMINANT_WINDOW_SECONDS, n / model.sfreq))
-    rows = psd.psd.reshape(spectra.shape[0], n_regions, -1)
-    out[:, :, 2] = np.array([golden_index(psd.freqs, r) for r in rows])[:, np.newaxis]
+    step = model.sfreq / n
+    width = max(1, int(round(1.0 / (DOMINANT_WINDOW_SECONDS * step))))
+    first = int(np.ceil(lo / step))
+    count = (int(np.floor(hi / step)) - first + 1) // width
+    spectra_in_range = real_matrix_apply(regions, modes[..., first : first + count * width])
+    power = np.abs(spectra_in_range) ** 2
+    binned = power.reshape(*power.shape[:-1], count, width).mean(axis=-1)  # (n_windows, n_regions, count)
+    centres = (first + (np.arange(count) + 0.5) * width - 0.5) * step
+    out[:, :, 2] = np.array([golden_index(centres, r) for r in binned])[:, np.newaxis]
     return out
 
 
@@ -257,7 +267,13 @@ class TraumaNull:
 
     def add(self, window_index: int, window: np.ndarray) -> None:
         """Statistics of one sensor window ``(n_sensors, length)`` and of its surrogates."""
-        spectrum = scipy.fft.rfft(np.asarray(window, dtype=float), axis=-1)
+        window = np.asarray(window, dtype=float)
+        # End-matching (Schreiber & Schmitz 2000): the line through each channel's first and last
+        # samples is taken out, so the window's periodic extension has no step. A step's broadband
+        # leakage would otherwise be spread by phase randomisation over the whole surrogate.
+        ramp = np.linspace(0.0, 1.0, window.shape[-1])
+        window = window - window[:, :1] - (window[:, -1:] - window[:, :1]) * ramp
+        spectrum = scipy.fft.rfft(window, axis=-1)
         rng = np.random.default_rng([self.seed, int(window_index)])
         # Independent phases per channel; DC (and Nyquist) keep theirs so the surrogates stay real.
         angles = (2 * np.pi) * rng.random((self.n_surrogates, *spectrum.shape), dtype=np.float32)
