@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import io
+import os
+import pickle
+import re
+import warnings
 
 import numpy as np
 import pytest
@@ -9,17 +14,13 @@ import scipy.sparse
 from threadpoolctl import threadpool_limits  # ARPACK's small BLAS calls gain nothing from threads
 
 from harmonix.errors import HarmonixError, InputFileError, ParameterError
-from harmonix.harmonics.basis import (
-    HarmonicBasis,
-    _finish,
-    _shift_invert_eigsh,
-    cache_key,
-    cached_basis,
-    graph_basis,
-    laplace_beltrami_basis,
-)
+from harmonix.harmonics.basis import HarmonicBasis, _finish, _shift_invert_eigsh, graph_basis, laplace_beltrami_basis
+from harmonix.harmonics.cache import HarmonicCacheWarning, basis_validator, cache_key, cached_basis
+from harmonix.harmonics.connectome import Connectome, region_centres
+from harmonix.harmonics.graph import graph_laplacian
 from harmonix.harmonics.laplace_beltrami import cotangent_laplacian, icosphere
 from harmonix.harmonics.mesh import TriMesh
+from harmonix.harmonics.model import connectome_harmonics
 
 
 L_MAX = 6
@@ -218,14 +219,319 @@ def test_cache_key_changes_with_parameters_and_inputs():
         cache_key({"f": object()})
 
 
-def test_corrupt_cache_file_is_recomputed(tmp_path):
-    laplacian = _cycle_normalized_laplacian(12)
-    parts = {"laplacian": laplacian, "n_modes": 3}
-    (tmp_path / f"{cache_key(parts)}.npz").write_bytes(b"truncated")
-    with pytest.warns(UserWarning, match="unreadable"):
-        basis = cached_basis(lambda: graph_basis(laplacian, 3), key_parts=parts, cache_dir=tmp_path)
-    assert basis.params["cache"] == "miss"
-    assert cached_basis(lambda: None, key_parts=parts, cache_dir=tmp_path).params["cache"] == "hit"
+# A poisoned or damaged entry: the key inside the file is right, the contents are not.
+
+
+def _grid_laplacian(rows: int, cols: int) -> scipy.sparse.csr_matrix:
+    """Normalised Laplacian of a rows x cols grid graph (simple eigenvalues for rows != cols)."""
+    path = lambda m: scipy.sparse.diags([np.ones(m - 1), np.ones(m - 1)], [1, -1])  # noqa: E731
+    adjacency = scipy.sparse.kron(path(rows), scipy.sparse.eye(cols)) + scipy.sparse.kron(scipy.sparse.eye(rows), path(cols))
+    return graph_laplacian(adjacency, normalized=True)
+
+
+class _Case:
+    """A small basis to cache: its compute (counted), cache key and entry check."""
+
+    def __init__(self, kind: str):
+        self.kind, self.calls, self.checks = kind, 0, 0
+        if kind == "laplace-beltrami":
+            self.mesh = icosphere(3)
+            stiffness, mass = cotangent_laplacian(self.mesh)
+            self.parts = {"mesh": self.mesh, "kind": kind, "n_modes": 16}
+            self.solve = lambda: laplace_beltrami_basis(self.mesh, 16, margin=5)
+            self.check = basis_validator(stiffness, mass, kind=kind, n_modes=16, margin=5)
+        else:
+            self.laplacian = _grid_laplacian(14, 11)
+            self.parts = {"laplacian": self.laplacian, "kind": kind, "n_modes": 12}
+            self.solve = lambda: graph_basis(self.laplacian, 12, margin=4)
+            self.check = basis_validator(self.laplacian, kind=kind, n_modes=12, margin=4)
+
+    def compute(self) -> HarmonicBasis:
+        self.calls += 1
+        return self.solve()
+
+    def validate(self, basis: HarmonicBasis, rng: np.random.Generator) -> str | None:
+        self.checks += 1
+        return self.check(basis, rng)
+
+    def load(self, folder) -> HarmonicBasis:
+        return cached_basis(self.compute, key_parts=self.parts, cache_dir=folder, validate=self.validate)
+
+    def path(self, folder):
+        return folder / f"{cache_key(self.parts)}.npz"
+
+
+KINDS = ["laplace-beltrami", "graph-normalized"]
+
+
+def _arrays(path) -> dict:
+    with np.load(path, allow_pickle=False) as data:
+        return {name: data[name] for name in data.files}
+
+
+def _rewrite(path, **changes) -> None:
+    """Replace arrays of a cache entry, keeping its key (a poisoned entry is a well-formed file)."""
+    arrays = {**_arrays(path), **changes}
+    with open(path, "wb") as handle:
+        np.savez(handle, **arrays)
+
+
+def _assert_same(basis: HarmonicBasis, fresh: HarmonicBasis) -> None:
+    np.testing.assert_array_equal(basis.eigenvalues, fresh.eigenvalues)
+    np.testing.assert_array_equal(basis.eigenvectors, fresh.eigenvectors)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_valid_cache_entry_is_loaded_after_its_check(tmp_path, kind):
+    case = _Case(kind)
+    fresh = case.load(tmp_path)
+    assert fresh.params["cache"] == "miss" and case.calls == 1 and case.checks == 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", HarmonicCacheWarning)
+        loaded = case.load(tmp_path)
+    assert loaded.params["cache"] == "hit" and case.calls == 1  # no recomputation
+    assert case.checks == 1  # but the entry was checked against its operator
+    _assert_same(loaded, fresh)
+
+
+def _rotate(vectors: np.ndarray, i: int, j: int, angle: float = 0.3) -> np.ndarray:
+    """Mix two modes of different eigenvalues: still orthonormal, no longer eigenvectors."""
+    out = vectors.copy()
+    c, s = np.cos(angle), np.sin(angle)
+    out[:, i], out[:, j] = c * vectors[:, i] + s * vectors[:, j], -s * vectors[:, i] + c * vectors[:, j]
+    return out
+
+
+def _noisy(vectors: np.ndarray, j: int, size: float = 1e-4) -> np.ndarray:
+    out = vectors.copy()
+    out[:, j] += size * np.random.default_rng(3).standard_normal(len(out)) * np.abs(out[:, j]).max()
+    return out
+
+
+POISONS = {
+    # mode 0 is always checked; the l = 2 / second cluster has a different eigenvalue
+    "rotated modes": (
+        lambda a: {"eigenvectors": _rotate(a["eigenvectors"], 0, 5)}, r"eigen-equation check \(residual \S+ on mode (0|5)\)"
+    ),
+    "noisy mode": (lambda a: {"eigenvectors": _noisy(a["eigenvectors"], 7)}, r"(orthonormality|eigen-equation) check"),
+    "scaled eigenvalues": (lambda a: {"eigenvalues": a["eigenvalues"] * 1.01}, r"eigen-equation check"),
+    "unsorted eigenvalues": (lambda a: {"eigenvalues": a["eigenvalues"][::-1].copy()}, r"eigenvalue check \(not sorted"),
+    "nan": (lambda a: {"eigenvectors": np.where(np.arange(a["eigenvectors"].shape[1]) == 3, np.nan, a["eigenvectors"])},
+            r"eigenvector check \(non-finite values in mode 3\)"),
+    "another mesh": (lambda a: _drop_last_vertex(a), r"shape check \(\d+ vertices, the operator has \d+\)"),
+}
+
+
+def _drop_last_vertex(arrays: dict) -> dict:
+    """The entry of a mesh with one vertex fewer (mass matrix included, so that the file is consistent)."""
+    changes = {"eigenvectors": arrays["eigenvectors"][:-1]}
+    if "mass_data" in arrays:
+        n = len(arrays["eigenvectors"])
+        mass = scipy.sparse.csr_matrix((arrays["mass_data"], arrays["mass_indices"], arrays["mass_indptr"]), shape=(n, n))
+        mass = mass[:-1, :-1].tocsr()
+        changes.update(mass_data=mass.data, mass_indices=mass.indices, mass_indptr=mass.indptr)
+    return changes
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("poison", list(POISONS))
+def test_poisoned_cache_entry_is_recomputed(tmp_path, kind, poison):
+    case = _Case(kind)
+    fresh = case.load(tmp_path)
+    path = case.path(tmp_path)
+    change, reason = POISONS[poison]
+    _rewrite(path, **change(_arrays(path)))
+    assert str(_arrays(path)["key"]) == cache_key(case.parts)  # the key alone would let it through
+
+    with pytest.warns(HarmonicCacheWarning) as caught:
+        basis = case.load(tmp_path)
+    (warning,) = caught
+    message = str(warning.message)
+    assert message.startswith(f"harmonic basis cache entry {path} ") and message.endswith("; recomputed")
+    assert "\n" not in message
+    assert re.search(reason, message), message
+    assert case.calls == 2
+    assert basis.params["cache"].startswith("recomputed: failed its ")
+    reason_given = message.removeprefix(f"harmonic basis cache entry {path} ").removesuffix("; recomputed")
+    assert basis.params["cache"] == f"recomputed: {reason_given}"  # shown by `harmonix harmonics` and in params
+    _assert_same(basis, fresh)
+    # The entry was replaced (atomically: no temporary left): the next load is a plain hit.
+    again = case.load(tmp_path)
+    assert again.params["cache"] == "hit" and case.calls == 2
+    _assert_same(again, fresh)
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]
+
+
+class _Unpickled:
+    """Unpickling this creates a folder: proof that a cache file was unpickled."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (os.mkdir, (self.marker,))
+
+
+def _npz(**arrays) -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def _garbage(name: str, good: bytes, arrays: dict, marker) -> bytes:
+    middle = len(good) // 2
+    if name == "empty":
+        return b""
+    if name == "text":
+        return b"truncated"
+    if name == "truncated":
+        return good[:middle]
+    if name == "flipped byte":  # inside the eigenvectors: the zip CRC no longer matches
+        return good[:middle] + bytes([good[middle] ^ 0xFF]) + good[middle + 1 :]
+    if name == "pickle":
+        return pickle.dumps(_Unpickled(marker))
+    if name == "object array":
+        return _npz(**{**arrays, "eigenvalues": np.array([_Unpickled(marker)], dtype=object)})
+    if name == "missing array":
+        return _npz(**{k: v for k, v in arrays.items() if k != "eigenvectors"})
+    if name == "another key":
+        return _npz(**{**arrays, "key": np.array("0" * 64)})
+    if name == "single npy":
+        buffer = io.BytesIO()
+        np.save(buffer, arrays["eigenvectors"])
+        return buffer.getvalue()
+    if name == "float32":
+        return _npz(**{**arrays, "eigenvectors": arrays["eigenvectors"].astype(np.float32)})
+    if name == "bad params":
+        return _npz(**{**arrays, "params": np.array("[1, 2")})
+    raise AssertionError(name)
+
+
+GARBAGE = ["empty", "text", "truncated", "flipped byte", "pickle", "object array", "missing array", "another key",
+           "single npy", "float32", "bad params"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("garbage", GARBAGE)
+def test_unreadable_cache_file_is_recomputed(tmp_path, kind, garbage):
+    case = _Case(kind)
+    cache = tmp_path / "cache"
+    fresh = case.load(cache)
+    path = case.path(cache)
+    marker = tmp_path / "unpickled"
+    path.write_bytes(_garbage(garbage, path.read_bytes(), _arrays(path), marker))
+
+    with pytest.warns(HarmonicCacheWarning, match=r"(is unreadable|failed its key check) \(.*\); recomputed$"):
+        basis = case.load(cache)
+    assert not marker.exists()  # nothing was unpickled
+    assert case.calls == 2 and case.checks == 0  # never got as far as the eigen-equation
+    assert basis.params["cache"].startswith("recomputed: ")
+    _assert_same(basis, fresh)
+    assert case.load(cache).params["cache"] == "hit" and case.calls == 2
+
+
+def test_mass_with_stray_indices_is_unreadable(tmp_path):
+    case = _Case("laplace-beltrami")
+    case.load(tmp_path)
+    path = case.path(tmp_path)
+    indices = _arrays(path)["mass_indices"].copy()
+    indices[len(indices) // 2] = 10**6  # would read outside the vectors in a product
+    _rewrite(path, mass_indices=indices)
+    with pytest.warns(HarmonicCacheWarning, match="unreadable"):
+        assert case.load(tmp_path).params["cache"].startswith("recomputed: is unreadable (ValueError")
+    assert case.calls == 2
+
+
+def test_cache_without_a_validator_still_checks_what_needs_no_operator(tmp_path):
+    laplacian = _grid_laplacian(14, 11)
+    parts = {"laplacian": laplacian, "n_modes": 12}
+    cached_basis(lambda: graph_basis(laplacian, 12), key_parts=parts, cache_dir=tmp_path)
+    path = tmp_path / f"{cache_key(parts)}.npz"
+    vectors = _arrays(path)["eigenvectors"]
+    _rewrite(path, eigenvectors=vectors * np.r_[np.ones(vectors.shape[1] - 1), 1.001])  # one mode not unit-norm
+    with pytest.warns(HarmonicCacheWarning, match="orthonormality"):
+        basis = cached_basis(lambda: graph_basis(laplacian, 12), key_parts=parts, cache_dir=tmp_path)
+    assert basis.params["cache"].startswith("recomputed: failed its orthonormality check")
+
+
+def test_basis_validator_accepts_fresh_bases(sphere_basis, sphere_matrices):
+    stiffness, mass = sphere_matrices
+    check = basis_validator(stiffness, mass, kind="laplace-beltrami", n_modes=N_LOW, margin=6)
+    for seed in range(10):  # different modes and combinations checked
+        assert check(sphere_basis, np.random.default_rng(seed)) is None
+    laplacian = _cycle_normalized_laplacian(60)  # degenerate pairs
+    cycle = graph_basis(laplacian, 9, margin=2)
+    graph_check = basis_validator(laplacian, kind="graph-normalized", n_modes=9, margin=2, solver_tol=1e-10)
+    for seed in range(10):
+        assert graph_check(cycle, np.random.default_rng(seed)) is None
+
+
+def test_basis_validator_rejects_a_basis_of_another_problem(sphere_basis, sphere_matrices):
+    stiffness, mass = sphere_matrices
+    rng = np.random.default_rng(0)
+    check = basis_validator(stiffness, mass, kind="laplace-beltrami", n_modes=N_LOW, margin=6)
+    assert "kind check" in basis_validator(stiffness, kind="graph-normalized")(sphere_basis, rng)
+    assert "modes" in basis_validator(stiffness, mass, kind="laplace-beltrami", n_modes=10, margin=6)(sphere_basis, rng)
+    other_stiffness, other_mass = cotangent_laplacian(icosphere(4))
+    assert "vertices" in basis_validator(other_stiffness, other_mass, kind="laplace-beltrami")(sphere_basis, rng)
+    lumped = cotangent_laplacian(icosphere(5), lump=True)[1]
+    assert "mass matrix check" in basis_validator(stiffness, lumped, kind="laplace-beltrami")(sphere_basis, rng)
+    # The same sphere scaled by 2: eigenvectors of the same shape, eigenvalues four times smaller.
+    big = TriMesh(icosphere(5).vertices * 2.0, icosphere(5).triangles)
+    big_stiffness, _ = cotangent_laplacian(big)
+    scaled = HarmonicBasis(sphere_basis.eigenvalues / 4.0, sphere_basis.eigenvectors, "laplace-beltrami", mass=mass)
+    assert "eigen-equation check" in check(scaled, rng)
+    assert check(sphere_basis, rng) is None
+    with pytest.raises(ParameterError, match="mass"):
+        basis_validator(stiffness, kind="laplace-beltrami")
+
+
+def test_modes_not_checked_one_by_one_are_checked_in_a_random_combination(monkeypatch):
+    import harmonix.harmonics.cache as cache_module
+
+    monkeypatch.setattr(cache_module, "CACHE_RANDOM_MODES", 0)  # only the first, middle and last one by one
+    for kind in KINDS:
+        case = _Case(kind)
+        basis = case.solve()
+        k = basis.n_modes
+        assert 2 not in {0, k // 2, k - 1}
+
+        def poisoned(vectors=None, values=None) -> HarmonicBasis:
+            return HarmonicBasis(basis.eigenvalues if values is None else values,
+                                 basis.eigenvectors if vectors is None else vectors, kind, mass=basis.mass)
+
+        rng = lambda: np.random.default_rng(0)  # noqa: E731
+        assert case.check(basis, rng()) is None
+        rotated = case.check(poisoned(_rotate(basis.eigenvectors, 2, k - 2)), rng())
+        assert rotated.startswith("failed its eigen-equation check") and "random combination of all modes" in rotated
+        scaled = case.check(poisoned(basis.eigenvectors * np.where(np.arange(k) == 2, 1.001, 1.0)), rng())
+        assert scaled.startswith("failed its orthonormality check") and "random combination" in scaled
+
+
+def _two_sphere_connectome() -> Connectome:
+    base = icosphere(2)
+    mesh = TriMesh(np.vstack([base.vertices, base.vertices + [3.0, 0, 0]]),
+                   np.vstack([base.triangles, base.triangles + base.n_vertices]))
+    region_map = np.repeat([0, 1], base.n_vertices)
+    return Connectome(mesh=mesh, region_map=region_map, weights=np.array([[0.0, 1.0], [1.0, 0.0]]),
+                      tract_lengths=None, centres=region_centres(mesh, region_map, 2), region_labels=("l", "r"),
+                      name="two-spheres")
+
+
+@pytest.mark.parametrize("kind", ["graph-normalized", "laplace-beltrami"])
+def test_connectome_harmonics_recomputes_a_poisoned_entry(tmp_path, kind):
+    model = _two_sphere_connectome()
+    fresh = connectome_harmonics(model, n_modes=8, kind=kind, cache_dir=tmp_path)
+    assert fresh.params["cache"] == "miss"
+    assert connectome_harmonics(model, n_modes=8, kind=kind, cache_dir=tmp_path).params["cache"] == "hit"
+    (path,) = tmp_path.iterdir()
+    _rewrite(path, eigenvectors=_rotate(_arrays(path)["eigenvectors"], 0, fresh.n_modes - 1))
+    with pytest.warns(HarmonicCacheWarning, match=r"failed its eigen-equation check .* on mode 0\); recomputed"):
+        basis = connectome_harmonics(model, n_modes=8, kind=kind, cache_dir=tmp_path)
+    assert basis.params["cache"].startswith("recomputed: failed its eigen-equation check")
+    assert basis.params["connectome"] == "two-spheres"
+    _assert_same(basis, fresh)
+    assert connectome_harmonics(model, n_modes=8, kind=kind, cache_dir=tmp_path).params["cache"] == "hit"
 
 
 def test_cache_dir_from_environment(tmp_path, monkeypatch):

@@ -38,7 +38,8 @@ Three numerical pitfalls are handled for every basis:
    small, so graph bases never factorise: they use Lanczos on the spectrally
    flipped operator ``c I - L`` (see :func:`graph_basis`).
 
-Computed bases can be cached on disk with :func:`cached_basis`.
+Computed bases can be cached on disk with :func:`harmonix.harmonics.cache.cached_basis`; an entry
+is checked on load (:func:`~harmonix.harmonics.cache.basis_validator`) and recomputed if it fails.
 
 References
 ----------
@@ -53,15 +54,10 @@ References
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-import tempfile
-import warnings
 from concurrent.futures import ThreadPoolExecutor
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields, is_dataclass
-from pathlib import Path
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -71,8 +67,7 @@ import scipy.sparse.csgraph
 import scipy.sparse.linalg
 from threadpoolctl import threadpool_limits
 
-from harmonix import __version__
-from harmonix.errors import InputFileError, ParameterError
+from harmonix.errors import ParameterError
 from harmonix.harmonics.laplace_beltrami import cotangent_laplacian
 from harmonix.harmonics.mesh import TriMesh, check_mesh
 
@@ -1130,140 +1125,3 @@ def _replace_null_mode(values: np.ndarray, vectors: np.ndarray, kind: str) -> No
     null = np.full(n, 1.0 / np.sqrt(n)) if kind == "graph-combinatorial" else np.abs(vectors[:, 0])
     vectors[:, 0] = null / np.linalg.norm(null)
 
-
-# --------------------------------------------------------------------------- cache
-
-
-def default_cache_dir() -> Path:
-    """``$HARMONIX_CACHE`` if set, else ``~/.cache/harmonix``."""
-    return Path(os.environ.get("HARMONIX_CACHE") or Path.home() / ".cache" / "harmonix")
-
-
-def cache_key(key_parts: Mapping[str, Any]) -> str:
-    """SHA-256 hex digest of ``key_parts``, the harmonix version and the cache format.
-
-    Arrays are hashed by dtype, shape and bytes (C order); sparse matrices by
-    their CSR arrays; dataclasses (e.g. :class:`TriMesh`) field by field;
-    mappings in sorted key order; scalars and strings by type and ``repr``.
-    """
-    digest = hashlib.sha256()
-    _hash_into(digest, {"harmonix": __version__, "format": _CACHE_FORMAT, "parts": dict(key_parts)})
-    return digest.hexdigest()
-
-
-def _hash_into(digest: Any, value: Any) -> None:
-    def tag(label: str) -> None:
-        digest.update(label.encode() + b"\0")
-
-    if isinstance(value, np.ndarray):
-        array = np.ascontiguousarray(value)
-        tag(f"ndarray:{array.dtype.str}:{array.shape}")
-        digest.update(array.tobytes())
-    elif scipy.sparse.issparse(value):
-        matrix = scipy.sparse.csr_matrix(value)
-        matrix.sum_duplicates()
-        matrix.sort_indices()
-        tag(f"sparse:{matrix.shape}")
-        for array in (matrix.data, matrix.indices.astype(np.int64), matrix.indptr.astype(np.int64)):
-            _hash_into(digest, array)
-    elif is_dataclass(value) and not isinstance(value, type):
-        tag(f"dataclass:{type(value).__qualname__}")
-        _hash_into(digest, {f.name: getattr(value, f.name) for f in fields(value)})
-    elif isinstance(value, Mapping):
-        tag(f"mapping:{len(value)}")
-        for key in sorted(value, key=str):
-            _hash_into(digest, str(key))
-            _hash_into(digest, value[key])
-    elif isinstance(value, (list, tuple)):
-        tag(f"sequence:{len(value)}")
-        for item in value:
-            _hash_into(digest, item)
-    elif value is None or isinstance(value, (bool, int, float, str, np.generic)):
-        tag(f"{type(value).__name__}:{value!r}")
-    else:
-        raise ParameterError(f"cannot build a cache key from a {type(value).__name__}; use arrays, numbers, strings")
-
-
-def _save(path: Path, basis: HarmonicBasis, key: str) -> None:
-    arrays: dict[str, Any] = {
-        "key": np.array(key),
-        "kind": np.array(basis.kind),
-        "params": np.array(json.dumps(basis.params, default=float)),
-        "eigenvalues": basis.eigenvalues,
-        "eigenvectors": basis.eigenvectors,
-    }
-    if basis.mass is not None:
-        arrays.update(mass_data=basis.mass.data, mass_indices=basis.mass.indices, mass_indptr=basis.mass.indptr)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Write beside the target and rename: readers never see a half-written file,
-    # and concurrent writers of the same key both produce a complete one.
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".npz.tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, **arrays)  # uncompressed: loading is a memory copy
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _load(path: Path, key: str) -> HarmonicBasis:
-    with np.load(path, allow_pickle=False) as data:
-        if str(data["key"]) != key:
-            raise InputFileError(f"{path}: cache file holds a different key")
-        vectors = data["eigenvectors"]
-        mass = None
-        if "mass_data" in data:
-            n = vectors.shape[0]
-            mass = scipy.sparse.csr_matrix((data["mass_data"], data["mass_indices"], data["mass_indptr"]), shape=(n, n))
-        return HarmonicBasis(data["eigenvalues"], vectors, str(data["kind"]), mass=mass, params=json.loads(str(data["params"])))
-
-
-def cached_basis(
-    compute: Callable[[], HarmonicBasis],
-    *,
-    key_parts: Mapping[str, Any],
-    cache_dir: str | os.PathLike | None = None,
-) -> HarmonicBasis:
-    """Load a basis from the disk cache, or compute and store it.
-
-    Parameters
-    ----------
-    compute : callable
-        Returns the :class:`HarmonicBasis`; called only on a cache miss.
-    key_parts : mapping
-        Everything the basis depends on (mesh, Laplacian or connectome arrays,
-        kind, ``n_modes``, solver parameters). Hashed with :func:`cache_key`;
-        the harmonix version is added, so an upgrade recomputes.
-    cache_dir : path, optional
-        Folder of the ``<sha256>.npz`` files; default :func:`default_cache_dir`.
-
-    Returns
-    -------
-    HarmonicBasis
-        With ``params['cache']`` set to ``'hit'`` or ``'miss'`` and
-        ``params['cache_file']`` to the file.
-
-    Notes
-    -----
-    A file that cannot be read (truncated, from an incompatible version) is
-    recomputed and replaced, with a warning. Writes are atomic (temporary file
-    and :func:`os.replace`).
-    """
-    key = cache_key(key_parts)
-    path = Path(cache_dir if cache_dir is not None else default_cache_dir()) / f"{key}.npz"
-    if path.is_file():
-        try:
-            basis = _load(path, key)
-            return _with_params(basis, cache="hit", cache_file=str(path))
-        except (OSError, ValueError, KeyError, InputFileError, ParameterError) as error:
-            warnings.warn(f"ignoring unreadable harmonic basis cache {path} ({error}); recomputing", stacklevel=2)
-    basis = compute()
-    if not isinstance(basis, HarmonicBasis):
-        raise ParameterError(f"compute() must return a HarmonicBasis, got {type(basis).__name__}")
-    _save(path, basis, key)
-    return _with_params(basis, cache="miss", cache_file=str(path))
-
-
-def _with_params(basis: HarmonicBasis, **extra: Any) -> HarmonicBasis:
-    return HarmonicBasis(basis.eigenvalues, basis.eigenvectors, basis.kind, mass=basis.mass, params={**basis.params, **extra})

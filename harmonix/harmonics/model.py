@@ -10,8 +10,10 @@ into a :class:`~harmonix.harmonics.basis.HarmonicBasis`:
   (cotangent FEM, Pang et al. 2023).
 
 Results are cached on disk keyed by a hash of every input array and parameter
-(see :func:`~harmonix.harmonics.basis.cached_basis`), so a second run loads in
-well under a second.
+(see :func:`~harmonix.harmonics.cache.cached_basis`), so a second run loads in
+well under a second. A loaded entry is checked against the operator it claims to
+be an eigenbasis of (eigen-equation residual and orthonormality on a few modes,
+:func:`~harmonix.harmonics.cache.basis_validator`) and recomputed if it fails.
 
 :func:`regional_harmonics` gives region-specific harmonic waves (RSHWs): the
 Laplace–Beltrami eigenmodes of each region's own patch of cortex, whose high
@@ -20,15 +22,18 @@ spatial frequencies can be compared with the connectome-wide low ones.
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 
 import numpy as np
 
 from harmonix.errors import ParameterError
-from harmonix.harmonics.basis import BASIS_KINDS, HarmonicBasis, cached_basis, graph_basis, laplace_beltrami_basis
+from harmonix.harmonics.basis import BASIS_KINDS, HarmonicBasis, graph_basis, laplace_beltrami_basis
+from harmonix.harmonics.cache import basis_validator, cached_basis
 from harmonix.harmonics.connectome import Connectome, load_default_connectome, region_indices
 from harmonix.harmonics.graph import connectome_graph, graph_laplacian
+from harmonix.harmonics.laplace_beltrami import cotangent_laplacian
 from harmonix.harmonics.mesh import TriMesh
 
 DEFAULT_N_MODES = 200
@@ -70,26 +75,43 @@ def connectome_harmonics(
     Returns
     -------
     basis : HarmonicBasis
-        ``params`` record the model name, rule, solver, and cache hit/miss.
+        ``params`` record the model name, rule, solver, and ``cache``: ``'hit'``,
+        ``'miss'`` or ``'recomputed: <reason>'`` (an entry that was unreadable or
+        failed its checks; a :class:`~harmonix.harmonics.cache.HarmonicCacheWarning`
+        says so too).
     """
     if kind not in BASIS_KINDS:
         raise ParameterError(f"unknown harmonic basis kind {kind!r}; choose one of {', '.join(BASIS_KINDS)}")
     connectome = load_default_connectome() if connectome is None else connectome
     mesh = connectome.mesh
     key = {"kind": kind, "n_modes": n_modes, "seed": seed, "vertices": mesh.vertices, "triangles": mesh.triangles}
+    # The operator is built at most once, and only when needed: to check a cache
+    # entry (a few tens of ms on the default model) and to compute the basis.
     if kind == "laplace-beltrami":
+        @functools.cache
+        def operator():
+            return cotangent_laplacian(mesh)
+
         def compute() -> HarmonicBasis:
             return laplace_beltrami_basis(mesh, n_modes, seed=seed)
     else:
         key.update(region_map=connectome.region_map, weights=connectome.weights, long_range=long_range,
                    weighted=weighted)
 
-        def compute() -> HarmonicBasis:
+        @functools.cache
+        def operator():
             adjacency = connectome_graph(connectome, long_range=long_range, weighted=weighted)
-            laplacian = graph_laplacian(adjacency, normalized=kind == "graph-normalized")
-            return graph_basis(laplacian, n_modes, kind=kind, seed=seed)
+            return graph_laplacian(adjacency, normalized=kind == "graph-normalized"), None
 
-    basis = cached_basis(compute, key_parts=key, cache_dir=cache_dir)
+        def compute() -> HarmonicBasis:
+            return graph_basis(operator()[0], n_modes, kind=kind, seed=seed)
+
+    def validate(basis: HarmonicBasis, rng) -> str | None:
+        stiffness, mass = operator()
+        # compute() uses the solvers' default tol (graph 1e-10, Laplace–Beltrami LB_BLOCK_TOL): solver_tol=0 covers both.
+        return basis_validator(stiffness, mass, kind=kind, n_modes=n_modes)(basis, rng)
+
+    basis = cached_basis(compute, key_parts=key, cache_dir=cache_dir, validate=validate)
     return HarmonicBasis(
         basis.eigenvalues, basis.eigenvectors, basis.kind, mass=basis.mass,
         params={**basis.params, "connectome": connectome.name, "long_range": long_range if kind != "laplace-beltrami" else None},
