@@ -96,6 +96,7 @@ def _analysis_parameters(args: argparse.Namespace) -> dict:
         bands = {"file": Path(bands).name, "sha256": file_sha256(bands)}
     harmonics = args.harmonics != "off"
     parameters = {"bands": bands, "psd": args.psd, "sfreq": args.sfreq, "mark_flat": args.mark_flat,
+                  **({"repair_csv": True} if args.repair_csv else {}),  # absent when off: earlier outputs still match
                   "harmonics": args.harmonics, "n_harmonics": args.n_harmonics if harmonics else None,
                   "basis": args.basis if harmonics else None, "report": args.report}
     spec = _condition_spec(args)
@@ -192,7 +193,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         bands, strict = cache["bands"]
         location, analysis = run_eeg_file(
             recording.path, target.root, session=recording.name, bands=bands, strict_bands=strict,
-            psd_method=args.psd, sfreq=args.sfreq, mark_flat=args.mark_flat,
+            psd_method=args.psd, sfreq=args.sfreq, mark_flat=args.mark_flat, repair=args.repair_csv,
             harmonic_model=cache["model"], harmonics_required=args.harmonics == "on", n_harmonics=args.n_harmonics,
             report=args.report, provenance=record, writer=lambda outputs: target.write(recording, outputs),
             conditions=conditions, steady_state=steady_state,
@@ -218,6 +219,10 @@ def _cmd_harmonics(args: argparse.Namespace) -> int:
     from harmonix.workflows import run_harmonics
 
     connectome = None if args.connectome == "default" else args.connectome
+    if connectome is not None:
+        from harmonix.tables import check_not_input
+
+        check_not_input(args.out, [connectome], what="--out")
     folder, model = run_harmonics(args.out, connectome=connectome, n_modes=args.n, kind=args.basis)
     basis = model.basis
     print(f"{basis.n_modes} {basis.kind} harmonics of {model.connectome.name} ({basis.n_vertices} vertices; "
@@ -226,25 +231,36 @@ def _cmd_harmonics(args: argparse.Namespace) -> int:
 
 
 def _cmd_music(args: argparse.Namespace) -> int:
-    from harmonix.tables import unique_session_names
-    from harmonix.workflows import run_music_file
+    from harmonix.study.batch import Interrupted, places, write_index
+    from harmonix.workflows import music_outputs, run_music_file
 
     bands, _ = _parse_bands(args.bands)
+    jobs = music_outputs(args.files, args.out)
     model = None
     if not args.no_resonance:
         from harmonix.harmonics.model import default_harmonic_model
 
         model = default_harmonic_model(kind="laplace-beltrami")
-    jobs = list(zip(args.files, unique_session_names(args.files)))
-    for path, session in progress(jobs, desc="music"):
-        folder, analysis = run_music_file(path, args.out, session=session, bands=bands, seconds=args.seconds,
-                                          resonance_model=model)
-        tempo = analysis.metrics.query("metric == 'tempo'")["value"].iloc[0]
-        note = ""
-        if model is not None:
-            peak = analysis.metrics.query("metric == 'resonance_drive_frequency'").iloc[0]
-            note = f"; most energised harmonic {peak['component']}, driven mostly at {peak['value']:.1f} Hz"
-        write_line(f"{path} -> {folder / 'metrics.csv'} (tempo {tempo:.1f} bpm{note})")
+    kept: dict[str, Path] = {}
+    try:
+        for path, session in progress(jobs, desc="music"):
+            folder, analysis = run_music_file(path, args.out, session=session, bands=bands, seconds=args.seconds,
+                                              resonance_model=model)
+            kept[session] = path
+            tempo = analysis.metrics.query("metric == 'tempo'")["value"].iloc[0]
+            note = ""
+            if model is not None:
+                peak = analysis.metrics.query("metric == 'resonance_drive_frequency'").iloc[0]
+                note = f"; most energised harmonic {peak['component']}, driven mostly at {peak['value']:.1f} Hz"
+            write_line(f"{path} -> {folder / 'metrics.csv'} (tempo {tempo:.1f} bpm{note})")
+    except KeyboardInterrupt:
+        write_index(args.out, kept)
+        folders = [Path(args.out) / name for name in kept]
+        done = (f"{len(kept)} of {len(jobs)} files finished and kept ({places(folders)})" if kept
+                else f"none of the {len(jobs)} files finished")
+        raise Interrupted(f"interrupted: {done}; nothing partial was kept; run the same command again to finish"
+                          ) from None
+    write_index(args.out, kept)
     return 0
 
 
@@ -270,7 +286,11 @@ def _cmd_stimulate(args: argparse.Namespace) -> int:
         else:
             if args.out is None:
                 raise ParameterError("give the output file with -o OUT.wav|OUT.flac, or --play")
-            Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+            from harmonix.tables import check_not_input
+
+            given = [p for p in (args.protocol, args.music) if p is not None and Path(p).exists()]
+            check_not_input(args.out, given, what="-o")
+            check_not_input(Path(args.out).with_suffix(".json"), given, what="the sidecar")
             result = stimulus.render_protocol(protocol, args.out, progress=not args.quiet, **options)
     for warning in caught:
         if issubclass(warning.category, stimulus.StimulusWarning):
@@ -285,6 +305,10 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
     if args.protocol and args.preset:
         raise ParameterError("give at most one of --protocol FILE and --preset NAME")
+    if args.protocol:
+        from harmonix.tables import check_not_input
+
+        check_not_input(args.out, [args.protocol], what="--out")
     couple = None
     if args.couple:
         couple = tuple(part.strip() for part in args.couple.split(","))
@@ -361,6 +385,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     kind = "over windows within subject" if within else f"{args.design}, across subjects"
     state = " (up to date, not recomputed)" if comparison.attrs.get("up_to_date") else ""
     print(f"{len(comparison)} comparisons ({kind}); {significant} with q < 0.05 -> {folder / 'comparison.csv'}{state}")
+    for line in comparison.attrs.get("warnings", []):
+        print(f"harmonix: warning: {line}", file=sys.stderr)
     for line in comparison.attrs.get("issues", []):
         print(f"  note: {line}")
     if not args.no_report:
@@ -454,6 +480,9 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--psd", choices=("welch", "multitaper"), default="welch", help="PSD estimator")
     analyze.add_argument("--sfreq", type=float, help="sampling rate in Hz for CSV files without usable timestamps")
     analyze.add_argument("--mark-flat", action="store_true", help="mark flat channels bad and go on instead of stopping")
+    analyze.add_argument("--repair-csv", action="store_true",
+                         help="headset CSV: interpolate short runs of non-numeric cells and keep samples whose "
+                              "timestamps step back in file order, instead of stopping (each repair is reported)")
     analyze.add_argument(
         "--harmonics", choices=("auto", "on", "off"), default="auto",
         help="decompose onto the default connectome's harmonics: auto (when >= 8 channels match its leadfield), "
@@ -560,22 +589,76 @@ def _one_line(error: BaseException) -> str:
     return " ".join(str(error).split())
 
 
-def _interrupt(signum, frame) -> None:
-    raise KeyboardInterrupt
-
-
 @contextlib.contextmanager
 def _terminate_as_interrupt() -> Iterator[None]:
-    """Let ``kill`` (SIGTERM) unwind like Ctrl-C, so staging folders are removed and finished outputs kept."""
+    """Let ``kill`` (SIGTERM) unwind like Ctrl-C, so staging folders are removed and finished outputs kept.
+
+    Both signals go through :func:`harmonix.tables.interrupt_handler`, which
+    holds an interruption back while a staging folder is being created,
+    renamed into place or removed, so none is ever left half done.
+    """
+    from harmonix.tables import interrupt_handler
+
+    previous = {}
     try:
-        previous = signal.signal(signal.SIGTERM, _interrupt)
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            previous[signum] = signal.signal(signum, interrupt_handler)
     except (ValueError, OSError):  # not the main thread: leave signals alone
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
         yield
         return
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+@contextlib.contextmanager
+def _library_output(*, verbose: bool) -> Iterator[None]:
+    """Library warnings and log messages only with ``--verbose``; a :class:`~harmonix.errors.DataWarning` always.
+
+    A data warning (an inconsistent EDF header, a truncated BrainVision copy)
+    qualifies the result the user is about to use, so ``--quiet`` does not
+    hide it either; it is printed as one ``harmonix: warning:`` line. Log
+    levels and warning filters are restored on exit: ``main`` called twice in
+    one process (tests, notebooks) leaves no global state behind.
+    """
+    import mne
+
+    from harmonix.errors import DataWarning
+
+    mne_logger, specparam = logging.getLogger("mne"), logging.getLogger("specparam")
+    mne_level, specparam_level = mne_logger.level, specparam.level
+    with warnings.catch_warnings():
+        if not verbose:
+            mne.set_log_level("ERROR")
+            specparam.setLevel(logging.ERROR)
+            warnings.filterwarnings("ignore")
+        warnings.filterwarnings("always", category=DataWarning)
+        show_library_warning = warnings.showwarning
+
+        def show(message, category, filename, lineno, file=None, line=None):
+            if issubclass(category, DataWarning):
+                print(f"harmonix: warning: {_one_line(message)}", file=sys.stderr)
+            else:
+                show_library_warning(message, category, filename, lineno, file, line)
+
+        warnings.showwarning = show
+        try:
+            yield
+        finally:
+            mne_logger.setLevel(mne_level)
+            specparam.setLevel(specparam_level)
+
+
+def _output_folders(args: argparse.Namespace) -> list[Path]:
+    """The output folder a command may create (for a file output: its folder), to remove again if left unused."""
+    out = getattr(args, "out", None)
+    if out is None:
+        return []
+    return [Path(out).parent] if args.command == "stimulate" else [Path(out)]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -585,25 +668,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.command_line = shlex.join(["harmonix", *argv])  # for provenance: the command as typed
     set_quiet(args.quiet)
     set_verbose(args.verbose)
-    if not args.verbose:
-        import mne
+    from harmonix.tables import missing_folders, remove_if_unused
 
-        mne.set_log_level("ERROR")
-        logging.getLogger("specparam").setLevel(logging.ERROR)
-        warnings.filterwarnings("ignore")
+    created = [folder for out in _output_folders(args) for folder in missing_folders(out)]
+    code = EXIT_USER_ERROR
     try:
-        with _terminate_as_interrupt():
-            return args.func(args)
-    except HarmonixError as error:
-        print(f"harmonix: error: {_one_line(error)}", file=sys.stderr)
-        return EXIT_USER_ERROR
-    except OSError as error:
-        # File-system failures the library did not anticipate still deserve one line, not a traceback.
-        print(f"harmonix: error: {error.filename or ''}: {error.strerror or error}", file=sys.stderr)
-        return EXIT_USER_ERROR
-    except KeyboardInterrupt:
-        print("harmonix: interrupted; finished outputs are kept and nothing partial was written; run the same "
-              "command again to finish", file=sys.stderr)
+        with _terminate_as_interrupt(), _library_output(verbose=args.verbose):
+            try:
+                code = args.func(args)
+                return code
+            except HarmonixError as error:
+                print(f"harmonix: error: {_one_line(error)}", file=sys.stderr)
+                return EXIT_USER_ERROR
+            except OSError as error:
+                # File-system failures the library did not anticipate still deserve one line, not a traceback.
+                print(f"harmonix: error: {error.filename or ''}: {error.strerror or error}", file=sys.stderr)
+                return EXIT_USER_ERROR
+            except KeyboardInterrupt as stopped:
+                code = EXIT_INTERRUPTED
+                message = getattr(stopped, "message", None) or (
+                    "interrupted; outputs this command had finished are kept, nothing partial was kept; run the "
+                    "same command again to finish")
+                print(f"harmonix: {message}", file=sys.stderr)
+                return EXIT_INTERRUPTED
+            finally:
+                if code != EXIT_OK:
+                    # Folders this run created and left empty (a usage error, nothing finished) go again.
+                    remove_if_unused(created)
+    except KeyboardInterrupt:  # a second Ctrl-C while reporting the first
         return EXIT_INTERRUPTED
 
 

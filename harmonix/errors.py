@@ -38,3 +38,14 @@ def describe_source(source: str | PathLike | None) -> str:
 
 class OutputError(HarmonixError):
     """An output cannot be written (not a folder, not writable, would overwrite foreign files)."""
+
+
+class DataWarning(RuntimeWarning):
+    """An input had a problem that harmonix worked around, and the result depends on how.
+
+    Examples: an EDF header whose record count disagrees with the file size,
+    BrainVision markers past the end of the data (a truncated copy), a
+    headset CSV repaired on request. Each is also recorded in the output's
+    ``params.json``; the CLI prints each as one ``harmonix: warning:`` line,
+    also with ``--quiet``.
+    """

@@ -142,6 +142,115 @@ STAGING_SUFFIX = ".partial"
 """Suffix of the hidden staging folders outputs are written into before the rename."""
 
 
+_CRITICAL = 0
+_PENDING_INTERRUPT = False
+
+
+def interrupt_handler(signum, frame) -> None:
+    """Signal handler (SIGINT, SIGTERM) that raises :class:`KeyboardInterrupt`, unless a rename is under way.
+
+    Inside :func:`uninterruptible` the interruption is held back and raised
+    when the section ends, so that a staging folder is never left half
+    created, half renamed or half removed.
+    """
+    global _PENDING_INTERRUPT
+    if _CRITICAL:
+        _PENDING_INTERRUPT = True
+        return
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def uninterruptible() -> Iterator[None]:
+    """Hold back an interruption (with :func:`interrupt_handler` installed) until the block ends.
+
+    Examples
+    --------
+    >>> with uninterruptible():
+    ...     pass  # create or rename a staging folder here
+    """
+    global _CRITICAL, _PENDING_INTERRUPT
+    _CRITICAL += 1
+    try:
+        yield
+    finally:
+        _CRITICAL -= 1
+        if not _CRITICAL and _PENDING_INTERRUPT:
+            _PENDING_INTERRUPT = False
+            raise KeyboardInterrupt
+
+
+def _is_within(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def check_not_input(
+    output: str | os.PathLike,
+    inputs: Iterable[str | os.PathLike],
+    *,
+    replaces: bool = True,
+    what: str = "",
+) -> None:
+    """Refuse an output path that would replace, or write into, one of the ``inputs``.
+
+    Refused: ``output`` is an input; an input lies inside ``output`` (it
+    would be deleted when ``output`` is replaced; not checked with
+    ``replaces=False``, for a folder that outputs are only added to);
+    ``output`` lies inside an input folder (an analysis folder, a directory
+    recording). ``what`` names the option in the message (e.g. ``--out``).
+
+    Raises
+    ------
+    OutputError
+        Naming the output and the input.
+
+    Examples
+    --------
+    >>> check_not_input("results/rec", ["data/rec.edf"])
+    >>> check_not_input("data/rec.edf", ["data/rec.edf"])
+    Traceback (most recent call last):
+    ...
+    harmonix.errors.OutputError: data/rec.edf: is an input of this command (data/rec.edf); choose another output path
+    """
+    label = f"{what} {output}" if what else str(output)
+    final = Path(os.path.abspath(output))
+    resolved = final.resolve()
+    for given in inputs:
+        source = Path(os.path.abspath(given))
+        for out, src in ((final, source), (resolved, source.resolve())):
+            if out == src:
+                raise OutputError(f"{label}: is an input of this command ({given}); choose another output path")
+            if replaces and out in src.parents:
+                raise OutputError(f"{label}: holds the input {given}, which writing this output would replace; "
+                                  "choose another output path")
+            if src in out.parents:  # inside an input folder (or under a file, which no output can be)
+                raise OutputError(f"{label}: is inside the input {given}; write results outside the inputs")
+
+
+def missing_folders(path: str | os.PathLike) -> list[Path]:
+    """``path`` and those of its parents that do not exist yet, deepest first."""
+    path = Path(os.path.abspath(path))
+    missing = []
+    for folder in (path, *path.parents):
+        if folder.exists():
+            break
+        missing.append(folder)
+    return missing
+
+
+def remove_if_unused(folders: Iterable[Path]) -> None:
+    """Remove folders this run created that hold nothing (or only :data:`OUTPUT_MARKER`), deepest first."""
+    for folder in folders:
+        with contextlib.suppress(OSError):
+            if not folder.is_dir():
+                continue
+            content = list(folder.iterdir())
+            if all(p.name == OUTPUT_MARKER and p.is_file() for p in content):
+                for marker in content:
+                    marker.unlink()
+                folder.rmdir()
+
+
 def _check_replaceable(final: Path) -> None:
     if final.exists() and not final.is_dir():
         raise OutputError(f"{final}: exists and is not a folder; choose another output path")
@@ -160,6 +269,43 @@ def _current_umask() -> int:
     return mask
 
 
+def create_staging(
+    folder: Path,
+    name: str,
+    *,
+    created: Sequence[Path] = (),
+    target: Path | None = None,
+) -> Path:
+    """Create the hidden staging folder ``folder/.<name>.<random>.partial`` (and ``folder`` if needed).
+
+    It holds :data:`OUTPUT_MARKER` with this process' id, so that
+    :func:`remove_stale_staging` can tell a killed run's leftovers from a
+    running one's. Created with interruptions held back, so a signal never
+    leaves a staging folder without its marker.
+
+    Raises
+    ------
+    OutputError
+        Naming ``target`` (default ``folder``); what was made is removed
+        again, with the ``created`` folders (see :func:`missing_folders`) left empty.
+    """
+    staging = None
+    try:
+        with uninterruptible():
+            folder.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=STAGING_SUFFIX, dir=folder))
+            # mkdtemp makes the folder private (0700); the result should have the permissions of a plain mkdir.
+            staging.chmod(0o777 & ~_current_umask())
+            (staging / OUTPUT_MARKER).write_text(f"{os.getpid()}\n")
+    except OSError as err:
+        with uninterruptible():
+            if staging is not None:
+                shutil.rmtree(staging, ignore_errors=True)
+            remove_if_unused(created)
+        raise OutputError(f"{target or folder}: cannot create the output folder ({err.strerror})") from err
+    return staging
+
+
 @contextlib.contextmanager
 def atomic_output_dir(final: str | os.PathLike) -> Iterator[Path]:
     """Yield a staging folder that replaces ``final`` only if the block succeeds.
@@ -172,28 +318,32 @@ def atomic_output_dir(final: str | os.PathLike) -> Iterator[Path]:
     """
     final = Path(final)
     _check_replaceable(final)
+    created = missing_folders(final.parent)
+    staging = create_staging(final.parent, final.name, created=created, target=final)
     try:
-        final.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=STAGING_SUFFIX, dir=final.parent))
-        # mkdtemp makes the folder private (0700); the result should have the permissions of a plain mkdir.
-        staging.chmod(0o777 & ~_current_umask())
-    except OSError as err:
-        raise OutputError(f"{final}: cannot create the output folder ({err.strerror})") from err
-    try:
-        (staging / OUTPUT_MARKER).write_text(f"{os.getpid()}\n")
         yield staging
-        backup = None
-        if final.exists():
-            backup = final.with_name(f".{final.name}.old-{staging.name}")
-            os.replace(final, backup)
-        os.replace(staging, final)
-        if backup is not None:
-            shutil.rmtree(backup, ignore_errors=True)
+        with uninterruptible():
+            backup = None
+            if final.exists():
+                backup = final.with_name(f".{final.name}.old-{staging.name}")
+                os.replace(final, backup)
+            try:
+                os.replace(staging, final)
+            except OSError:
+                if backup is not None:
+                    os.replace(backup, final)  # the previous output stays as it was
+                raise
+            if backup is not None:
+                shutil.rmtree(backup, ignore_errors=True)
     except OSError as err:
-        shutil.rmtree(staging, ignore_errors=True)
+        with uninterruptible():
+            shutil.rmtree(staging, ignore_errors=True)
+            remove_if_unused(created)
         raise OutputError(f"{final}: cannot write output ({err.strerror or err})") from err
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        with uninterruptible():
+            shutil.rmtree(staging, ignore_errors=True)
+            remove_if_unused(created)
         raise
 
 
@@ -257,14 +407,18 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.chmod(temporary, 0o666 & ~_current_umask())
-        os.replace(temporary, path)
+        with uninterruptible():  # a short write: a temporary file is never left behind
+            try:
+                handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+                with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                    stream.write(text)
+                os.chmod(temporary, 0o666 & ~_current_umask())
+                os.replace(temporary, path)
+            except BaseException:
+                with contextlib.suppress(OSError, UnboundLocalError):
+                    os.unlink(temporary)
+                raise
     except OSError as err:
-        with contextlib.suppress(OSError, UnboundLocalError):
-            os.unlink(temporary)
         raise OutputError(f"{path}: cannot write ({err.strerror or err})") from err
 
 
@@ -345,21 +499,3 @@ def remove_failures(folder: str | os.PathLike) -> None:
     with contextlib.suppress(OutputError):
         if _check_own_failures(path):
             path.unlink(missing_ok=True)
-
-
-def unique_session_names(paths: Sequence[str | os.PathLike]) -> list[str]:
-    """Session labels from file names, made unique with a numeric suffix.
-
-    Examples
-    --------
-    >>> unique_session_names(["a/rec.edf", "b/rec.edf", "c/other.set"])
-    ['rec', 'rec-2', 'other']
-    """
-    names: list[str] = []
-    seen: dict[str, int] = {}
-    for path in paths:
-        stem = Path(path).name.split(".")[0] or "session"
-        count = seen.get(stem, 0) + 1
-        seen[stem] = count
-        names.append(stem if count == 1 else f"{stem}-{count}")
-    return names

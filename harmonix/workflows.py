@@ -34,7 +34,8 @@ def _companions(path: Path) -> list[Path]:
 
 
 def _provenance(path: Path, files: Sequence[Path]) -> dict:
-    return {"input": {"path": str(path), "sha256": input_fingerprint(files)}, **_run_provenance()}
+    return {"input": {"path": str(path), "absolute": str(path.resolve()), "sha256": input_fingerprint(files)},
+            **_run_provenance()}
 
 
 def run_eeg_file(
@@ -47,6 +48,7 @@ def run_eeg_file(
     psd_method: str = "welch",
     sfreq: float | None = None,
     mark_flat: bool = False,
+    repair: bool = False,
     harmonic_model: HarmonicModel | None = None,
     harmonics_required: bool = False,
     n_harmonics: int = DEFAULT_SENSOR_MODES,
@@ -62,12 +64,16 @@ def run_eeg_file(
 
     Flat channels stop the run (:class:`~harmonix.errors.DataQualityError`)
     unless ``mark_flat`` is set, in which case they are marked bad, left out
-    and listed in ``params.json``. With a ``harmonic_model`` the sensors are
+    and listed in ``params.json``. ``repair`` repairs what a headset CSV's
+    reader can (see :func:`~harmonix.io.load_eeg_with_report`) instead of
+    stopping; each repair is recorded. With a ``harmonic_model`` the sensors are
     also decomposed onto its harmonics (see :func:`~harmonix.pipeline.analyze_eeg`);
     the coefficient time series go to ``arrays.npz``. ``channels`` and
     ``resample_to`` align a recording with others before analysis (keep only
     these EEG channels; resample to this rate, in Hz); both are recorded in
     ``params.json``. With ``report``, ``report.html`` is written beside the tables.
+    ``params.json`` names the input (``input.path`` as given, ``input.absolute``
+    resolved): the record of which output holds which recording.
 
     ``conditions`` (a :class:`~harmonix.io.conditions.ConditionSpec`, built
     on the opened recording, or ready :class:`~harmonix.io.conditions.Condition`
@@ -87,7 +93,7 @@ def run_eeg_file(
     path = Path(path)
     report_stage("load")
     # Not loaded: the analysis reads the recording block by block (memory does not grow with its length).
-    inst, load_report = load_eeg_with_report(path, sfreq=sfreq, preload=False)
+    inst, load_report = load_eeg_with_report(path, sfreq=sfreq, preload=False, repair=repair)
     alignment = {}
     if channels is not None:
         inst = inst.copy().pick(list(channels))
@@ -109,8 +115,8 @@ def run_eeg_file(
         conditions=conditions, steady_state=steady_state,
     )
     if provenance is not None:
-        source = {"input": {"path": str(path), "sha256": dict(provenance["inputs"])}, **_run_provenance(),
-                  "provenance": provenance}
+        source = {"input": {"path": str(path), "absolute": str(path.resolve()), "sha256": dict(provenance["inputs"])},
+                  **_run_provenance(), "provenance": provenance}
     else:
         source = _provenance(path, _companions(path))
     params = {**analysis.params, "session": session, "load": load_report, "quality": quality,
@@ -150,6 +156,38 @@ def run_music_file(
     params = {**analysis.params, "session": session, "seconds": seconds, **_provenance(path, [path])}
     folder = write_session_outputs(Path(out_dir) / session, analysis.metrics, params, arrays=analysis.arrays)
     return folder, analysis
+
+
+def music_outputs(files: Sequence[str | Path], out_dir: str | Path) -> list[tuple[Path, str]]:
+    """Each audio file once (in the order given) with the name of its folder in ``out_dir``; nothing written.
+
+    Names are the file names without extension, made unique when they
+    collide (:func:`harmonix.study.inputs.unique_names`: ``a/song.wav`` and
+    ``b/song.flac`` get ``song-<tag>`` folders, the same on every run); a
+    folder already holding another file's analysis is never given to this
+    one. After the run, :func:`harmonix.study.batch.write_index` records
+    which folder holds which file.
+
+    Raises
+    ------
+    OutputError
+        An output would replace, or sit inside, one of the ``files``.
+    """
+    from harmonix.study.batch import existing_owners
+    from harmonix.study.inputs import unique_names
+    from harmonix.tables import check_not_input
+
+    unique: dict[Path, Path] = {}
+    for file in files:
+        unique.setdefault(Path(file).resolve(), Path(file))
+    paths = list(unique.values())
+    out_dir = Path(out_dir)
+    check_not_input(out_dir, paths, replaces=False, what="--out")
+    bases = [path.name.split(".")[0] or "session" for path in paths]
+    names = unique_names(paths, bases, taken=existing_owners(out_dir, bases))
+    for name in names:
+        check_not_input(out_dir / name, paths)
+    return list(zip(paths, names))
 
 
 def run_harmonics(
@@ -278,11 +316,14 @@ def _analyse_recordings(
     fail_fast: bool,
     conditions: Any = None,
     steady_state: Any = None,
+    protected: Sequence[str] = (),
 ) -> tuple[dict[Path, tuple], list[tuple[str, str, str]], list[str]]:
     """Align and analyse the recordings of a comparison into ``out_dir / 'analysis'`` (resumable).
 
-    Returns ``({resolved path: (location, analysis or None)}, failures, notes)``;
-    failures are ``(path, error kind, message)`` rows, already reported on stderr.
+    Returns ``({resolved path: (location, analysis or None, provenance record)}, failures, notes)``;
+    failures are ``(path, error kind, message)`` rows, already reported on stderr. No
+    output may replace one of the ``protected`` paths (the analysis outputs the
+    comparison reads). ``out_dir`` is created just before the first analysis is written.
     """
     from harmonix.progress import write_line
     from harmonix.study.batch import choose_layout, one_line, run_batch
@@ -313,22 +354,174 @@ def _analyse_recordings(
         return models["model"]
 
     def analyse(recording, record, layout_) -> tuple[Path, str, Analysis]:
+        def write(outputs):
+            mark_out(out_dir)  # OUT is made a harmonix folder just before its first file
+            return layout_.write(recording, outputs)
+
         location, analysis = run_eeg_file(
             recording.path, layout_.root, session=recording.name, channels=channels, resample_to=rate,
-            harmonic_model=model(), provenance=record, writer=lambda outputs: layout_.write(recording, outputs),
+            harmonic_model=model(), provenance=record, writer=write,
             conditions=conditions, steady_state=steady_state)
         return location, f"{recording.path} -> {layout_.metrics_file(recording)}", analysis
 
-    mark_out(out_dir)
     batch = run_batch(readable, target, analyse, parameters=parameters, overwrite=overwrite, fail_fast=fail_fast,
-                      desc="sessions")
+                      desc="sessions", protected=protected)
     failures += [(str(o.recording.path), o.error_kind, o.message) for o in batch.failed]
     done: dict[Path, tuple] = {}
     for outcome in batch.outcomes:
         if outcome.status != "failed":
             analysis = outcome.result if outcome.status == "written" else None
-            done[outcome.recording.path.resolve()] = (outcome.location, analysis)
+            done[outcome.recording.path.resolve()] = (outcome.location, analysis, outcome.record)
     return done, failures, notes
+
+
+def _choose_labels(sessions: "pd.DataFrame", labels: tuple[str, str] | None, *, strict: bool = True) -> tuple:
+    """The two session labels a comparison compares (as :func:`~harmonix.compare.sessions.pair_sessions` picks them).
+
+    With ``strict``, a ParameterError when they cannot be chosen or are absent;
+    otherwise whatever labels are known (possibly fewer than two).
+    """
+    from harmonix.errors import ParameterError
+
+    present = list(dict.fromkeys(sessions["session"].astype(str)))
+    if labels is None:
+        if {"pre", "post"} <= set(present):
+            return ("pre", "post")
+        if len(present) == 2:
+            return tuple(present)
+        if strict:
+            raise ParameterError(f"session labels {', '.join(present)}: say which two to compare with --labels PRE,POST")
+        return tuple(present)
+    missing = [label for label in labels if label not in present]
+    if missing and strict:
+        raise ParameterError(f"no session labelled {', '.join(missing)} (labels present: {', '.join(present)})")
+    return tuple(labels)
+
+
+def _uses_windows(sessions: "pd.DataFrame", labels, *, design: str, contrast) -> bool:
+    """True when the comparison will compare windows within subjects (fewer than three paired subjects)."""
+    if design != "paired" or contrast is not None:
+        return False
+    chosen = _choose_labels(sessions, labels, strict=False)
+    if len(chosen) != 2:
+        return True
+    subjects = [set(sessions.loc[sessions["session"].astype(str) == label, "subject"].astype(str)) for label in chosen]
+    return len(subjects[0] & subjects[1]) < 3
+
+
+def _comparison_failure(failures: list, path: str, error: BaseException, *, fail_fast: bool, out_dir: Path,
+                        done: dict) -> None:
+    """Report an analysis a comparison cannot use (one stderr line, a failures row); stop with ``fail_fast``."""
+    from harmonix.progress import write_line
+    from harmonix.study.batch import EXIT_SOME_FAILED, EXIT_USAGE, BatchFailed, one_line
+
+    message = one_line(error)
+    write_line(f"harmonix: error: {message}", file=sys.stderr)
+    failures.append((str(path), type(error).__name__, message))
+    if fail_fast:
+        raise BatchFailed(f"stopped at the first failure (--fail-fast); analyses written so far are kept in "
+                          f"{out_dir / 'analysis'}; no comparison made",
+                          exit_status=EXIT_SOME_FAILED if done else EXIT_USAGE)
+
+
+def _checked_analyses(sessions: "pd.DataFrame", recordings: Sequence[str], given: dict, done: dict, failures: list,
+                      notes: list, *, labels, design: str, contrast, fail_fast: bool, out_dir: Path) -> tuple:
+    """The session rows whose analyses are usable, and ``{path: (metrics, params, location, arrays, record)}``.
+
+    ``given`` holds the analysis outputs given as inputs (checked already);
+    the analyses of this run's ``recordings`` (``done``) are checked here. A
+    damaged one is a failure of its recording (a stderr line, a row added to
+    ``failures``, a note) and the others go on; with ``fail_fast`` it stops.
+    """
+    from harmonix.compare.sessions import read_analysis, read_analysis_arrays
+    from harmonix.errors import HarmonixError
+
+    paths = [str(p) for p in sessions["path"]]
+    read: dict[str, tuple] = dict(given)
+    failed = {Path(p).resolve() for p, _, _ in failures}
+    for path in dict.fromkeys(recordings):
+        key = Path(path).resolve()
+        if key in failed:
+            continue
+        location, analysis, record = done[key]
+        if analysis is not None:
+            read[path] = (analysis.metrics, analysis.params, location, analysis.arrays, record)
+            continue
+        try:
+            metrics, params = read_analysis(location)
+        except HarmonixError as err:
+            _comparison_failure(failures, path, err, fail_fast=fail_fast, out_dir=out_dir, done=done)
+            continue
+        read[path] = (metrics, params, location, None, record)
+    keep = [path in read for path in paths]
+    for path, kept in zip(paths, keep):
+        if not kept:
+            notes.append(f"{path}: failed (see failures.tsv); left out of the comparison")
+    sessions = sessions[keep].reset_index(drop=True)
+    if _uses_windows(sessions, labels, design=design, contrast=contrast):
+        # Fewer than three paired subjects: the per-window arrays are compared too, so they are checked now.
+        wanted = set(_choose_labels(sessions, labels, strict=False))
+        arrays_of = {}
+        for path, label in zip(sessions["path"], sessions["session"]):
+            if str(label) not in wanted or path in arrays_of:
+                continue
+            metrics, params, location, arrays, record = read[path]
+            if arrays is None:
+                try:
+                    arrays = read_analysis_arrays(location, params)
+                except HarmonixError as err:
+                    _comparison_failure(failures, path, err, fail_fast=fail_fast, out_dir=out_dir, done=done)
+                    notes.append(f"{path}: failed (see failures.tsv); left out of the comparison")
+                    continue
+            arrays_of[path] = arrays
+        failed_now = {p for p, _, _ in failures}
+        sessions = sessions[[p not in failed_now for p in sessions["path"]]].reset_index(drop=True)
+        read = {p: (*read[p][:3], arrays_of.get(p, read[p][3]), read[p][4]) for p in sessions["path"]}
+    return sessions, read
+
+
+def _content_of(entry: tuple) -> str | None:
+    """SHA-256 of the recording behind an analysis: from this run's provenance record, else its parameters."""
+    from harmonix.compare.sessions import input_content
+
+    _, params, location, _, record = entry
+    if record is not None:
+        return input_content({"input": {"path": next(iter(record["inputs"]), None), "sha256": record["inputs"]}})
+    return input_content(params)
+
+
+def same_recording_warnings(sessions: "pd.DataFrame", labels: Sequence[str], contents: dict) -> list[str]:
+    """Warnings for a recording compared with itself: the same file, or the same bytes, on both sides.
+
+    Its difference is zero by construction: most likely a mistake in the
+    session list. It is kept (a deliberate null check is legitimate) and
+    the warning goes to stderr, ``params.json`` and the report.
+    """
+    first, second = (str(label) for label in labels)
+    rows = sessions[sessions["session"].astype(str).isin([first, second])]
+    warnings = []
+    for _, pre in rows[rows["session"].astype(str) == first].iterrows():
+        for _, post in rows[rows["session"].astype(str) == second].iterrows():
+            same_file = Path(pre["path"]).resolve() == Path(post["path"]).resolve()
+            same_bytes = contents.get(pre["path"]) is not None and contents.get(pre["path"]) == contents.get(post["path"])
+            if not (same_file or same_bytes):
+                continue
+            who = (f"subject {pre['subject']}" if pre["subject"] == post["subject"]
+                   else f"subjects {pre['subject']} and {post['subject']}")
+            what = (f"{pre['path']} is both the {first} and the {second} recording" if same_file else
+                    f"{pre['path']} ({first}) and {post['path']} ({second}) are the same recording (identical SHA-256)")
+            warnings.append(f"{what} ({who}): the difference is zero by construction; check the session list")
+    return warnings
+
+
+def _stopped_comparing(done: dict, out_dir: Path) -> str:
+    """What an interruption during the comparison itself kept."""
+    from harmonix.study.batch import places
+
+    written = [location for location, analysis, _ in done.values() if analysis is not None]
+    kept = (f"the {len(written)} recording(s) analysed in this run are kept ({places(written)}); " if written else "")
+    return (f"interrupted while comparing: {kept}no comparison was written (an earlier one in {out_dir} is left "
+            "as it was); nothing partial was kept; run the same command again to finish")
 
 
 def run_comparison(
@@ -415,28 +608,35 @@ def run_comparison(
     from harmonix.compare import compare_tables
     from harmonix.compare.sessions import (
         SessionTable,
-        analysis_arrays_file,
         analysis_metrics_file,
         comparable_rows,
         condition_contrast,
         is_analysis_output,
         pair_sessions,
         read_analysis,
+        read_analysis_arrays,
         session_table,
         summarize_channels,
     )
     from harmonix.compare.windows import compare_windows, window_metrics
     from harmonix.errors import ParameterError
     from harmonix.study import comparison as output
-    from harmonix.study.batch import EXIT_SOME_FAILED, EXIT_USAGE, BatchFailed
+    from harmonix.study.batch import EXIT_SOME_FAILED, EXIT_USAGE, BatchFailed, BatchInterrupted, Interrupted
     from harmonix.tables import remove_failures, write_failures, write_json
 
     if design not in ("paired", "unpaired"):
         raise ParameterError(f"design={design!r}: use 'paired' or 'unpaired'")
     if level not in ("summary", "channel"):
         raise ParameterError(f"level={level!r}: use 'summary' or 'channel'")
+    for name, value in (("permutations", n_permutations), ("bootstrap", n_bootstrap)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ParameterError(f"--{name} {value}: give a positive whole number")
     out_dir = Path(out_dir)
-    output.check_out(out_dir)
+    sessions = sessions.reset_index(drop=True)
+    paths = [str(p) for p in sessions["path"]]
+    output.check_out(out_dir, paths)
+    if contrast is None:
+        _choose_labels(sessions, labels)  # a usage error found before any work
     parameters = {"labels": list(labels) if labels else None, "design": design, "level": level,
                   "harmonics": "off" if harmonic_model is None else "auto", "n_permutations": n_permutations,
                   "n_bootstrap": n_bootstrap, "seed": seed, "report": report,
@@ -444,126 +644,126 @@ def run_comparison(
                   "steady_state": list(steady_state) if isinstance(steady_state, (list, tuple)) else steady_state,
                   "contrast": list(contrast) if contrast else None}
     output.check_parameters(out_dir, parameters, overwrite=overwrite)
-    sessions = sessions.reset_index(drop=True)
-    paths = [str(p) for p in sessions["path"]]
+    outputs_given = [p for p in paths if is_analysis_output(p)]
     recordings = [p for p in paths if not is_analysis_output(p)]
+    # Analyses given as inputs are checked before any work: a damaged one (metrics, parameters or arrays) is a
+    # usage error naming its file, found before anything is analysed or any folder created. Their window arrays
+    # are kept only when the comparison will use them (fewer than three paired subjects).
+    windows_likely = _uses_windows(sessions, labels, design=design, contrast=contrast)
+    given: dict[str, tuple] = {}
+    for path in dict.fromkeys(outputs_given):
+        metrics, params = read_analysis(path)
+        arrays = read_analysis_arrays(path, params)
+        given[path] = (metrics, params, Path(path), arrays if windows_likely else None, None)
     notes = list(notes)
     done, failures = {}, []
-    if recordings:
-        done, failures, aligned = _analyse_recordings(recordings, out_dir, harmonic_model=harmonic_model,
-                                                      layout=layout, overwrite=overwrite, fail_fast=fail_fast,
-                                                      conditions=conditions, steady_state=steady_state)
-        notes += aligned
-    if failures and fail_fast:
-        status = EXIT_SOME_FAILED if done else EXIT_USAGE
-        raise BatchFailed(f"stopped at the first failure (--fail-fast); analyses written so far are kept in "
-                          f"{out_dir / 'analysis'}; no comparison made", exit_status=status)
-    failed_paths = {Path(p).resolve() for p, _, _ in failures}
-    keep = [Path(p).resolve() not in failed_paths for p in paths]
-    for path, kept in zip(paths, keep):
-        if not kept:
-            notes.append(f"{path}: failed (see failures.tsv); left out of the comparison")
-    sessions = sessions[keep].reset_index(drop=True)
-    analyses = []
-    in_memory = {}  # arrays of the recordings analysed here, so they need not be read back from disk
-    for path in sessions["path"]:
-        if is_analysis_output(path):
-            location, analysis = Path(path), None
-        else:
-            location, analysis = done[Path(path).resolve()]
-        if analysis is not None:
-            metrics, params = analysis.metrics, analysis.params
-            in_memory[str(location)] = analysis.arrays
-        else:
-            metrics, params = read_analysis(location)
-        analyses.append((metrics, params, location))
-    if failures and len(analyses) < 2:
-        raise BatchFailed(f"{len(failures)} recording(s) failed and {len(analyses)} analysed: nothing to compare",
-                          exit_status=EXIT_USAGE if not analyses else EXIT_SOME_FAILED)
-    record = output.make_record(parameters, [analysis_metrics_file(loc) for _, _, loc in analyses],
-                                complete=not failures)
-    if output.is_up_to_date(out_dir, record):
-        comparison = pd.read_csv(out_dir / "comparison.csv", keep_default_na=False, na_values=[""])
-        previous = json.loads((out_dir / "params.json").read_text())
-        comparison.attrs.update(issues=previous.get("issues", []), notes=previous.get("notes", []), failures=[],
-                                up_to_date=True)
-        return out_dir, comparison
+    try:
+        if recordings:
+            done, failures, aligned = _analyse_recordings(recordings, out_dir, harmonic_model=harmonic_model,
+                                                          layout=layout, overwrite=overwrite, fail_fast=fail_fast,
+                                                          conditions=conditions, steady_state=steady_state,
+                                                          protected=outputs_given)
+            notes += aligned
+    except BatchInterrupted as stopped:
+        raise BatchInterrupted(stopped.result, stopped.total, after="no comparison was written") from None
+    try:
+        if failures and fail_fast:
+            status = EXIT_SOME_FAILED if done else EXIT_USAGE
+            raise BatchFailed(f"stopped at the first failure (--fail-fast); analyses written so far are kept in "
+                              f"{out_dir / 'analysis'}; no comparison made", exit_status=status)
 
-    table = session_table(sessions, analyses)
-    notes += table.notes
-    params_by_folder = {str(folder): params for _, params, folder in analyses}
-    metrics = comparable_rows(table.metrics)
-    if level == "summary":
-        metrics = summarize_channels(metrics, table.channels)
-    paired_table = SessionTable(metrics, table.sessions)
-    if contrast is not None:
-        paired_table, labels = condition_contrast(paired_table, contrast), contrast
-    pre, post, issues, labels = pair_sessions(paired_table, labels=labels)
-    if design == "unpaired":
-        issues = []
-    subjects = sorted(set(pre["subject"]) & set(post["subject"]))
-    results = {}
-    if design == "unpaired" or len(subjects) >= 2:
-        results["comparison"] = compare_tables(pre, post, design=design, n_permutations=n_permutations,
-                                               n_bootstrap=n_bootstrap, seed=seed)
-    if design == "paired" and len(subjects) < 3 and contrast is None:
-        window_tables = []
-        for subject in subjects:
-            windows = {}
-            for label in labels:
-                rows = table.sessions[(table.sessions["subject"] == subject) & (table.sessions["session"] == label)]
-                if len(rows) != 1:
-                    continue
-                folder = rows["analysis"].iloc[0]
-                arrays = in_memory.get(folder)
-                if arrays is None:
-                    stored = analysis_arrays_file(folder)
-                    arrays = dict(np.load(stored)) if stored.is_file() else {}
-                windows[label] = window_metrics(arrays, params_by_folder[folder], level=level,
-                                                channels=table.channels)
-            if len(windows) == 2 and not any(w.empty for w in windows.values()):
-                window_tables.append(compare_windows(windows[labels[0]], windows[labels[1]], subject=subject,
-                                                     n_permutations=n_permutations, n_bootstrap=n_bootstrap,
-                                                     seed=seed))
-            else:
-                issues.append(f"subject {subject}: no per-window values (recordings or epoch sets shorter "
-                              "than 4 windows), no within-subject comparison")
-        if window_tables:
-            results["comparison_windows"] = pd.concat(window_tables, ignore_index=True)
-    if not results:
+        sessions, read = _checked_analyses(sessions, recordings, given, done, failures, notes, labels=labels,
+                                           design=design, contrast=contrast, fail_fast=fail_fast, out_dir=out_dir)
+        analyses = [read[path][:3] for path in sessions["path"]]
+        stored_arrays = {str(read[path][2]): read[path][3] for path in sessions["path"] if read[path][3] is not None}
+        if failures and len(analyses) < 2:
+            raise BatchFailed(f"{len(failures)} recording(s) failed and {len(analyses)} analysed: nothing to compare",
+                              exit_status=EXIT_USAGE if not analyses else EXIT_SOME_FAILED)
+        contents = {path: _content_of(read[path]) for path in sessions["path"]}
+        record = output.make_record(parameters, [analysis_metrics_file(loc) for _, _, loc in analyses],
+                                    complete=not failures)
+        if output.is_up_to_date(out_dir, record):
+            comparison = pd.read_csv(out_dir / "comparison.csv", keep_default_na=False, na_values=[""])
+            previous = json.loads((out_dir / "params.json").read_text())
+            comparison.attrs.update(issues=previous.get("issues", []), notes=previous.get("notes", []), failures=[],
+                                    warnings=previous.get("warnings", []), up_to_date=True)
+            return out_dir, comparison
+
+        table = session_table(sessions, analyses)
+        notes += table.notes
+        params_by_folder = {str(folder): params for _, params, folder in analyses}
+        metrics = comparable_rows(table.metrics)
+        if level == "summary":
+            metrics = summarize_channels(metrics, table.channels)
+        paired_table = SessionTable(metrics, table.sessions)
         if contrast is not None:
-            raise ParameterError(f"--contrast {','.join(contrast)}: {len(subjects)} recording(s) have both conditions; "
-                                 "a contrast across recordings needs at least 2")
-        raise ParameterError(
-            f"nothing to compare: {len(subjects)} subject(s) have both a {labels[0]} and a {labels[1]} session"
-            + (f" ({'; '.join(issues)})" if issues else "")
-        )
-    if "comparison" not in results:
-        # Within-subject windows are then the only comparison: it is the comparison table.
-        results = {"comparison": results["comparison_windows"]}
-    output.mark_out(out_dir)
-    staged = output.ResultStaging(out_dir)
-    with staged as staging:
-        for name, frame in results.items():
-            frame.to_csv(staging / f"{name}.csv", index=False)
-        table.sessions.to_csv(staging / "sessions.csv", index=False)
-        metrics.to_csv(staging / "session_table.csv", index=False)
-        comparison = results["comparison"]
-        summary = {"labels": list(labels), "design": design, "level": level, "n_subjects_paired": len(subjects),
-                   "n_permutations": n_permutations, "n_bootstrap": n_bootstrap, "seed": seed,
-                   "tables": {name: frame.attrs.get("parameters", {"design": "windows"})
-                              for name, frame in results.items()},
-                   "notes": notes, "issues": issues}
-        if report:
-            from harmonix.report.html import comparison_report
+            paired_table, labels = condition_contrast(paired_table, contrast), contrast
+        pre, post, issues, labels = pair_sessions(paired_table, labels=labels)
+        if design == "unpaired":
+            issues = []
+        warnings = [] if contrast is not None else same_recording_warnings(table.sessions, labels, contents)
+        subjects = sorted(set(pre["subject"]) & set(post["subject"]))
+        results = {}
+        if design == "unpaired" or len(subjects) >= 2:
+            results["comparison"] = compare_tables(pre, post, design=design, n_permutations=n_permutations,
+                                                   n_bootstrap=n_bootstrap, seed=seed)
+        if design == "paired" and len(subjects) < 3 and contrast is None:
+            window_tables = []
+            for subject in subjects:
+                windows = {}
+                for label in labels:
+                    rows = table.sessions[(table.sessions["subject"] == subject) & (table.sessions["session"] == label)]
+                    if len(rows) != 1:
+                        continue
+                    folder = rows["analysis"].iloc[0]
+                    arrays = stored_arrays.get(folder, {})
+                    windows[label] = window_metrics(arrays, params_by_folder[folder], level=level,
+                                                    channels=table.channels)
+                if len(windows) == 2 and not any(w.empty for w in windows.values()):
+                    window_tables.append(compare_windows(windows[labels[0]], windows[labels[1]], subject=subject,
+                                                         n_permutations=n_permutations, n_bootstrap=n_bootstrap,
+                                                         seed=seed))
+                else:
+                    issues.append(f"subject {subject}: no per-window values (recordings or epoch sets shorter "
+                                  "than 4 windows), no within-subject comparison")
+            if window_tables:
+                results["comparison_windows"] = pd.concat(window_tables, ignore_index=True)
+        if not results:
+            if contrast is not None:
+                raise ParameterError(f"--contrast {','.join(contrast)}: {len(subjects)} recording(s) have both conditions; "
+                                     "a contrast across recordings needs at least 2")
+            raise ParameterError(
+                f"nothing to compare: {len(subjects)} subject(s) have both a {labels[0]} and a {labels[1]} session"
+                + (f" ({'; '.join(issues)})" if issues else "")
+            )
+        if "comparison" not in results:
+            # Within-subject windows are then the only comparison: it is the comparison table.
+            results = {"comparison": results["comparison_windows"]}
+        output.mark_out(out_dir)
+        staged = output.ResultStaging(out_dir)
+        with staged as staging:
+            for name, frame in results.items():
+                frame.to_csv(staging / f"{name}.csv", index=False)
+            table.sessions.to_csv(staging / "sessions.csv", index=False)
+            metrics.to_csv(staging / "session_table.csv", index=False)
+            comparison = results["comparison"]
+            summary = {"labels": list(labels), "design": design, "level": level, "n_subjects_paired": len(subjects),
+                       "n_permutations": n_permutations, "n_bootstrap": n_bootstrap, "seed": seed,
+                       "tables": {name: frame.attrs.get("parameters", {"design": "windows"})
+                                  for name, frame in results.items()},
+                       "notes": notes, "issues": issues, "warnings": warnings}
+            if report:
+                from harmonix.report.html import comparison_report
 
-            html = comparison_report(comparison, table.sessions, summary, issues=issues + notes)
-            (staging / "report.html").write_text(html, encoding="utf-8")
-        write_json(staging / "params.json", {**summary, **_run_provenance(), "provenance": record})
-        staged.commit()
-    if failures:
-        write_failures(out_dir, failures)
-    else:
-        remove_failures(out_dir)
-    comparison.attrs.update(issues=issues, notes=notes, failures=failures, up_to_date=False)
+                html = comparison_report(comparison, table.sessions, summary, issues=warnings + issues + notes)
+                (staging / "report.html").write_text(html, encoding="utf-8")
+            write_json(staging / "params.json", {**summary, **_run_provenance(), "provenance": record})
+            staged.commit()
+        if failures:
+            write_failures(out_dir, failures)
+        else:
+            remove_failures(out_dir)
+    except KeyboardInterrupt:
+        raise Interrupted(_stopped_comparing(done, out_dir)) from None
+    comparison.attrs.update(issues=issues, notes=notes, failures=failures, warnings=warnings, up_to_date=False)
     return out_dir, comparison

@@ -201,6 +201,28 @@ def test_garbage_bytes_with_wav_extension(tmp_path):
     assert info.value.__cause__ is not None  # the decoder's own error is chained
 
 
+@pytest.mark.parametrize("suffix", [".mp3", ".wav", ".flac", ".ogg"])
+def test_zero_byte_audio_file(tmp_path, suffix):
+    path = tmp_path / f"empty{suffix}"
+    path.write_bytes(b"")
+    with pytest.raises(InputFileError, match=rf"empty\{suffix}: the audio file is empty \(0 bytes\)"):
+        load_audio(path)
+
+
+def test_garbage_mp3_is_one_line_and_keeps_the_console_clean(tmp_path, capfd):
+    # Random bytes make libmpg123 (inside libsndfile) print "Note: Illegal Audio-MPEG-Header ..." and
+    # "[src/libmpg123/parse.c:...] warning: ..." straight to file descriptor 2.
+    path = tmp_path / "noise.mp3"
+    path.write_bytes(np.random.default_rng(0).integers(0, 256, 4096, dtype=np.uint8).tobytes())
+    capfd.readouterr()
+    with pytest.raises(InputFileError) as info:
+        load_audio(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}: cannot decode as MP3 audio") and "\n" not in message
+    assert "does not exist" not in message  # libsndfile's words for an unparsable MP3 stream, not the truth
+    assert capfd.readouterr().err == ""
+
+
 def test_truncated_flac_header(tmp_path):
     path = tmp_path / "cut.flac"
     sf.write(path, 0.1 * np.ones(4000), 8000)  # written as FLAC by extension

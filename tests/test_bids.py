@@ -179,3 +179,28 @@ def test_bad_bids_input_is_one_line_exit_2_nothing_written(bids_root, derivative
     assert code == 2 and "inside the raw BIDS dataset" in err and not inside.exists()
     code, _, err = _run(["-q", "compare", str(derivatives), "--subject", "09", "--out", str(tmp_path / "c")], capsys)
     assert code == 2 and err.count("\n") == 1 and "no harmonix metrics" in err and not (tmp_path / "c").exists()
+
+
+@pytest.mark.parametrize("damage", ["not JSON", "a list", "no Provenance", "metrics without a value column"])
+def test_compare_refuses_a_damaged_derivative_before_writing_anything(derivatives, tmp_path, capsys, damage):
+    copy = tmp_path / "harmonix"
+    shutil.copytree(derivatives, copy)
+    metrics = sorted(copy.rglob("*_desc-harmonix_metrics.tsv"))[0]
+    sidecar = metrics.with_suffix(".json")
+    damaged = metrics if damage.startswith("metrics") else sidecar
+    if damage == "not JSON":
+        sidecar.write_bytes(b"\x00\xff{" * 50)
+    elif damage == "a list":
+        sidecar.write_text("[]")
+    elif damage == "no Provenance":
+        sidecar.write_text(json.dumps({"Description": "x"}))
+    else:
+        table = pd.read_csv(metrics, sep="\t", dtype=str, keep_default_na=False)
+        table.drop(columns="value").to_csv(metrics, sep="\t", index=False)
+    before = {p: p.read_bytes() for p in copy.rglob("*") if p.is_file()}
+    out = tmp_path / "cmp"
+    code, stdout, err = _run(["-q", "compare", str(copy), "--labels", "ses1,ses2", "--out", str(out),
+                              "--permutations", "99", "--no-report"], capsys)
+    assert code == 2 and stdout == "" and "Traceback" not in err
+    assert err.count("\n") == 1 and err.startswith(f"harmonix: error: {damaged}: "), err
+    assert not out.exists() and {p: p.read_bytes() for p in copy.rglob("*") if p.is_file()} == before

@@ -219,7 +219,9 @@ def test_rerun_skips_its_own_output_and_overwrite_replaces_a_different_one(synth
     assert code == 0 and "up to date, skipped" in out  # --overwrite replaces outputs that differ, not this one
     code, out, _ = _run([*argv, "--psd", "multitaper", "--overwrite"], capsys)
     assert code == 0 and "up to date" not in out
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["synthetic_raw"]
+    # One output folder (replaced in place) and the index of which input each folder holds (issue 13).
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["index.tsv", "synthetic_raw"]
+    assert (tmp_path / "index.tsv").read_text() == f"name\tinput\nsynthetic_raw\t{synthetic_fif.resolve()}\n"
 
 
 def test_out_pointing_at_a_file_exits_2(synthetic_fif, tmp_path, capsys):

@@ -307,7 +307,7 @@ def test_missing_music_file_names_the_field(tmp_path):
 
 
 def test_interrupted_render_leaves_no_partial_file(tmp_path, monkeypatch):
-    real = R.synthesize
+    real = R._mix  # the voice mix feeds every synthesis pass (measure, then write)
     calls = {"n": 0}
 
     def flaky(*args, **kwargs):
@@ -317,10 +317,12 @@ def test_interrupted_render_leaves_no_partial_file(tmp_path, monkeypatch):
                 raise KeyboardInterrupt
             yield b
 
-    monkeypatch.setattr(R, "synthesize", flaky)
+    monkeypatch.setattr(R, "_mix", flaky)
+    out = tmp_path / "new" / "x.wav"
     with pytest.raises(KeyboardInterrupt):
-        render_protocol(parse_protocol_text(BASE), tmp_path / "x.wav", progress=False)
-    assert list(tmp_path.iterdir()) == []
+        render_protocol(parse_protocol_text(BASE), out, progress=False)
+    assert calls["n"] == 2
+    assert list(tmp_path.iterdir()) == []  # neither the partial file nor the folder made for it
 
 
 def test_bad_output_extension(tmp_path):

@@ -51,14 +51,19 @@ def is_analysis_folder(path: str | PathLike) -> bool:
 
 
 def is_analysis_output(path: str | PathLike) -> bool:
-    """True for any ``harmonix analyze`` output of one recording.
+    """True for any ``harmonix analyze`` output of one recording, complete or not.
 
-    A plain output folder (:func:`is_analysis_folder`) or the
-    ``*_desc-harmonix_metrics.tsv`` of a BIDS-derivatives dataset.
+    A plain output folder (:func:`is_analysis_folder`, or a folder that
+    lost one of its files: it holds ``metrics.csv``, or ``params.json`` and
+    ``arrays.npz``) or the ``*_desc-harmonix_metrics.tsv`` of a
+    BIDS-derivatives dataset. :func:`read_analysis` says what is wrong with
+    an incomplete one.
     """
-    from harmonix.study.derivatives import is_derivative_metrics
-
-    return is_analysis_folder(path) or is_derivative_metrics(path)
+    path = Path(path)
+    if path.suffix == ".tsv":
+        return path.is_file() and path.name.endswith("_desc-harmonix_metrics.tsv")
+    return path.is_dir() and ((path / "metrics.csv").exists() or
+                              ((path / "params.json").exists() and (path / "arrays.npz").exists()))
 
 
 def analysis_name(path: str | PathLike) -> str:
@@ -271,7 +276,8 @@ def expand_compare_inputs(
                 raise InputFileError(f"{spec}: no harmonix metrics tables (*_desc-harmonix_metrics.tsv){where} in "
                                      "this derivatives dataset")
             out.extend(str(path) for path, _ in found)
-        elif Path(spec).is_dir() and (outputs := [c for c in sorted(Path(spec).iterdir()) if is_analysis_folder(c)]):
+        elif Path(spec).is_dir() and (outputs := [c for c in sorted(Path(spec).iterdir())
+                                                 if c.is_dir() and is_analysis_output(c)]):
             flush()
             kept = [c for c in outputs if matches_filters(bids_entities(c.name), filters)]
             if not kept:
@@ -354,36 +360,195 @@ class SessionTable:
 _TEXT_COLUMNS = ("session", "condition", "metric", "band", "component", "unit")
 
 
+_REQUIRED_COLUMNS = ("metric", "band", "component", "value", "unit")
+_WINDOW_ARRAYS = ("window_band_power", "window_starts", "ch_names", "window_harmonic_power", "window_harmonic_starts",
+                  "harmonic_bands", "energy", "energy_times")
+"""The arrays a comparison reads (:func:`harmonix.compare.windows.window_metrics`)."""
+
+
+def _unusable(path: Path, what: str) -> InputFileError:
+    return InputFileError(f"{path}: {what}; analyse the recording again (harmonix analyze) or leave it out")
+
+
+def _check_metrics(metrics: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """The metrics table with a float ``value`` column; InputFileError naming what is wrong."""
+    missing = [c for c in _REQUIRED_COLUMNS if c not in metrics.columns]
+    if missing:
+        raise _unusable(path, f"not a harmonix metrics table (no column {', '.join(missing)})")
+    if metrics.empty:
+        raise _unusable(path, "the metrics table has no rows")
+    values = pd.to_numeric(metrics["value"], errors="coerce")
+    given = metrics["value"].astype(str).str.strip()
+    bad = np.flatnonzero(values.isna().to_numpy() & metrics["value"].notna().to_numpy()
+                         & ~given.isin(["", "n/a", "nan", "NaN"]).to_numpy())
+    if bad.size:
+        raise _unusable(path, f"row {int(bad[0]) + 2}: value {metrics['value'].iloc[bad[0]]!r} is not a number")
+    metrics = metrics.assign(value=values.astype(float))
+    if "condition" not in metrics.columns:
+        metrics.insert(1, "condition", "")
+    for column in _TEXT_COLUMNS:
+        if column in metrics.columns:
+            metrics[column] = metrics[column].fillna("").astype(str)
+    return metrics
+
+
+def _check_params(params, path: Path) -> dict:
+    """The analysis parameters, checked for what a comparison reads; InputFileError naming what is wrong."""
+    if not isinstance(params, dict):
+        raise _unusable(path, f"holds a JSON {type(params).__name__}, not the analysis parameters (an object)")
+    sfreq = params.get("sfreq")
+    if isinstance(sfreq, bool) or not isinstance(sfreq, (int, float)) or not np.isfinite(sfreq) or sfreq <= 0:
+        raise _unusable(path, f"no valid sampling rate (sfreq: {sfreq!r})")
+    channels = params.get("channels_analysed")
+    if not isinstance(channels, list) or not channels or not all(isinstance(c, str) for c in channels):
+        raise _unusable(path, "no list of analysed channels (channels_analysed)")
+    bands = params.get("bands", [])
+    if not isinstance(bands, list) or not all(isinstance(b, dict) and isinstance(b.get("name"), str) for b in bands):
+        raise _unusable(path, "its bands are not a list of {name, fmin, fmax}")
+    return params
+
+
 def read_analysis(folder: str | PathLike) -> tuple[pd.DataFrame, dict]:
-    """Read the metrics and parameters of a ``harmonix analyze`` output.
+    """Read and check the metrics and parameters of a ``harmonix analyze`` output.
 
     ``folder`` is a plain output folder (``metrics.csv``, ``params.json``) or
     the ``*_desc-harmonix_metrics.tsv`` of a derivatives dataset (parameters
     from its sidecar). Text columns, ``condition`` included, are strings
     with ``''`` for empty (never NaN); outputs made before ``condition``
     existed get an empty one.
+
+    Raises
+    ------
+    InputFileError
+        One line naming the file and what is wrong with it: missing,
+        unreadable, not a metrics table (columns), a value that is not a
+        number, parameters that are not an object or lack the sampling rate,
+        channels or bands.
     """
     folder = Path(folder)
     if folder.suffix == ".tsv":
-        from harmonix.study.derivatives import is_derivative_metrics, read_output
+        from harmonix.study.derivatives import read_metrics, read_sidecar, sidecar_path
 
-        if not is_derivative_metrics(folder):
-            raise InputFileError(f"{folder}: not a harmonix metrics table with its JSON sidecar")
-        return read_output(folder)
-    if not is_analysis_folder(folder):
-        raise InputFileError(f"{folder}: not a harmonix analyze output folder (needs metrics.csv and params.json)")
+        if not folder.is_file():
+            raise InputFileError(f"{folder}: no such metrics table")
+        sidecar = sidecar_path(folder)
+        if not sidecar.is_file():
+            raise _unusable(sidecar, "missing (the metrics table's JSON sidecar)")
+        try:
+            json.loads(sidecar.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as err:
+            raise _unusable(sidecar, f"cannot be read as JSON ({_first_line(err)})") from None
+        described = read_sidecar(folder)
+        if not isinstance(described, dict) or "Provenance" not in described:
+            raise _unusable(sidecar, "has no Provenance (the analysis parameters)")
+        params = _check_params(described["Provenance"], sidecar)
+        return _check_metrics(read_metrics(folder), folder), params
+    if not folder.is_dir():
+        raise InputFileError(f"{folder}: not a harmonix analyze output folder")
+    for name in ("metrics.csv", "params.json"):
+        if not (folder / name).is_file():
+            raise _unusable(folder / name, "missing (not a complete harmonix analyze output)")
     try:
         metrics = pd.read_csv(folder / "metrics.csv", keep_default_na=False, na_values=[""],
                               dtype={c: str for c in _TEXT_COLUMNS})
+    except (OSError, ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+        raise _unusable(folder / "metrics.csv", f"cannot be read as a table ({_first_line(err)})") from None
+    try:
         params = json.loads((folder / "params.json").read_text())
-    except (OSError, ValueError, pd.errors.ParserError) as err:
-        raise InputFileError(f"{folder}: cannot read the analysis ({err})") from None
-    if "condition" not in metrics.columns:
-        metrics.insert(1, "condition", "")
-    for column in _TEXT_COLUMNS:
-        if column in metrics.columns:
-            metrics[column] = metrics[column].fillna("")
-    return metrics, params
+    except (OSError, ValueError) as err:
+        raise _unusable(folder / "params.json", f"cannot be read as JSON ({_first_line(err)})") from None
+    params = _check_params(params, folder / "params.json")
+    return _check_metrics(metrics, folder / "metrics.csv"), params
+
+
+def _first_line(error: BaseException) -> str:
+    return " ".join(str(error).split()) or type(error).__name__
+
+
+def read_arrays_file(path: str | PathLike, keys: Sequence[str] | None = None) -> dict[str, np.ndarray]:
+    """Every array (or those among ``keys``) of an analysis' ``.npz`` file, read now; never a pickled object.
+
+    Reading every member at once turns a damaged file (random bytes, cut
+    short, a corrupt member) into one error here rather than a failure
+    wherever an array happens to be used later.
+
+    Raises
+    ------
+    InputFileError
+        Naming the file and why it cannot be read.
+    """
+    import zipfile
+    import zlib
+
+    path = Path(path)
+    try:
+        with open(path, "rb") as handle:
+            if handle.read(4) != b"PK\x03\x04":
+                raise _unusable(path, "not a NumPy .npz file (no zip header)")
+        with np.load(path, allow_pickle=False) as stored:
+            wanted = stored.files if keys is None else [key for key in keys if key in stored.files]
+            return {key: stored[key] for key in wanted}
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as err:
+        raise _unusable(path, f"cannot be read as a NumPy .npz file ({_first_line(err)})") from None
+
+
+def read_analysis_arrays(folder: str | PathLike, params: dict) -> dict[str, np.ndarray]:
+    """The per-window arrays of an analysis output (``{}`` when it has none), checked against its parameters.
+
+    Only the arrays a comparison reads are loaded (see
+    :func:`harmonix.compare.windows.window_metrics`); no pickled objects.
+
+    Raises
+    ------
+    InputFileError
+        The file is not a readable ``.npz``, or its window arrays do not fit
+        together (window count, channels, bands).
+    """
+    path = analysis_arrays_file(folder)
+    if not path.exists():
+        return {}
+    arrays = read_arrays_file(path, _WINDOW_ARRAYS)
+    if "window_band_power" not in arrays:
+        return arrays
+
+    def wrong(what: str) -> InputFileError:
+        return _unusable(path, f"arrays of the wrong shape: {what}")
+
+    power = arrays["window_band_power"]
+    if power.ndim != 3 or not np.issubdtype(power.dtype, np.number):
+        raise wrong(f"window_band_power has shape {power.shape} ({power.dtype}), not (windows, channels, bands)")
+    for key, size, what in (("window_starts", power.shape[0], "windows"), ("ch_names", power.shape[1], "channels")):
+        value = arrays.get(key)
+        if value is None or value.ndim != 1 or value.size != size:
+            raise wrong(f"{key} has shape {None if value is None else value.shape}, not the {size} {what} "
+                        f"of window_band_power {power.shape}")
+    if not np.issubdtype(arrays["window_starts"].dtype, np.number):
+        raise wrong("window_starts is not numeric")
+    if len(params.get("bands", [])) != power.shape[2]:
+        raise wrong(f"window_band_power has {power.shape[2]} bands, params has {len(params.get('bands', []))}")
+    harmonic = arrays.get("window_harmonic_power")
+    if harmonic is not None:
+        bands = arrays.get("harmonic_bands")
+        if harmonic.ndim != 3 or bands is None or bands.ndim != 1 or bands.size != harmonic.shape[1]:
+            raise wrong(f"window_harmonic_power {harmonic.shape} does not match harmonic_bands "
+                        f"{None if bands is None else bands.shape}")
+        starts = arrays.get("window_harmonic_starts")
+        if starts is not None and (starts.ndim != 1 or starts.size != harmonic.shape[0]):
+            raise wrong(f"window_harmonic_starts {starts.shape} does not match window_harmonic_power {harmonic.shape}")
+    energy, times = arrays.get("energy"), arrays.get("energy_times")
+    if (energy is None) != (times is None) or (energy is not None and (energy.ndim != 1 or energy.shape != times.shape)):
+        raise wrong(f"energy {None if energy is None else energy.shape} does not match energy_times "
+                    f"{None if times is None else times.shape}")
+    return arrays
+
+
+def input_content(params: dict) -> str | None:
+    """SHA-256 of the recording an analysis was made from (``None`` when its parameters do not say)."""
+    source = params.get("input") if isinstance(params, dict) else None
+    if not isinstance(source, dict) or not isinstance(source.get("sha256"), dict):
+        return None
+    hashes = source["sha256"]
+    return hashes.get(source.get("path")) or (next(iter(hashes.values())) if len(hashes) == 1 else None)
 
 
 def session_table(sessions: pd.DataFrame, analyses: Sequence[tuple[pd.DataFrame, dict, Path]]) -> SessionTable:
@@ -405,9 +570,12 @@ def session_table(sessions: pd.DataFrame, analyses: Sequence[tuple[pd.DataFrame,
     """
     if len(sessions) != len(analyses):
         raise ParameterError(f"{len(sessions)} session rows but {len(analyses)} analyses")
-    rates = {analysis_name(folder): float(params.get("sfreq", np.nan)) for _, params, folder in analyses}
+    # Keyed by the full path: analyses of different recordings can share a name (A/x and B/x).
+    rates = {str(folder): float(params.get("sfreq", np.nan)) for _, params, folder in analyses}
     if len(set(rates.values())) > 1:
-        listing = ", ".join(f"{name} {rate:g} Hz" for name, rate in rates.items())
+        names = [analysis_name(folder) for folder in rates]
+        labels = [str(f) if names.count(n) > 1 else n for f, n in zip(rates, names)]
+        listing = ", ".join(f"{label} {rate:g} Hz" for label, rate in zip(labels, rates.values()))
         raise ParameterError(
             f"analyses made at different sampling rates ({listing}); pass the recordings themselves to "
             "harmonix compare, which resamples them to the lowest rate before analysing"

@@ -9,7 +9,12 @@ libsndfile cannot decode fall back to librosa's audioread backend.
 from __future__ import annotations
 
 import math
+import os
+import sys
+import tempfile
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
@@ -186,6 +191,8 @@ def _check_path(path: Path) -> None:
             f"{path}: unsupported audio file extension {path.suffix or '(none)'!r}; "
             f"supported: {', '.join(SUPPORTED_EXTENSIONS)}"
         )
+    if path.stat().st_size == 0:
+        raise InputFileError(f"{path}: the audio file is empty (0 bytes)")
 
 
 def _check_read_parameters(path: Path, *, sfreq: float | None, offset: float, duration: float | None) -> None:
@@ -197,8 +204,49 @@ def _check_read_parameters(path: Path, *, sfreq: float | None, offset: float, du
         raise ParameterError(f"{path}: duration must be > 0 seconds or None, got {duration!r}")
 
 
+@contextmanager
+def decoder_messages() -> Iterator[list[str]]:
+    """Keep what C decoders write straight to file descriptor 2 off the console.
+
+    libmpg123 (inside libsndfile) and ffmpeg print lines such as
+    ``[src/libmpg123/parse.c:do_readahead():1083] warning: Cannot read next
+    header`` on a damaged MP3, bypassing Python. They are captured into the
+    yielded list (one entry per line) instead; a failure is reported as one
+    :class:`InputFileError` line. Only around decoding: whatever else writes
+    to descriptor 2 meanwhile (progress lines) would be captured too.
+    """
+    lines: list[str] = []
+    fd = 2  # C libraries write to the descriptor, whatever sys.stderr is
+    try:
+        os.fstat(fd)
+    except OSError:  # no descriptor 2 (a daemon): nothing to guard
+        yield lines
+        return
+    try:
+        sys.stderr.flush()
+    except (AttributeError, OSError, ValueError):
+        pass
+    saved = os.dup(fd)
+    try:
+        with tempfile.TemporaryFile() as sink:
+            os.dup2(sink.fileno(), fd)
+            try:
+                yield lines
+            finally:
+                os.dup2(saved, fd)
+                sink.seek(0)
+                lines.extend(line for line in sink.read().decode("utf-8", "replace").splitlines() if line.strip())
+    finally:
+        os.close(saved)
+
+
 def _decode(path: Path, *, offset: float, duration: float | None) -> tuple[np.ndarray, float]:
     """Return ``(samples (n_channels, n_samples) float32, sfreq)`` for a segment of the file."""
+    with decoder_messages():
+        return _decode_quietly(path, offset=offset, duration=duration)
+
+
+def _decode_quietly(path: Path, *, offset: float, duration: float | None) -> tuple[np.ndarray, float]:
     import soundfile as sf
 
     try:
@@ -217,7 +265,8 @@ def _decode(path: Path, *, offset: float, duration: float | None) -> tuple[np.nd
         if path.suffix.lower() == ".mp3":
             return _decode_with_audioread(path, offset=offset, duration=duration, first_error=err)
         raise InputFileError(
-            f"{path}: cannot decode as {path.suffix.lower()} audio ({err}); the file may be truncated or corrupt"
+            f"{path}: cannot decode as {path.suffix.lower()} audio ({_sndfile_problem(err)}); "
+            "the file may be truncated or corrupt"
         ) from err
     except OSError as err:
         raise InputFileError(f"{path}: cannot read audio file ({err.strerror or err})") from err
@@ -239,11 +288,26 @@ def _decode_with_audioread(
                 str(path), sr=None, mono=False, offset=offset, duration=duration, dtype=np.float32
             )
     except Exception as err:  # audioread raises backend-specific exception types
+        if type(err).__name__ == "NoBackendError":
+            fallback = "no audioread backend (ffmpeg, GStreamer) is installed to try it another way"
+        else:
+            fallback = f"audioread: {' '.join((str(err) or type(err).__name__).split())}"
         raise InputFileError(
-            f"{path}: cannot decode MP3 (soundfile: {first_error}; audioread: {str(err) or type(err).__name__}); "
-            "the file may be corrupt, or no MP3 decoder (ffmpeg) is installed"
+            f"{path}: cannot decode as MP3 audio (libsndfile: {_sndfile_problem(first_error)}; {fallback}); "
+            "the file may be truncated or corrupt"
         ) from err
     return np.atleast_2d(data), float(file_sfreq)
+
+
+def _sndfile_problem(err: Exception) -> str:
+    """libsndfile's complaint without the path it repeats; its 'does not exist or is not a regular file'
+    is what libsndfile says of any MP3 stream it cannot parse (the path was checked before)."""
+    text = " ".join(str(err).split())
+    if ": " in text and text.startswith("Error opening"):
+        text = text.split(": ", 1)[1]
+    if "does not exist or is not a regular file" in text:
+        return "not a stream it can parse"
+    return text.rstrip(".")
 
 
 def _describe_segment(path: Path, offset: float, duration: float | None) -> str:

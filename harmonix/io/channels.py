@@ -12,7 +12,6 @@ standard montage can be set by name and analyses pick the right channels.
 from __future__ import annotations
 
 import re
-import warnings
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -341,10 +340,10 @@ def set_standard_montage(
             f"(need {min_channels}); channels have no positions"
         )
         return MontageResult(False, name, (), reason)
-    with warnings.catch_warnings():
-        # MNE warns that non-EEG channels (BrainVision misc, EOG) named like electrodes
-        # get no position; leaving them unpositioned is the intent here.
-        warnings.filterwarnings("ignore", message="Not setting position", category=RuntimeWarning)
-        inst.set_montage(dig, on_missing="ignore", verbose=False)
+    # MNE warns that non-EEG channels (BrainVision misc, EOG) named like electrodes get no
+    # position; leaving them unpositioned is the intent here. verbose="error", not a warnings
+    # filter alone: with a file handler on MNE's logger (a user's log file) MNE also logs the
+    # warning, and its console handler prints it.
+    inst.set_montage(dig, on_missing="ignore", verbose="error")
     reason = f"{len(matched)} of {len(eeg)} EEG channels positioned from montage {name!r}"
     return MontageResult(True, name, tuple(matched), reason)

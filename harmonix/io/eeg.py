@@ -9,21 +9,35 @@ conventions of :mod:`harmonix.io.channels` and a standard montage.
 
 from __future__ import annotations
 
+import configparser
+import logging
 import re
 import struct
 import sys
 import warnings
+import xml.etree.ElementTree
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from os import PathLike
 from pathlib import Path
 from typing import Any, Union
 
 import mne
+import scipy.io.matlab
 
-from harmonix.errors import InputFileError, ParameterError
+from harmonix.errors import DataWarning, InputFileError, ParameterError
 from harmonix.io.channels import MontageResult, apply_channel_conventions, set_standard_montage
+from harmonix.io.file_checks import (
+    EDF_WARNINGS_EXPLAINED,
+    OMITTED_MARKERS,
+    TRUNCATED,
+    check_brainvision_size,
+    check_edf_header,
+    check_eeglab_size,
+    markers_past_end,
+)
 from harmonix.io.headset_csv import _read_headset_csv, describe_marker_codes
 
 __all__ = ["LoadReport", "load_eeg", "load_eeg_with_report", "supported_extensions"]
@@ -42,9 +56,25 @@ _READ_ERRORS = (
     AttributeError,
     ArithmeticError,
     RuntimeError,
-    AssertionError,  # MNE's readers assert on file structure (e.g. a text file given to the BOXY reader)
+    AssertionError,  # MNE's readers assert on file structure (e.g. a zero-byte Curry file)
     struct.error,
+    configparser.Error,  # BrainVision .vhdr/.vmrk headers are INI files: random bytes, no [section]
+    scipy.io.matlab.MatReadError,  # EEGLAB .set through pymatreader/scipy.io: empty or not a MAT file
+    xml.etree.ElementTree.ParseError,  # XML headers (EGI .mff, NEDF) that are not XML
 )
+
+# Readers of mne.io.read_raw that never give EEG, or that read_raw cannot call
+# (they need arguments it does not pass): their extensions are refused by name.
+_NOT_EEG_READERS = {
+    "read_raw_boxy": "BOXY optical (fNIRS) data",
+    "read_raw_nirx": "NIRx fNIRS data",
+    "read_raw_snirf": "SNIRF fNIRS data",
+    "read_raw_eyelink": "EyeLink eye-tracking data",
+    "read_raw_artemis123": "Artemis123 MEG data",
+    "read_raw_fil": "FIL OPM MEG data",
+    "read_raw_fieldtrip": "FieldTrip structures, which need an info object (mne.io.read_raw_fieldtrip)",
+    "read_raw_nicolet": "Nicolet data, which need the channel type (mne.io.read_raw_nicolet)",
+}
 
 _EPOCHS_FIF = ("-epo.fif", "_epo.fif", "-epo.fif.gz", "_epo.fif.gz")
 _DIRECTORY_FORMATS = (".mff", ".ds", ".mefd")
@@ -80,12 +110,22 @@ class LoadReport:
     montage : MontageResult
         Whether and why a montage was applied.
     notes : tuple of str
-        Anything else worth telling the user (timestamp irregularities, kept names).
+        Anything else worth telling the user (timestamp irregularities, kept names,
+        cells repaired with ``repair=True``).
     bids : dict
         For files read from a BIDS dataset, what its sidecars set: ``root``,
         ``entities``, ``line_freq`` (Hz, ``PowerLineFrequency``), ``reference``
         (``EEGReference``), ``n_events`` (from ``events.tsv``) and
         ``bad_channels`` (from ``channels.tsv``); empty otherwise.
+    warnings : tuple of str
+        Inconsistencies the reader found in the file and worked around (an EDF
+        header whose record count does not match the file size, channels
+        without a physical range, a stale header...): MNE's own warnings
+        during reading plus harmonix's header checks, one line each. They are
+        also issued as warnings: harmonix's header checks as
+        :class:`~harmonix.errors.DataWarning` (which the CLI prints, one
+        ``harmonix: warning:`` line each), MNE's own as MNE issues them (only
+        when ``verbose`` lets MNE warn).
     """
 
     source: str
@@ -99,6 +139,7 @@ class LoadReport:
     montage: MontageResult
     notes: tuple[str, ...] = ()
     bids: dict = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
 
     def lines(self) -> list[str]:
         """Human-readable summary, one fact per line (for the CLI)."""
@@ -112,37 +153,86 @@ class LoadReport:
             out.append("channel types: " + ", ".join(f"{name} {old} -> {new}" for name, old, new in self.retyped))
         out.append("montage: " + self.montage.reason)
         out.extend(self.notes)
+        out.extend(f"warning: {w}" for w in self.warnings)
         return out
+
+
+@lru_cache(maxsize=1)
+def _mne_readers() -> dict[str, tuple[str, ...]] | None:
+    """``{extension: reader function names}`` of :func:`mne.io.read_raw`, or None when unavailable."""
+    try:
+        from mne.io._read_raw import _get_supported
+
+        return {
+            ext: tuple(getattr(func, "__name__", str(func)) for func in readers.values())
+            for ext, readers in _get_supported().items()
+        }
+    except (ImportError, AttributeError, TypeError):
+        return None
+
+
+def _not_eeg(ext: str) -> str | None:
+    """What MNE reads ``ext`` as, when every reader of that extension is one harmonix refuses."""
+    readers = (_mne_readers() or {}).get(ext)
+    if not readers or not all(name in _NOT_EEG_READERS for name in readers):
+        return None
+    return " or ".join(_NOT_EEG_READERS[name] for name in readers)
 
 
 def supported_extensions() -> tuple[str, ...]:
     """Return the file extensions :func:`load_eeg` accepts, sorted.
 
-    These are all extensions of :func:`mne.io.read_raw` plus ``.csv``
-    (headset exports) and ``-epo.fif`` (MNE epochs).
+    These are the extensions of :func:`mne.io.read_raw` whose readers give
+    EEG (not fNIRS, eye tracking or MEG-only systems, and not readers that
+    need extra arguments), plus ``.csv`` (headset exports) and ``-epo.fif``
+    (MNE epochs).
 
     Examples
     --------
     >>> {".edf", ".bdf", ".vhdr", ".set", ".fif", ".csv"} <= set(supported_extensions())
     True
+    >>> ".txt" in supported_extensions()  # MNE reads .txt as BOXY fNIRS data
+    False
     """
-    try:
-        from mne.io._read_raw import _get_supported
-
-        mne_exts = tuple(_get_supported())
-    except (ImportError, AttributeError, TypeError):
-        mne_exts = _FALLBACK_EXTENSIONS
+    readers = _mne_readers()
+    mne_exts = _FALLBACK_EXTENSIONS if readers is None else tuple(ext for ext in readers if _not_eeg(ext) is None)
     return tuple(sorted({*mne_exts, ".csv", "-epo.fif"}))
 
 
 def _extension(path: Path) -> str:
     name = path.name.lower()
-    matches = [ext for ext in supported_extensions() if name.endswith(ext) and ext != "-epo.fif"]
+    known = {*supported_extensions(), *(_mne_readers() or {})}
+    matches = [ext for ext in known if name.endswith(ext) and ext != "-epo.fif"]
     return max(matches, key=len) if matches else path.suffix.lower()
 
 
 def _is_epochs_fif(path: Path) -> bool:
     return path.name.lower().endswith(_EPOCHS_FIF)
+
+
+_MISSING_MODULE = re.compile(r"the module (\S+?) is needed")
+_MAX_DETAIL = 240
+
+
+def _one_line(text: str) -> str:
+    """``text`` on one line of printable characters, cut to a readable length."""
+    text = "".join(c if c.isprintable() else " " for c in text)
+    text = " ".join(text.split())
+    return text if len(text) <= _MAX_DETAIL else text[: _MAX_DETAIL - 3].rstrip() + "..."
+
+
+def _describe_read_error(err: BaseException) -> str:
+    """What a reader's exception says about the file, on one line."""
+    if isinstance(err, configparser.Error):
+        # The message quotes the offending line, which for a binary file is noise.
+        first = str(getattr(err, "message", "") or err).strip().splitlines()[0] if str(err).strip() else ""
+        line = getattr(err, "lineno", None)
+        return _one_line(f"not an INI-style header: {first}" + (f" (line {line})" if line else ""))
+    text = str(err).strip()
+    if not text:
+        # MNE's asserts on file structure carry no message.
+        return f"its structure is not what the reader expects ({type(err).__name__})"
+    return _one_line(text)
 
 
 @contextmanager
@@ -154,165 +244,133 @@ def _reading(path: Path | str, what: str) -> Iterator[None]:
         raise
     except MemoryError as err:
         raise InputFileError(f"{path}: not enough memory to load it as {what}; pass preload=False") from err
-    except _READ_ERRORS as err:
-        detail = str(err).strip() or type(err).__name__
+    except ImportError as err:
+        module = getattr(err, "name", None) or "a missing package"
         raise InputFileError(
-            f"{path}: cannot be read as {what} (corrupt, truncated or not that format): {detail}"
+            f"{path}: reading {what} needs the Python package {module}, which is not installed"
+        ) from err
+    except _READ_ERRORS as err:
+        missing = _MISSING_MODULE.search(str(err))
+        if missing:  # MNE's soft imports raise RuntimeError("... the module mffpy is needed ...")
+            raise InputFileError(
+                f"{path}: reading {what} needs the Python package {missing.group(1)}, which is not installed "
+                f"(pip install {missing.group(1)})"
+            ) from err
+        raise InputFileError(
+            f"{path}: cannot be read as {what} (corrupt, truncated or not that format): {_describe_read_error(err)}"
+        ) from err
+    except Exception as err:
+        # MNE raises a bare ``Exception`` on some corrupt files (undecodable EDF
+        # annotations, among others). This block wraps only the third-party
+        # reader call, so a bare Exception there is about the file; any other
+        # type not listed in _READ_ERRORS is a bug and propagates.
+        if type(err) is not Exception:
+            raise
+        raise InputFileError(
+            f"{path}: cannot be read as {what} (corrupt, truncated or not that format): {_describe_read_error(err)}"
         ) from err
 
 
-def _check_edf_size(path: Path, bytes_per_sample: int) -> None:
-    """Raise InputFileError when an EDF/BDF file is shorter than its header declares.
+def _verbosity_level(verbose: Any) -> int | None:
+    """The logging level MNE would use for ``verbose`` (None: cannot tell)."""
+    if verbose is None:
+        return mne.utils.logger.getEffectiveLevel()
+    if isinstance(verbose, bool):
+        return logging.INFO if verbose else logging.WARNING
+    if isinstance(verbose, int):
+        return verbose
+    if isinstance(verbose, str):
+        level = logging.getLevelName(verbose.upper())
+        return level if isinstance(level, int) else None
+    return None
 
-    MNE reads a truncated EDF silently (fewer records, or zeros), so the file
-    size is compared with the header's record count and record size.
+
+class _DropBelow(logging.Filter):
+    def __init__(self, level: int) -> None:
+        super().__init__()
+        self.level = level
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= self.level
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+class _ReaderMessages:
+    """Collect what a reader warns about, whatever the caller's MNE verbosity.
+
+    MNE only issues its warnings (``mne.utils.warn``: a Python warning, and a
+    log record for file handlers) when its logger is at WARNING or more
+    verbose; with ``verbose='error'`` (as the CLI sets) a stale EDF record
+    count or a channel without a physical range would go unnoticed. Inside
+    this context the reader runs at WARNING at least (:attr:`verbose`), the
+    extra records are kept off MNE's handlers, and every warning is recorded;
+    :meth:`replay` re-issues the Python warnings afterwards when the caller's
+    verbosity allows them, so that its warning filters decide what is shown,
+    as before.
     """
-    with path.open("rb") as fh:
-        fixed = fh.read(256)
-        if len(fixed) < 256:
-            raise InputFileError(f"{path}: truncated EDF/BDF header ({len(fixed)} of 256 bytes)")
-        try:
-            header_bytes = int(fixed[184:192].decode("ascii").strip())
-            n_records = int(fixed[236:244].decode("ascii").strip())
-            n_signals = int(fixed[252:256].decode("ascii").strip())
-        except (UnicodeDecodeError, ValueError) as err:
-            raise InputFileError(f"{path}: not a valid EDF/BDF header (bad header-size or record-count field)") from err
-        if n_signals < 1 or header_bytes != 256 * (n_signals + 1):
-            raise InputFileError(
-                f"{path}: not a valid EDF/BDF header ({n_signals} signals but a {header_bytes}-byte header)"
-            )
-        fh.seek(256 + 216 * n_signals)
-        field = fh.read(8 * n_signals)
-    if len(field) < 8 * n_signals:
-        raise InputFileError(f"{path}: truncated EDF/BDF header")
-    try:
-        per_record = sum(int(field[i : i + 8].decode("ascii").strip()) for i in range(0, len(field), 8))
-    except (UnicodeDecodeError, ValueError) as err:
-        raise InputFileError(f"{path}: not a valid EDF/BDF header (bad samples-per-record field)") from err
-    if n_records < 0:
-        return  # -1 = "unknown" while recording; readers derive it from the size.
-    record_bytes = per_record * bytes_per_sample
-    expected = header_bytes + n_records * record_bytes
-    actual = path.stat().st_size
-    if actual < expected:
-        complete = (actual - header_bytes) // record_bytes if record_bytes else 0
-        raise InputFileError(
-            f"{path}: file is truncated: the header declares {n_records} data records ({expected} bytes) "
-            f"but the file has {actual} bytes ({max(complete, 0)} complete records); re-export or re-copy it"
-        )
 
+    def __init__(self, verbose: Any) -> None:
+        level = _verbosity_level(verbose)
+        self._quiet_level = level if level is not None and level > logging.WARNING else None
+        self.verbose = "WARNING" if self._quiet_level is not None else verbose
+        self.caught: list[warnings.WarningMessage] = []
+        self._collect = _Collect()
 
-def _truncated(data: Path, header: Path, declared: str, expected: int, actual: int) -> InputFileError:
-    return InputFileError(
-        f"{data}: file is truncated: {header.name} declares {declared} ({expected} bytes) "
-        f"but the file has {actual} bytes; re-export or re-copy it"
-    )
+    def __enter__(self) -> _ReaderMessages:
+        logger = mne.utils.logger
+        self._filters = []
+        if self._quiet_level is not None:
+            for handler in logger.handlers:
+                quiet = _DropBelow(self._quiet_level)
+                handler.addFilter(quiet)
+                self._filters.append((handler, quiet))
+        logger.addHandler(self._collect)
+        self._warnings = warnings.catch_warnings(record=True)
+        self.caught = self._warnings.__enter__()
+        warnings.simplefilter("always")
+        return self
 
+    def __exit__(self, *exc_info: Any) -> None:
+        self._warnings.__exit__(*exc_info)
+        mne.utils.logger.removeHandler(self._collect)
+        for handler, quiet in self._filters:
+            handler.removeFilter(quiet)
 
-# Bytes per sample of the BrainVision binary formats MNE reads.
-_BRAINVISION_BYTES = {"INT_16": 2, "UINT_16": 2, "INT_32": 4, "IEEE_FLOAT_32": 4}
+    def messages(self) -> list[str]:
+        """One line per distinct warning about the file (not library deprecations or numpy FP notes)."""
+        out: list[str] = []
+        texts = [
+            str(w.message)
+            for w in self.caught
+            if not issubclass(w.category, (DeprecationWarning, PendingDeprecationWarning, FutureWarning))
+            and " encountered in " not in str(w.message)
+        ]
+        for text in (*texts, *self._collect.messages):
+            line = _one_line(text)
+            if line and line not in out:
+                out.append(line)
+        return out
 
+    def replay(self, skip: tuple[str, ...] = ()) -> None:
+        """Issue the recorded Python warnings again, through the caller's filters.
 
-def _brainvision_header(path: Path) -> dict[str, str]:
-    """The ``key=value`` lines of a BrainVision header's [Common Infos] and [Binary Infos]."""
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        text = raw.decode("latin-1")
-    fields: dict[str, str] = {}
-    section = ""
-    for line in text.splitlines():
-        line = line.strip()
-        if line.startswith("[") and line.endswith("]"):
-            section = line[1:-1].strip().lower()
-        elif section in ("common infos", "binary infos") and "=" in line and not line.startswith(";"):
-            key, value = line.split("=", 1)
-            fields.setdefault(key.strip().lower(), value.strip())
-    return fields
-
-
-def _check_brainvision_size(path: Path) -> None:
-    """Raise InputFileError when a BrainVision binary data file is shorter than its header declares.
-
-    MNE reads a truncated ``.eeg`` silently (fewer samples). With ``DataPoints``
-    in the header the size must be ``DataPoints x channels x bytes per sample``;
-    without it, the size must at least be a whole number of samples of all
-    channels. Headers that cannot be parsed, ASCII data, unknown binary
-    formats and missing data files are left to MNE's reader.
-    """
-    try:
-        fields = _brainvision_header(path)
-        n_channels = int(fields["numberofchannels"])
-    except (OSError, KeyError, ValueError):
-        return
-    if fields.get("dataformat", "BINARY").upper() != "BINARY":
-        return
-    width = _BRAINVISION_BYTES.get(fields.get("binaryformat", "INT_16").upper())
-    name = fields.get("datafile", "").replace("$b", path.stem)
-    data = path.parent / name
-    if width is None or n_channels < 1 or not name or not data.is_file():
-        return
-    actual = data.stat().st_size
-    frame = n_channels * width
-    try:
-        n_points = int(fields["datapoints"])
-    except (KeyError, ValueError):
-        n_points = None
-    if n_points is not None and n_points > 0:
-        expected = n_points * frame
-        if actual < expected:
-            raise _truncated(data, path, f"{n_points} samples of {n_channels} channels", expected, actual)
-    elif actual % frame:
-        expected = (actual // frame + 1) * frame
-        raise _truncated(
-            data, path, f"{n_channels} channels of {width}-byte samples (a multiple of {frame} bytes)", expected, actual
-        )
-
-
-def _eeglab_fields(path: Path) -> tuple[int, int, int, Any] | None:
-    """``(nbchan, pnts, trials, data)`` from an EEGLAB .set, or None when it cannot be read cheaply."""
-    import numpy as np
-    import scipy.io
-
-    try:
-        mat = scipy.io.loadmat(
-            path,
-            squeeze_me=True,
-            struct_as_record=False,
-            variable_names=["EEG", "nbchan", "pnts", "trials", "data"],
-        )
-        eeg = mat.get("EEG")
-        get = (lambda key: getattr(eeg, key)) if eeg is not None else mat.__getitem__
-        sizes = [int(np.asarray(get(key)).item()) for key in ("nbchan", "pnts", "trials")]
-        return sizes[0], sizes[1], sizes[2], get("data")
-    except Exception:  # MATLAB v7.3 or an odd layout: leave the verdict to MNE's reader
-        return None
-
-
-def _check_eeglab_size(path: Path) -> None:
-    """Raise InputFileError when the .fdt of an EEGLAB .set is shorter than its header declares.
-
-    The .fdt holds float32 samples, ``nbchan x pnts x trials x 4`` bytes.
-    Only checked when the folder holds a .fdt (so .set files with embedded data are
-    not read twice) and the .set is a MATLAB v5 file that names it.
-    """
-    if not any(path.parent.glob("*.fdt")) and not any(path.parent.glob("*.FDT")):
-        return
-    fields = _eeglab_fields(path)
-    if fields is None or not isinstance(fields[3], str):
-        return
-    n_channels, n_points, n_trials, name = fields
-    data = path.parent / Path(name.strip()).name
-    if not data.is_file():
-        data = path.with_suffix(".fdt")
-    if not data.is_file() or min(n_channels, n_points, n_trials) < 1:
-        return
-    expected = n_channels * n_points * n_trials * 4
-    actual = data.stat().st_size
-    if actual < expected:
-        declared = f"{n_channels} channels x {n_points} samples x {n_trials} trial(s) of float32"
-        raise _truncated(data, path, declared, expected, actual)
+        Only when the caller's verbosity would have let MNE issue them: with
+        ``verbose='error'`` they stay in the load report only. Messages
+        starting with one of ``skip`` (said better by harmonix) are dropped.
+        """
+        if self._quiet_level is not None:
+            return
+        for w in self.caught:
+            if not (skip and str(w.message).startswith(skip)):
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno or 0)
 
 
 def _is_bids_path(path: Any) -> bool:
@@ -402,8 +460,45 @@ def _read_fif(path: Path, preload: bool, verbose: Any) -> EEGInstance:
         return mne.read_epochs(path, preload=preload, verbose=verbose)
 
 
+def _check_fif_buffers(inst: EEGInstance, path: Path) -> None:
+    """Raise InputFileError when a data buffer of a lazily read FIF file lies past the end of the file.
+
+    MNE reads the tag directory of a cut FIF file without complaint and fails
+    only when the samples are read ("cannot reshape array ..."), long after
+    loading when ``preload=False``.
+    """
+    if not isinstance(inst, mne.io.BaseRaw) or inst.preload:
+        return
+    for name, extras in zip(inst.filenames, inst._raw_extras):
+        entries = [e for e in (extras.get("ent") or []) if e is not None] if isinstance(extras, dict) else []
+        if not entries or name is None:
+            continue
+        end = max(int(e.pos) + 16 + int(e.size) for e in entries)  # 16-byte tag header, then the data
+        size = Path(name).stat().st_size
+        if end > size:
+            raise InputFileError(
+                f"{path}: file is truncated: its data buffers end at byte {end} but the file has {size} bytes; "
+                "re-export or re-copy it"
+            )
+
+
 def _read_mne(path: Path, preload: bool, verbose: Any) -> EEGInstance:
     return mne.io.read_raw(path, preload=preload, verbose=verbose)
+
+
+def _read_edf(path: Path, preload: bool, verbose: Any) -> EEGInstance:
+    read = mne.io.read_raw_bdf if path.suffix.lower() == ".bdf" else mne.io.read_raw_edf
+    try:
+        return read(path, preload=preload, verbose=verbose)
+    except Exception as err:
+        # Annotations in a legacy 8-bit encoding: MNE raises a bare Exception that
+        # suggests encoding='latin1'. Latin-1 decodes any byte, so retry with it.
+        if type(err) is not Exception or "encoding='latin1'" not in str(err):
+            raise
+    warnings.warn(
+        f"{path}: the annotations are not UTF-8; read them as latin-1", DataWarning, stacklevel=2
+    )
+    return read(path, preload=preload, verbose=verbose, encoding="latin1")
 
 
 def _choose_reader(path: Path) -> tuple[str, str, Callable[[Path, bool, Any], EEGInstance]]:
@@ -415,7 +510,9 @@ def _choose_reader(path: Path) -> tuple[str, str, Callable[[Path, bool, Any], EE
         return "mne.io.read_raw_eeglab", "EEGLAB .set", _read_eeglab
     if ext in (".fif", ".fif.gz"):
         return "mne.io.read_raw_fif", "FIF", _read_fif
-    readers = {".edf": "read_raw_edf", ".bdf": "read_raw_bdf", ".gdf": "read_raw_gdf", ".vhdr": "read_raw_brainvision"}
+    if ext in (".edf", ".bdf"):
+        return f"mne.io.read_raw_{ext[1:]}", f"{ext} file", _read_edf
+    readers = {".gdf": "read_raw_gdf", ".vhdr": "read_raw_brainvision"}
     return f"mne.io.{readers.get(ext, 'read_raw')}", f"{ext} file", _read_mne
 
 
@@ -428,11 +525,20 @@ def _check_path(path: Path) -> None:
     if header != path and header.is_file():
         raise InputFileError(f"{path}: is the data part of a two-file recording; load {header.name} instead")
     if ext not in supported_extensions() and not _is_epochs_fif(path):
-        raise InputFileError(
-            f"{path}: unknown EEG file extension {ext or '(none)'!r}; supported: {', '.join(supported_extensions())}"
-        )
+        listing = ", ".join(supported_extensions())
+        other = _not_eeg(ext)
+        if other is not None:
+            raise InputFileError(
+                f"{path}: {ext!r} files are not EEG recordings harmonix reads: MNE reads {ext} as {other}; "
+                f"supported: {listing}"
+            )
+        raise InputFileError(f"{path}: unknown EEG file extension {ext or '(none)'!r}; supported: {listing}")
     if path.is_dir() and ext not in _DIRECTORY_FORMATS:
         raise InputFileError(f"{path}: is a folder, not an EEG file")
+    if not path.is_dir() and ext in _DIRECTORY_FORMATS:
+        raise InputFileError(f"{path}: is a file, but {ext} recordings are folders; give the {ext} folder")
+    if path.is_file() and path.stat().st_size == 0:
+        raise InputFileError(f"{path}: the file is empty (0 bytes)")
 
 
 def _check_sfreq(inst: EEGInstance, sfreq: float | None, source: str) -> None:
@@ -450,36 +556,70 @@ def _duration(inst: EEGInstance) -> float:
 
 
 def _read_any(
-    path: Any, *, sfreq: float | None, preload: bool, verbose: Any
-) -> tuple[EEGInstance, str, tuple[str, ...]]:
-    """Dispatch to the right reader; return (inst, reader label, notes)."""
+    path: Any, *, sfreq: float | None, preload: bool, verbose: Any, repair: bool = False
+) -> tuple[EEGInstance, str, tuple[str, ...], tuple[str, ...]]:
+    """Dispatch to the right reader; return (inst, reader label, notes, warnings)."""
     if _is_bids_path(path):
-        with _reading(path, "BIDS EEG"):
-            return _read_bids(path, preload, verbose), "mne_bids.read_raw_bids", ()
+        messages = _ReaderMessages(verbose)
+        with _reading(path, "BIDS EEG"), messages:
+            inst = _read_bids(path, preload, messages.verbose)
+        messages.replay()
+        return inst, "mne_bids.read_raw_bids", (), tuple(messages.messages())
     path = Path(path)
     _check_path(path)
     ext = _extension(path)
     if ext == ".csv":
         with _reading(path, "headset CSV"):
-            raw, timing, markers = _read_headset_csv(path, sfreq=sfreq, verbose=verbose)
-        notes = ((timing.describe(),) if timing else ()) + ((describe_marker_codes(markers),) if markers else ())
-        return raw, "harmonix.io.read_headset_csv", notes
+            raw, timing, markers, notes, repairs = _read_headset_csv(
+                path, sfreq=sfreq, verbose=verbose, repair=repair
+            )
+        notes += ((timing.describe(),) if timing else ()) + ((describe_marker_codes(markers),) if markers else ())
+        for text in repairs:  # the samples analysed are not all the file's: a warning, not a note
+            warnings.warn(f"{path}: {text}", DataWarning, stacklevel=3)
+        return raw, "harmonix.io.read_headset_csv", notes, repairs
+    found: list[str] = []
     if ext in (".edf", ".bdf"):
-        _check_edf_size(path, 3 if ext == ".bdf" else 2)
+        found = check_edf_header(path, 3 if ext == ".bdf" else 2)
     elif ext in (".vhdr", ".ahdr"):
-        _check_brainvision_size(path)
+        check_brainvision_size(path)
     elif ext == ".set":
-        _check_eeglab_size(path)
+        check_eeglab_size(path)
     label, what, reader = _choose_reader(path)
-    with _reading(path, what):
-        inst = reader(path, preload, verbose)
+    messages = _ReaderMessages(verbose)
+    with _reading(path, what), messages:
+        inst = reader(path, preload, messages.verbose)
+    explained = EDF_WARNINGS_EXPLAINED if found else ()
+    if ext in (".vhdr", ".ahdr"):
+        past_end = markers_past_end(path, messages.messages())
+        if past_end:
+            found.append(past_end)
+            explained = OMITTED_MARKERS
+    reported = [m for m in messages.messages() if not (explained and m.startswith(explained))]
+    for text in reported:
+        if TRUNCATED.search(text):  # e.g. eXimia: a size that is not a whole number of samples
+            raise InputFileError(f"{path}: {text}; re-export or re-copy it")
+    for text in found:
+        warnings.warn(f"{path}: {text}", DataWarning, stacklevel=3)
+    messages.replay(skip=explained)
     notes = ()
     if label != "mne_bids.read_raw_bids" and _BIDS_NAME.match(path.name):
         notes = ("file name follows BIDS but no dataset_description.json was found above it; read as a plain file",)
     if isinstance(inst, mne.BaseEpochs):
         label = "mne.read_epochs_eeglab" if ext == ".set" else "mne.read_epochs"
     _check_sfreq(inst, sfreq, str(path))
-    return inst, label, notes
+    _check_samples(inst, str(path))
+    if ext == ".fif":  # in a .fif.gz the positions are those of the uncompressed stream
+        _check_fif_buffers(inst, path)
+    return inst, label, notes, (*found, *reported)
+
+
+def _check_samples(inst: EEGInstance, source: str) -> None:
+    if not inst.info["sfreq"] > 0:
+        raise InputFileError(f"{source}: the file declares a sampling rate of {inst.info['sfreq']:g} Hz")
+    if isinstance(inst, mne.io.BaseRaw) and inst.n_times == 0:
+        raise InputFileError(f"{source}: the file holds no samples")
+    if isinstance(inst, mne.BaseEpochs) and (len(inst.times) == 0 or len(inst.events) == 0):
+        raise InputFileError(f"{source}: the file holds no epochs")
 
 
 def load_eeg_with_report(
@@ -489,6 +629,7 @@ def load_eeg_with_report(
     montage: str | mne.channels.DigMontage | None = "standard_1005",
     preload: bool = True,
     verbose: bool | str | int | None = None,
+    repair: bool = False,
 ) -> tuple[EEGInstance, LoadReport]:
     """Load an EEG recording and report what was normalised.
 
@@ -499,7 +640,8 @@ def load_eeg_with_report(
     inst : mne.io.Raw | mne.Epochs
         The recording.
     report : LoadReport
-        Reader used, renamed and re-typed channels, montage decision, notes.
+        Reader used, renamed and re-typed channels, montage decision, notes,
+        and the warnings about the file (:attr:`LoadReport.warnings`).
 
     Examples
     --------
@@ -509,7 +651,7 @@ def load_eeg_with_report(
     renamed channels: Fc5. -> FC5, ...
     montage: 64 of 64 EEG channels positioned from montage 'standard_1005'
     """
-    inst, reader, notes = _read_any(path, sfreq=sfreq, preload=preload, verbose=verbose)
+    inst, reader, notes, found = _read_any(path, sfreq=sfreq, preload=preload, verbose=verbose, repair=repair)
     bids = {}
     if reader == "mne_bids.read_raw_bids":
         bids = _bids_facts(path, inst)  # before renaming: the sidecars name channels as the file does
@@ -528,6 +670,7 @@ def load_eeg_with_report(
         montage=montage_result,
         notes=tuple(notes) + conventions.notes,
         bids=bids,
+        warnings=tuple(found),
     )
     return inst, report
 
@@ -539,6 +682,7 @@ def load_eeg(
     montage: str | mne.channels.DigMontage | None = "standard_1005",
     preload: bool = True,
     verbose: bool | str | int | None = None,
+    repair: bool = False,
 ) -> EEGInstance:
     """Load an EEG recording from any supported format.
 
@@ -572,7 +716,14 @@ def load_eeg(
         Load the data into memory. ``False`` reads lazily where the reader
         allows; headset CSV and EEGLAB epochs are always loaded.
     verbose : bool | str | int | None
-        MNE verbosity.
+        MNE verbosity. Whatever it is, the reader's warnings about the file
+        are collected into :attr:`LoadReport.warnings`; they are issued as
+        Python warnings too unless ``verbose`` is ``'error'`` or stricter
+        (harmonix's own EDF/BDF header warnings always are).
+    repair : bool
+        Headset CSV only: interpolate isolated non-numeric or empty cells and
+        estimate the rate around backward timestamp jumps, instead of
+        refusing the file (what was done goes into the report's notes).
 
     Returns
     -------
@@ -582,9 +733,15 @@ def load_eeg(
     Raises
     ------
     InputFileError
-        Missing file, unknown extension, or a file that is corrupt or
-        truncated (detected from the header's declared size for EDF/BDF,
-        BrainVision binary ``.eeg`` and EEGLAB ``.fdt`` data files).
+        Missing, empty or unknown file (extensions of non-EEG formats that
+        MNE reads, such as ``.txt`` for BOXY fNIRS, are refused by name), a
+        file that is corrupt or truncated (detected from the header's
+        declared size for EDF/BDF, BrainVision binary ``.eeg`` and EEGLAB
+        ``.fdt`` data files), an EDF/BDF header whose values make the data
+        untrustworthy (0 samples per record, physical minimum = maximum on
+        EEG channels, no record duration), a reader that needs a package
+        that is not installed, and headset CSVs with non-numeric cells or
+        backward timestamp jumps (unless ``repair=True``).
     ParameterError
         ``sfreq`` contradicts the file, or a CSV has no usable (numeric)
         timestamps and no ``sfreq``.
@@ -595,5 +752,7 @@ def load_eeg(
     >>> raw.ch_names[:3]  # doctest: +SKIP
     ['FC5', 'FC3', 'FC1']
     """
-    inst, _ = load_eeg_with_report(path, sfreq=sfreq, montage=montage, preload=preload, verbose=verbose)
+    inst, _ = load_eeg_with_report(
+        path, sfreq=sfreq, montage=montage, preload=preload, verbose=verbose, repair=repair
+    )
     return inst

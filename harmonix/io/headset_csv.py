@@ -20,7 +20,7 @@ import mne
 import numpy as np
 import pandas as pd
 
-from harmonix.errors import InputFileError, ParameterError
+from harmonix.errors import DataWarning, InputFileError, ParameterError
 
 __all__ = ["SamplingEstimate", "estimate_sfreq", "read_headset_csv", "read_headset_csv_with_timing"]
 
@@ -39,6 +39,13 @@ _IRREGULAR_JITTER = 0.5
 """Timestamp jitter (robust std) above this fraction of a period is reported as irregular."""
 
 
+_MAX_REPAIR_RUN = 3
+"""Longest run of consecutive bad cells (samples) that ``repair=True`` interpolates."""
+
+_TEXT_COLUMN = 0.5
+"""A column whose present cells are less than this fraction numbers is text (ignored), not a channel."""
+
+
 @dataclass(frozen=True)
 class SamplingEstimate:
     """Sampling rate estimated from timestamps, and how regular they are.
@@ -51,14 +58,22 @@ class SamplingEstimate:
     raw_sfreq : float
         The estimate before rounding, in Hz.
     jitter : float
-        Standard deviation of the timestamp steps (gaps excluded), in s.
+        Standard deviation of the timestamp steps (gaps and jumps excluded), in s.
     n_gaps : int
         Steps longer than ten periods (lost samples: the data after a gap are
         *not* shifted; samples are assumed contiguous).
     max_gap : float
         Longest step in s (0 when there is no gap).
     n_backwards : int
-        Steps where the timestamp decreases.
+        Steps where the timestamp decreases (arrival jitter included).
+    n_jumps : int
+        Backward jumps: steps back by more than ten periods (a clock reset,
+        rows out of order, or one mis-stamped sample). They and the step that
+        returns from a lone mis-stamped sample are left out of the estimate.
+    max_jump : float
+        Largest backward jump in s (0 when there is none).
+    first_jump : int | None
+        Index of the first sample stamped earlier than its predecessor by a jump.
     """
 
     sfreq: float
@@ -67,6 +82,9 @@ class SamplingEstimate:
     n_gaps: int
     max_gap: float
     n_backwards: int
+    n_jumps: int = 0
+    max_jump: float = 0.0
+    first_jump: int | None = None
 
     @property
     def irregular(self) -> bool:
@@ -81,6 +99,11 @@ class SamplingEstimate:
                 f"; timestamps irregular: jitter {self.jitter * 1e3:.2f} ms, {self.n_gaps} gap(s)"
                 f" (longest {self.max_gap:.3f} s), {self.n_backwards} backward step(s)"
             )
+        if self.n_jumps:
+            text += (
+                f", {self.n_jumps} backward jump(s) (largest {self.max_jump:.3f} s, first at sample "
+                f"{self.first_jump}) left out of the rate estimate; samples are kept in file order"
+            )
         return text
 
 
@@ -91,7 +114,12 @@ def estimate_sfreq(timestamps: np.ndarray) -> SamplingEstimate:
     which averages out arrival jitter exactly (a median step would return the
     timestamp resolution instead: Muse steps are 3, 4 or 5 ms at 256 Hz).
     Gaps are steps longer than ten median steps; they are excluded from the
-    span so that lost packets do not lower the estimate.
+    span so that lost packets do not lower the estimate. Backward jumps,
+    steps back by more than ten median steps, are excluded too (counting one
+    would shorten the span and raise the rate: a 1.2-s jump in 30 s at
+    256 Hz reads as 267 Hz); when a lone sample is mis-stamped, the jump and
+    the step back to the regular clock both go. Small backward steps are
+    arrival jitter and stay in: they cancel against the longer steps beside them.
 
     Parameters
     ----------
@@ -108,6 +136,10 @@ def estimate_sfreq(timestamps: np.ndarray) -> SamplingEstimate:
     >>> t = np.arange(2560) / 256.0
     >>> estimate_sfreq(np.round(t, 3)).sfreq
     256.0
+    >>> t[1000:] -= 1.2  # the clock jumps back
+    >>> estimate = estimate_sfreq(t)
+    >>> estimate.sfreq, estimate.n_jumps, estimate.first_jump
+    (256.0, 1, 1000)
     """
     t = np.asarray(timestamps, dtype=float)
     if t.ndim != 1 or t.size < 3 or not np.all(np.isfinite(t)):
@@ -116,19 +148,34 @@ def estimate_sfreq(timestamps: np.ndarray) -> SamplingEstimate:
     typical = np.median(steps)
     if typical <= 0:
         raise ParameterError("timestamps do not increase; pass sfreq explicitly")
-    gaps = steps > _GAP_FACTOR * typical
-    span = steps[~gaps].sum()
-    n_intervals = int((~gaps).sum())
-    if span <= 0:
+    limit = _GAP_FACTOR * typical
+    gaps = steps > limit
+    jumps = steps < -limit
+    # A lone mis-stamped sample shows as a jump and a gap side by side; when the
+    # samples around it are regular, the gap is the way back, not lost samples.
+    for k in np.flatnonzero(jumps):
+        for a in (k - 1, k):
+            if 0 <= a and a + 1 < steps.size and (gaps[a] or gaps[a + 1]) and 0 < steps[a] + steps[a + 1] <= limit:
+                gaps[a if gaps[a] else a + 1] = False
+                jumps[a] = jumps[a + 1] = True
+    n_jumps = int(np.count_nonzero(steps[jumps] < 0))
+    used = ~(gaps | jumps)
+    span = steps[used].sum()
+    n_intervals = int(used.sum())
+    if span <= 0 or n_intervals == 0:
         raise ParameterError("timestamps do not increase; pass sfreq explicitly")
     raw_sfreq = n_intervals / span
+    backward = np.flatnonzero(jumps & (steps < 0))
     return SamplingEstimate(
         sfreq=_snap_rate(raw_sfreq),
         raw_sfreq=float(raw_sfreq),
-        jitter=float(np.std(steps[~gaps])),
+        jitter=float(np.std(steps[used])),
         n_gaps=int(gaps.sum()),
         max_gap=float(steps[gaps].max()) if gaps.any() else 0.0,
         n_backwards=int((steps < 0).sum()),
+        n_jumps=n_jumps,
+        max_jump=float(-steps[backward].min()) if backward.size else 0.0,
+        first_jump=int(backward[0] + 1) if backward.size else None,
     )
 
 
@@ -151,15 +198,19 @@ def _skip_comment_lines(path: Path) -> int:
     return count
 
 
-def _read_table(path: Path) -> pd.DataFrame:
+def _read_table(path: Path) -> tuple[pd.DataFrame, int]:
+    """The table and the file line number (1-based) of its first data row."""
     try:
-        table = pd.read_csv(path, skiprows=_skip_comment_lines(path), skipinitialspace=True)
+        n_comments = _skip_comment_lines(path)
+        # Only empty cells are missing: a cell reading "NaN" or "NA" stays text, so that a refusal quotes it.
+        table = pd.read_csv(path, skiprows=n_comments, skipinitialspace=True, keep_default_na=False, na_values=[""])
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-        raise InputFileError(f"{path}: not a readable CSV table ({err})") from err
+        detail = " ".join(str(err).split())
+        raise InputFileError(f"{path}: not a readable CSV table ({detail})") from err
     table.columns = [str(c).strip() for c in table.columns]
     if len(table) < 3:
         raise InputFileError(f"{path}: a headset CSV needs at least 3 samples, found {len(table)} rows")
-    return table
+    return table, n_comments + 2
 
 
 def _time_column(table: pd.DataFrame) -> str | None:
@@ -180,14 +231,96 @@ def _timestamps_in_seconds(values: np.ndarray, column: str, time_unit: str) -> n
     return values / 1e3 if time_unit == "ms" else values
 
 
-def _timestamps(table: pd.DataFrame, column: str, path: Path) -> np.ndarray:
-    try:
-        return pd.to_numeric(table[column], errors="raise").to_numpy(dtype=float)
-    except (ValueError, TypeError) as err:
+def _cell_present(cells: pd.Series) -> np.ndarray:
+    """Mask of the cells that hold something (not empty or blank)."""
+    if pd.api.types.is_numeric_dtype(cells):
+        return cells.notna().to_numpy(dtype=bool)
+    return (cells.notna() & (cells.astype("string").str.strip() != "")).to_numpy(dtype=bool)
+
+
+def _parse_column(table: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray, bool]:
+    """``(values, bad, is_text)`` of a column: numbers (NaN where a cell is empty or not a number),
+    the mask of those cells, and whether the column is text (fewer than half its present cells numbers)."""
+    cells = table[column]
+    if pd.api.types.is_numeric_dtype(cells):
+        values = cells.to_numpy(dtype=float)
+    else:
+        values = pd.to_numeric(cells, errors="coerce").to_numpy(dtype=float)
+    bad = np.isnan(values)
+    n_numbers = int((~bad).sum())
+    is_text = n_numbers == 0 or n_numbers < _TEXT_COLUMN * int(_cell_present(cells).sum())
+    return values, bad, is_text
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """``(start, stop)`` of each run of True in ``mask``."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(np.int8), [0]])))
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist()))
+
+
+def _cell(table: pd.DataFrame, column: str, row: int) -> str:
+    value = table[column].iloc[row]
+    return "" if pd.isna(value) else str(value).strip()
+
+
+# How exports spell a missing value (pandas' default NA strings). The table is read with only
+# empty cells missing, so that a refused cell is quoted as written; markers still treat these as none.
+_MISSING_TEXT = frozenset({
+    "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>", "N/A", "NA",
+    "NULL", "NaN", "None", "n/a", "nan", "null",
+})
+
+
+def _is_nan_text(text: str) -> bool:
+    """Whether a cell spells a missing value ("NaN", "NA", "null", ...)."""
+    return text in _MISSING_TEXT
+
+
+def _repair_cells(
+    table: pd.DataFrame, column: str, values: np.ndarray, bad: np.ndarray, path: Path, first_line: int, repair: bool
+) -> tuple[np.ndarray, str | None]:
+    """Refuse, or with ``repair`` interpolate, the non-numeric or empty cells of one column.
+
+    Returns the values and a one-line description of the repair (None when nothing was bad).
+    """
+    if not bad.any():
+        return values, None
+    rows = np.flatnonzero(bad)
+    first = int(rows[0])
+    shown = _cell(table, column, first)
+    what = "an empty cell" if not shown else f"a {'missing' if _is_nan_text(shown) else 'non-numeric'} value {shown!r}"
+    more = f" ({rows.size} bad cells in all)" if rows.size > 1 else ""
+    if not repair:
+        raise InputFileError(
+            f"{path}: column {column!r} has {what} at line {first_line + first}{more}; correct the file, or "
+            "interpolate isolated bad cells with --repair-csv (repair=True in Python)"
+        )
+    longest = max(_runs(bad), key=lambda run: run[1] - run[0])
+    if longest[1] - longest[0] > _MAX_REPAIR_RUN:
+        raise InputFileError(
+            f"{path}: column {column!r} has {longest[1] - longest[0]} consecutive non-numeric or empty cells "
+            f"(lines {first_line + longest[0]}-{first_line + longest[1] - 1}); --repair-csv only "
+            f"interpolates runs of up to {_MAX_REPAIR_RUN}"
+        )
+    good = np.flatnonzero(~bad)
+    repaired = values.copy()
+    repaired[rows] = np.interp(rows, good, values[good])
+    return repaired, (
+        f"column {column!r}: interpolated {rows.size} non-numeric or empty cell(s) from their neighbours "
+        f"(first at line {first_line + first}: {shown!r})"
+    )
+
+
+def _timestamps(
+    table: pd.DataFrame, column: str, path: Path, first_line: int, repair: bool
+) -> tuple[np.ndarray, str | None]:
+    values, bad, is_text = _parse_column(table, column)
+    if is_text:
         raise ParameterError(
             f"{path}: timestamp column {column!r} is not numeric (e.g. dates or text); "
             "pass sfreq=... to give the sampling rate instead"
-        ) from err
+        )
+    return _repair_cells(table, column, values, bad, path, first_line, repair)
 
 
 def _marker_labels(table: pd.DataFrame, columns: list[str]) -> list[pd.Series]:
@@ -197,7 +330,7 @@ def _marker_labels(table: pd.DataFrame, columns: list[str]) -> list[pd.Series]:
         values = table[column]
         text = values.where(values.notna()).astype("string").str.strip()
         numeric = pd.to_numeric(values, errors="coerce")
-        labels.append(text.where(numeric.isna() & text.notna() & (text != "")))
+        labels.append(text.where(numeric.isna() & text.notna() & (text != "") & ~text.isin(_MISSING_TEXT)))
     return labels
 
 
@@ -253,6 +386,7 @@ def read_headset_csv_with_timing(
     time_unit: str = "auto",
     ch_types: dict[str, str] | None = None,
     verbose: bool | str | int | None = None,
+    repair: bool = False,
 ) -> tuple[mne.io.RawArray, SamplingEstimate | None]:
     """Like :func:`read_headset_csv`, also returning the timestamp analysis.
 
@@ -263,9 +397,12 @@ def read_headset_csv_with_timing(
     timing : SamplingEstimate | None
         ``None`` when ``sfreq`` was given or the file has no timestamp column.
     """
-    raw, timing, _ = _read_headset_csv(
-        path, sfreq=sfreq, unit_scale=unit_scale, time_unit=time_unit, ch_types=ch_types, verbose=verbose
+    raw, timing, _, _, repairs = _read_headset_csv(
+        path, sfreq=sfreq, unit_scale=unit_scale, time_unit=time_unit, ch_types=ch_types, verbose=verbose,
+        repair=repair,
     )
+    for text in repairs:
+        warnings.warn(f"{path}: {text}", DataWarning, stacklevel=2)
     return raw, timing
 
 
@@ -277,20 +414,37 @@ def _read_headset_csv(
     time_unit: str = "auto",
     ch_types: dict[str, str] | None = None,
     verbose: bool | str | int | None = None,
-) -> tuple[mne.io.RawArray, SamplingEstimate | None, dict[str, int]]:
-    """Read the CSV; also return the ``{label: code}`` mapping of text markers."""
+    repair: bool = False,
+) -> tuple[mne.io.RawArray, SamplingEstimate | None, dict[str, int], tuple[str, ...], tuple[str, ...]]:
+    """Read the CSV; also return the ``{label: code}`` mapping of text markers, notes, and what was repaired."""
     path = Path(path)
-    table = _read_table(path)
+    table, first_line = _read_table(path)
     time_col = _time_column(table)
     marker_cols = [c for c in table.columns if _MARKER_COLUMN.match(c)]
-    numeric = table.drop(columns=[c for c in (time_col, *marker_cols) if c is not None])
-    channel_cols = [
+    candidates = [
         c
-        for c in numeric.columns
-        if not _INDEX_COLUMN.match(c) and pd.api.types.is_numeric_dtype(numeric[c]) and not c.startswith("Unnamed")
+        for c in table.columns
+        if c not in (time_col, *marker_cols) and not _INDEX_COLUMN.match(c) and not c.startswith("Unnamed")
     ]
-    if not channel_cols:
+    repairs: list[str] = []
+    columns: dict[str, np.ndarray] = {}
+    for column in candidates:
+        values, bad, is_text = _parse_column(table, column)
+        if is_text:
+            continue  # formatted dates, labels: not a channel
+        columns[column], note = _repair_cells(table, column, values, bad, path, first_line, repair)
+        if note:
+            repairs.append(note)
+    if not columns:
         raise InputFileError(f"{path}: no numeric channel columns found (columns: {', '.join(table.columns)})")
+    ignored = [c for c in candidates if c not in columns]
+    empty = [c for c in ignored if not _cell_present(table[c]).any()]
+    text = [c for c in ignored if c not in empty]
+    notes = tuple(
+        f"{kind} column(s) {', '.join(map(repr, names))} ignored (not channels)"
+        for kind, names in (("text", text), ("empty", empty))
+        if names
+    )
 
     timing = None
     if sfreq is None:
@@ -298,21 +452,34 @@ def _read_headset_csv(
             raise ParameterError(
                 f"{path}: no timestamp column ({', '.join(_TIME_COLUMNS)}); pass sfreq to give the sampling rate"
             )
-        seconds = _timestamps_in_seconds(_timestamps(table, time_col, path), time_col, time_unit)
+        values, note = _timestamps(table, time_col, path, first_line, repair)
+        if note:
+            repairs.append(note)
+        seconds = _timestamps_in_seconds(values, time_col, time_unit)
         try:
             timing = estimate_sfreq(seconds)
         except ParameterError as err:
             raise ParameterError(f"{path}: {err}") from err
+        if timing.n_jumps and not repair:
+            k = timing.first_jump
+            raise InputFileError(
+                f"{path}: timestamps go back by {seconds[k - 1] - seconds[k]:.3f} s at line {first_line + k} "
+                f"({_cell(table, time_col, k - 1)} then {_cell(table, time_col, k)})"
+                + (f", {timing.n_jumps} backward jumps in all" if timing.n_jumps > 1 else "")
+                + "; rows are out of order or the clock was reset. Keep the samples in file order and estimate the "
+                "rate around the jumps with --repair-csv (repair=True in Python), or give the rate (--sfreq)"
+            )
         sfreq = timing.sfreq
         if timing.n_gaps:
             # Only gaps shift the time axis of everything after them; jitter and
             # backward steps are arrival-time noise and only go into the report.
-            warnings.warn(f"{path}: {timing.describe()}", RuntimeWarning, stacklevel=3)
+            warnings.warn(f"{path}: {timing.describe()}", DataWarning, stacklevel=3)
     if not sfreq > 0:
         raise ParameterError(f"{path}: sfreq must be positive, got {sfreq}")
 
-    data = table[channel_cols].to_numpy(dtype=float).T * unit_scale
-    names, types = list(channel_cols), ["eeg"] * len(channel_cols)
+    names = list(columns)
+    data = np.vstack([columns[c] for c in names]) * unit_scale
+    types = ["eeg"] * len(names)
     mapping: dict[str, int] = {}
     if marker_cols:
         codes, mapping = _marker_codes(table, marker_cols, path)
@@ -326,7 +493,7 @@ def _read_headset_csv(
         raw.info["description"] = describe_marker_codes(mapping)
     if ch_types:
         raw.set_channel_types(ch_types, on_unit_change="ignore")
-    return raw, timing, mapping
+    return raw, timing, mapping, notes, tuple(repairs)
 
 
 def read_headset_csv(
@@ -337,14 +504,18 @@ def read_headset_csv(
     time_unit: str = "auto",
     ch_types: dict[str, str] | None = None,
     verbose: bool | str | int | None = None,
+    repair: bool = False,
 ) -> mne.io.RawArray:
     """Read a consumer-headset CSV export (e.g. Muse via eeg-notebooks) as a Raw.
 
     Columns are recognised by name: the timestamp column (``timestamps``,
     ``timestamp``, ``time``, ...), marker columns (``Marker0``, ``Marker``,
     ``markers``, ``events``, ``trigger``) and a sample-index column (dropped);
-    every other numeric column is a channel, and non-numeric columns (such as
-    formatted dates) are ignored. All channels are created as
+    every other numeric column is a channel, and text columns (such as
+    formatted dates: fewer than half their cells are numbers) are ignored.
+    A channel or timestamp column with a few non-numeric or empty cells is
+    refused, naming the column, the line and the value, unless ``repair``
+    is given. All channels are created as
     ``eeg``; :func:`harmonix.io.load_eeg` then types them by name (``Right
     AUX`` becomes ``misc``). Marker columns are merged into one stim channel
     ``STI`` whose non-zero values are the event codes (the first column with
@@ -361,7 +532,7 @@ def read_headset_csv(
         The CSV file.
     sfreq : float | None
         Sampling rate in Hz. ``None`` estimates it from the timestamps (see
-        :func:`estimate_sfreq`); a ``RuntimeWarning`` is issued when they have gaps.
+        :func:`estimate_sfreq`); a :class:`~harmonix.errors.DataWarning` is issued when they have gaps.
     unit_scale : float
         Factor from file values to volts; ``1e-6`` for files in µV.
     time_unit : {'auto', 's', 'ms'}
@@ -371,6 +542,13 @@ def read_headset_csv(
         Channel types to set, e.g. ``{"Right AUX": "eeg"}``.
     verbose : bool | str | int | None
         MNE verbosity.
+    repair : bool
+        Repair instead of refusing: non-numeric or empty cells in runs of up
+        to three samples are interpolated linearly from their neighbours,
+        and backward timestamp jumps (steps back by more than ten periods)
+        are left out of the rate estimate, the samples kept in file order.
+        What was repaired is issued as a :class:`~harmonix.errors.DataWarning` (and goes into
+        the notes of :func:`harmonix.io.load_eeg_with_report`).
 
     Returns
     -------
@@ -381,8 +559,11 @@ def read_headset_csv(
     Raises
     ------
     InputFileError
-        Not a CSV table, fewer than 3 rows, no numeric channel column, or
-        non-integer numeric markers.
+        Not a CSV table, fewer than 3 rows, no numeric channel column,
+        non-integer numeric markers; without ``repair``, a non-numeric or
+        empty cell in a channel or timestamp column, or timestamps that jump
+        back (the message names the line); with it, runs of bad cells too
+        long to interpolate.
     ParameterError
         No ``sfreq`` and no usable timestamps: no timestamp column, a
         non-numeric one (dates, text), or timestamps that do not increase.
@@ -394,6 +575,7 @@ def read_headset_csv(
     ['TP9', 'AF7', 'AF8', 'TP10', 'Right AUX', 'STI']
     """
     raw, _ = read_headset_csv_with_timing(
-        path, sfreq=sfreq, unit_scale=unit_scale, time_unit=time_unit, ch_types=ch_types, verbose=verbose
+        path, sfreq=sfreq, unit_scale=unit_scale, time_unit=time_unit, ch_types=ch_types, verbose=verbose,
+        repair=repair,
     )
     return raw

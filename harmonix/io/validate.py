@@ -299,8 +299,8 @@ def check_recording(
     if flat_found and flat == "raise":
         raise DataQualityError(
             f"{source}: flat channel{'s' if len(flat_found) > 1 else ''} {', '.join(flat_found)} "
-            f"(standard deviation below {flat_threshold:g} V); pass flat='mark' to mark them bad "
-            "instead, or drop them"
+            f"(standard deviation below {flat_threshold:g} V); to mark them bad and go on, add --mark-flat to "
+            "harmonix analyze (flat='mark' in Python), or drop them"
         )
     marked: tuple[str, ...] = ()
     if flat_found and flat == "mark":

@@ -160,8 +160,10 @@ def _blocks(source, sfreq: float, bands: Sequence[Band], taps: Sequence[np.ndarr
 def _spectrum(part: _Part, ch_names: Sequence[str], fmin: float, fmax: float, source: str,
               method: str) -> Spectrum:
     accumulator = part.welch
-    tol = 1e-9 * accumulator.sfreq
-    keep = (accumulator.freqs >= fmin - tol) & (accumulator.freqs <= fmax + tol)
+    # Keep every bin whose resolution cell (centre +- half a bin) overlaps [fmin, fmax]: on a short
+    # recording the grid is coarse, and cutting at fmin exactly could leave a band without its lowest bin.
+    half_bin = accumulator.sfreq / accumulator.nperseg / 2
+    keep = (accumulator.freqs > fmin - half_bin) & (accumulator.freqs < fmax + half_bin)
     params = {"sfreq": accumulator.sfreq, "fmin": fmin, "fmax": fmax, "n_epochs": 1, "source": source,
               "window_seconds": accumulator.nperseg / accumulator.sfreq, "n_fft": accumulator.nperseg,
               "n_segments": accumulator.count, "resolution": accumulator.sfreq / accumulator.nperseg,

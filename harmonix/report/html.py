@@ -794,35 +794,23 @@ def write_analysis_report(folder: str | os.PathLike, *, harmonic_model=None) -> 
     Raises
     ------
     InputFileError
-        The folder or its ``metrics.csv``/``params.json`` is missing or unreadable.
+        The folder or its ``metrics.csv``/``params.json`` is missing, unreadable
+        or not what ``harmonix analyze`` writes, or ``arrays.npz`` is damaged
+        (one line naming the file and the problem).
     OutputError
         The report cannot be written.
     """
+    from harmonix.compare.sessions import read_analysis, read_arrays_file
+
     folder = Path(folder)
-    metrics_path, params_path, arrays_path = folder / "metrics.csv", folder / "params.json", folder / "arrays.npz"
-    for path in (metrics_path, params_path):
+    for path in (folder / "metrics.csv", folder / "params.json"):
         if not path.is_file():
             raise InputFileError(f"{path}: not found; give a folder written by `harmonix analyze`")
-    try:
-        metrics = pd.read_csv(metrics_path, dtype={"session": str, "metric": str, "band": str, "component": str,
-                                                   "unit": str}, keep_default_na=False, na_values={"value": [""]})
-    except (OSError, ValueError, pd.errors.ParserError) as err:
-        raise InputFileError(f"{metrics_path}: cannot read the metrics table ({err})") from err
-    try:
-        params = json.loads(params_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as err:
-        raise InputFileError(f"{params_path}: cannot read the parameters ({err})") from err
-    arrays = None
-    try:
-        if arrays_path.is_file():
-            try:
-                arrays = np.load(arrays_path, allow_pickle=False)
-            except (OSError, ValueError) as err:
-                raise InputFileError(f"{arrays_path}: cannot read the arrays ({err})") from err
-        page = analysis_report(metrics, params, arrays if arrays is not None else {}, harmonic_model=harmonic_model)
-    finally:
-        if arrays is not None:
-            arrays.close()
+    # The same checks as every other reader of an analysis folder: a damaged file is named, never a traceback.
+    metrics, params = read_analysis(folder)
+    arrays_path = folder / "arrays.npz"
+    arrays = read_arrays_file(arrays_path) if arrays_path.is_file() else {}
+    page = analysis_report(metrics, params, arrays, harmonic_model=harmonic_model)
     target = folder / REPORT_NAME
     try:
         _atomic_write_text(target, page)

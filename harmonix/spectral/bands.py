@@ -8,6 +8,7 @@ file with columns ``name,fmin,fmax`` or as a mapping ``{name: (fmin, fmax)}``.
 from __future__ import annotations
 
 import csv
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from os import PathLike
@@ -54,6 +55,35 @@ class Band:
 
 MIN_CYCLES = 4.0
 """Cycles of a band's lowest frequency a recording must hold to measure the band."""
+
+MIN_BINS = 2
+"""Frequency bins of the Welch spectrum a band must hold to be measured."""
+
+
+def welch_window_seconds(fmin: float, duration: float) -> float:
+    """Length (s) of the Welch window the EEG analysis uses when ``fmin`` is the lowest band edge.
+
+    Two cycles of ``fmin`` (resolution ``fmin / 2``), at least 2 s (0.5 Hz),
+    at most the recording: ``min(max(2, 2 / fmin), duration)``, with ``fmin``
+    floored at 1 mHz for low-pass bands.
+
+    Examples
+    --------
+    >>> welch_window_seconds(1.0, 60.0), welch_window_seconds(0.5, 60.0), welch_window_seconds(8.0, 0.79)
+    (2.0, 4.0, 0.79)
+    """
+    return min(max(2.0, 2.0 / max(fmin, 1e-3)), duration)
+
+
+def _bins_in_band(band: Band, sfreq: float, duration: float) -> tuple[int, float, float]:
+    """``(bins, resolution Hz, window s)`` of ``band`` on the grid of its Welch window."""
+    window = welch_window_seconds(band.fmin, duration)
+    n_fft = max(int(round(window * sfreq)), 1)
+    df = sfreq / n_fft
+    eps = 1e-6 * df  # as harmonix.spectral.bandpower.band_mask: float grids land a hair off the edges
+    first = math.ceil((band.fmin - eps) / df)
+    last = math.ceil((band.fmax - eps) / df)  # first grid index at or above fmax: excluded
+    return max(last - first, 0), df, window
 
 
 def _read_band_csv(path: Path) -> tuple[Band, ...]:
@@ -133,6 +163,14 @@ def check_bands_resolvable(bands: Sequence[Band], sfreq: float, duration: float,
     its lowest frequency, so that a Welch window of two cycles (resolution
     ``fmin / 2``) fits at least twice. A low-pass band (``fmin == 0``) has no
     lowest frequency; it needs ``MIN_CYCLES`` cycles of ``fmax`` instead.
+
+    It also needs ``MIN_BINS`` frequency bins ``fmin <= f < fmax`` on the grid
+    of the Welch window the analysis uses for it
+    (:func:`welch_window_seconds`: two cycles of ``fmin``, at least 2 s, at
+    most the recording, ``round(window * sfreq)`` samples). A recording
+    shorter than that window is analysed with a window as long as the
+    recording, so its resolution is ``1 / duration``: a 0.79-s recording has
+    bins 1.27 Hz apart, and a band 1 Hz wide holds at most one.
     """
     nyquist = sfreq / 2.0
     for band in bands:
@@ -146,4 +184,14 @@ def check_bands_resolvable(bands: Sequence[Band], sfreq: float, duration: float,
             raise ParameterError(
                 f"{source}: recording is {duration:.2f} s long, too short for band {band.name!r} "
                 f"({band.fmin:g}-{band.fmax:g} Hz needs at least {needed:.1f} s)"
+            )
+        bins, df, window = _bins_in_band(band, sfreq, duration)
+        if bins < MIN_BINS:
+            if window < welch_window_seconds(band.fmin, math.inf):
+                remedy = f"a recording of at least {MIN_BINS / band.width:.2f} s or a wider band"
+            else:
+                remedy = f"a band at least {MIN_BINS * df:g} Hz wide"
+            raise ParameterError(
+                f"{source}: band {band.name!r} ({band.fmin:g}-{band.fmax:g} Hz) holds {bins} frequency bin(s) at the "
+                f"{df:.3g}-Hz resolution of a {window:.2f}-s Welch window; it needs {MIN_BINS} ({remedy})"
             )

@@ -125,7 +125,8 @@ def _smooth_gate(x: np.ndarray, on: np.ndarray | float, edge: float) -> np.ndarr
     """Raised-cosine gate: 1 inside ``[0, on)`` (in the units of x) with ``edge``-long cosine edges, else 0."""
     if edge <= 0:
         return ((x >= 0) & (x < on)).astype(np.float32)
-    r = np.clip(np.minimum(x, on - x) / edge, 0.0, 1.0).astype(np.float32)
+    with np.errstate(over="ignore"):  # a subnormal edge overflows to inf: clipped to 1, a hard gate, as meant
+        r = np.clip(np.minimum(x, on - x) / edge, 0.0, 1.0).astype(np.float32)
     return 0.5 - 0.5 * np.cos(np.float32(np.pi) * r)
 
 
@@ -233,10 +234,20 @@ class MusicStream:
         self.path = Path(path)
         if not self.path.is_file():
             raise InputFileError(f"{field}: music file {str(self.path)!r} does not exist")
-        try:
-            self.file = sf.SoundFile(str(self.path))
-        except Exception as err:  # soundfile raises its own LibsndfileError / RuntimeError
-            raise InputFileError(f"{field}: cannot read music file {str(self.path)!r} ({err}); use WAV or FLAC") from err
+        from harmonix.io.audio import decoder_messages
+
+        failure = None
+        with decoder_messages() as complaints:  # libmpg123 writes to descriptor 2 on a damaged MP3
+            try:
+                self.file = sf.SoundFile(str(self.path))
+            except Exception as err:  # soundfile raises its own LibsndfileError / RuntimeError
+                failure = err
+        if failure is not None:
+            # libsndfile says "does not exist or is not a regular file" of a file it cannot decode: the decoder's
+            # own complaint, when there is one, is the better reason
+            reason = complaints[0].strip() if complaints else "not an audio format libsndfile decodes"
+            raise InputFileError(f"{field}: cannot decode music file {str(self.path)!r} ({reason}); use WAV or "
+                                 "FLAC") from failure
         if self.file.frames == 0:
             raise InputFileError(f"{field}: music file {str(self.path)!r} is empty")
         self.n_channels = min(self.file.channels, 2)
@@ -272,6 +283,54 @@ class MusicStream:
 
     def close(self) -> None:
         self.file.close()
+
+
+class MusicInfo:
+    """What :func:`scan_music` found in a music file."""
+
+    def __init__(self, path: Path, frames: int, samplerate: int, channels: int, peak: float,
+                 nonfinite_at: float | None) -> None:
+        self.path, self.frames, self.samplerate, self.channels = path, frames, samplerate, channels
+        self.peak, self.nonfinite_at = peak, nonfinite_at
+
+    @property
+    def duration(self) -> float:
+        """Seconds."""
+        return self.frames / self.samplerate
+
+
+def scan_music(path: str | Path, *, field: str = "music", block: int = 1 << 16) -> MusicInfo:
+    """Read a music file once, block by block: its length, sample peak and first non-finite sample.
+
+    Raises
+    ------
+    InputFileError
+        Missing, unreadable or empty file (as :class:`MusicStream`).
+    """
+    from harmonix.io.audio import decoder_messages
+
+    # The scan decodes every frame: a decoder that complains (libmpg123 on a damaged MP3 writes straight to
+    # descriptor 2) does so here, and would again on each render pass, so such a file is refused here.
+    with decoder_messages() as complaints:
+        stream = MusicStream(path, 44100.0, field=field)
+        f = stream.file
+        peak, bad, pos = 0.0, None, 0
+        try:
+            f.seek(0)
+            for chunk in f.blocks(blocksize=block, dtype="float64", always_2d=True):
+                finite = np.isfinite(chunk)
+                if bad is None and not finite.all():
+                    bad = (pos + int(np.flatnonzero(~finite.all(axis=1))[0])) / f.samplerate
+                if finite.any():
+                    peak = max(peak, float(np.max(np.abs(chunk[finite]))))
+                pos += len(chunk)
+        finally:
+            stream.close()
+    if complaints:
+        raise InputFileError(f"{field}: music file {str(stream.path)!r} is damaged: the decoder reported "
+                             f"{complaints[0].strip()!r}" + (f" and {len(complaints) - 1} more" if len(complaints) > 1
+                                                            else "") + "; re-encode it, or use WAV or FLAC")
+    return MusicInfo(stream.path, f.frames, f.samplerate, f.channels, peak, bad)
 
 
 class AmplitudeModulation(Voice):
@@ -327,6 +386,8 @@ class Noise(Voice):
         super().__init__(sfreq, **static)
         if color not in ("white", "pink", "brown"):
             raise ParameterError(f"noise color must be white, pink or brown, got {color!r}")
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**63:
+            raise ParameterError(f"noise seed must be an integer from 0 to 2**63 - 1, got {seed!r}")
         self.color = color
         self.rng = np.random.default_rng(int(seed))
         if color != "white":

@@ -67,6 +67,16 @@ RATE_RANGE_HZ = (0.1, 50.0)
 """Rhythm rates (isochronic, AM, clicks, bursts, stack rhythms) accepted without the override."""
 CARRIER_RANGE_HZ = (20.0, 16000.0)
 """Audible carrier range (hard limit; also kept below Nyquist at render time)."""
+MAX_DURATION_S = 12 * 3600.0
+"""Longest render accepted without the override (12 h)."""
+HARD_MAX_DURATION_S = 7 * 24 * 3600.0
+"""Longest render accepted at all, even with the override (7 days)."""
+MIN_DURATION_S = 1.0
+"""Shortest render: loudness is measured over 400 ms blocks and the fades need room."""
+MAX_SEED = 2**63 - 1
+"""Noise seeds are integers in ``[0, MAX_SEED]`` (NumPy's generators refuse negative seeds)."""
+MAX_LIST = 10000
+"""Most items in a list parameter (harmonics, burst times, rhythms)."""
 
 
 @dataclass(frozen=True)
@@ -105,7 +115,8 @@ class _Spec:
 
 _LEVEL = _Spec("dyn", -12.0, hard=(-120.0, 6.0))
 VOICE_SPECS: dict[str, dict[str, _Spec]] = {
-    "tone": {"freq": _Spec("dyn", 440.0, hard=CARRIER_RANGE_HZ), "harmonics": _Spec("list", [1.0])},
+    "tone": {"freq": _Spec("dyn", 440.0, hard=CARRIER_RANGE_HZ),
+             "harmonics": _Spec("list", [1.0], hard=(-1000.0, 1000.0))},
     "isochronic": {
         "carrier": _Spec("dyn", 200.0, hard=CARRIER_RANGE_HZ),
         "rate": _Spec("dyn", required=True, hard=(0.01, 200.0), soft=RATE_RANGE_HZ),
@@ -128,14 +139,15 @@ VOICE_SPECS: dict[str, dict[str, _Spec]] = {
         "pip": _Spec("num", 0.001, hard=(0.0002, 0.02)),
         "carrier": _Spec("num", 1000.0, hard=CARRIER_RANGE_HZ),
     },
-    "noise": {"color": _Spec("str", "pink", choices=("white", "pink", "brown")), "seed": _Spec("int", 0)},
+    "noise": {"color": _Spec("str", "pink", choices=("white", "pink", "brown")),
+              "seed": _Spec("int", 0, hard=(0, MAX_SEED))},
     "bursts": {
         "rate": _Spec("dyn", 1.0, hard=(0.01, 200.0), soft=RATE_RANGE_HZ),
-        "times": _Spec("list", None),
+        "times": _Spec("list", None, hard=(0.0, HARD_MAX_DURATION_S)),
         "burst": _Spec("num", 0.2, hard=(0.005, 10.0)),
         "edge": _Spec("num", 0.02, hard=(0.0, 5.0)),
         "color": _Spec("str", "pink", choices=("white", "pink", "brown")),
-        "seed": _Spec("int", 0),
+        "seed": _Spec("int", 0, hard=(0, MAX_SEED)),
     },
     "stack": {
         "f0": _Spec("dyn", 110.0, hard=CARRIER_RANGE_HZ),
@@ -319,7 +331,10 @@ def _value(ctx: _Ctx, path: str, value: Any, spec: _Spec) -> Any:
     if spec.kind == "int":
         if isinstance(value, bool) or not isinstance(value, int):
             raise ctx.error(path, f"expected an integer, got {value!r}")
-        return int(_number(ctx, path, value, spec))
+        if spec.hard and not (spec.hard[0] <= value <= spec.hard[1]):
+            hi = "2**63 - 1" if spec.hard[1] == MAX_SEED else f"{spec.hard[1]:g}"
+            raise ctx.error(path, f"{value} is outside the allowed range [{spec.hard[0]:g}, {hi}]")
+        return int(value)
     if spec.kind == "bool":
         if not isinstance(value, bool):
             raise ctx.error(path, f"expected true or false, got {value!r}")
@@ -333,6 +348,8 @@ def _value(ctx: _Ctx, path: str, value: Any, spec: _Spec) -> Any:
     if spec.kind in ("list", "rhythms"):
         if not isinstance(value, list) or not value:
             raise ctx.error(path, f"expected a non-empty list of numbers, got {value!r}")
+        if len(value) > MAX_LIST:
+            raise ctx.error(path, f"{len(value)} items; at most {MAX_LIST} are allowed")
         item = replace(spec, kind="dyn" if spec.kind == "rhythms" else "num")
         return [_value(ctx, f"{path}[{i}]", v, item) for i, v in enumerate(value)]
     raise AssertionError(f"unhandled parameter kind {spec.kind!r}")
@@ -342,7 +359,7 @@ def _voice(ctx: _Ctx, path: str, raw: Any, index: int, types_by_name: dict[str, 
     if not isinstance(raw, dict):
         raise ctx.error(path, "a voice must be a table with a 'type'")
     vtype = raw.get("type")
-    if vtype not in VOICE_SPECS:
+    if not isinstance(vtype, str) or vtype not in VOICE_SPECS:  # a list or table is no type (and unhashable)
         raise ctx.error(f"{path}.type", f"unknown voice type {vtype!r}; choose one of {', '.join(VOICE_SPECS)}")
     specs = VOICE_SPECS[vtype]
     unknown = set(raw) - set(specs) - _COMMON
@@ -365,6 +382,8 @@ def _voice(ctx: _Ctx, path: str, raw: Any, index: int, types_by_name: dict[str, 
         else:
             params[key] = copy.deepcopy(spec.default)
     level = _value(ctx, f"{path}.level", raw.get("level", _LEVEL.default), _LEVEL)
+    if vtype == "tone" and not any(params["harmonics"]):
+        raise ctx.error(f"{path}.harmonics", "every amplitude is 0: at least one harmonic must sound")
     return VoiceSpec(type=vtype, name=name, level=level, params=params, path=path)
 
 

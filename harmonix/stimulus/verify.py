@@ -4,7 +4,10 @@ The file is streamed (soundfile blocks), so hour-long renders are checked
 in bounded memory (the envelope at ~344 Hz: 10 MB per hour). Measured:
 
 * integrated loudness (BS.1770, :class:`~harmonix.stimulus.safety.LoudnessMeter`)
-  and true peak (4x oversampled);
+  and true peak (16x grid, :class:`~harmonix.stimulus.safety.TruePeakMeter`)
+  with its guaranteed upper bound (:func:`~harmonix.stimulus.safety.true_peak_bound`,
+  using the residual terms the render stored in the sidecar), which must be
+  at or below the protocol's ceiling;
 * the amplitude envelope of the channel mean, as a power envelope
   :math:`e(t) = \\sqrt{2\\,\\mathrm{LP}_{80\\,Hz}[x^2](t)}` (a streaming
   stand-in for the Hilbert envelope of :func:`harmonix.spectral.audio.modulation_spectrum`:
@@ -33,7 +36,7 @@ from pathlib import Path
 import numpy as np
 import scipy.signal
 
-from harmonix.errors import InputFileError
+from harmonix.errors import HarmonixError, InputFileError
 from harmonix.stimulus import protocol as P
 from harmonix.stimulus import safety as S
 
@@ -95,6 +98,7 @@ class CheckResult:
     fade_out_ok: bool = True
     peak_ok: bool | None = None
     loudness_ok: bool | None = None
+    true_peak_bound_dbfs: float = math.nan
 
     @property
     def duration(self) -> float:
@@ -108,9 +112,14 @@ class CheckResult:
 
     def report(self) -> str:
         """Human-readable lines for the CLI."""
+        if math.isnan(self.true_peak_bound_dbfs):  # no sidecar: the file need not be band-guarded
+            bound = "no guaranteed bound without the harmonix sidecar"
+        else:
+            bound = f"at most {self.true_peak_bound_dbfs:.2f} dBFS"
         lines = [f"{self.path}: {self.duration:.1f} s, {self.channels} ch, {self.sfreq:g} Hz",
                  f"loudness {self.loudness_lufs:.1f} LUFS ({_ok(self.loudness_ok)}), true peak "
-                 f"{self.true_peak_dbfs:.2f} dBFS ({_ok(self.peak_ok)}), sample peak {self.sample_peak_dbfs:.2f} dBFS",
+                 f"{self.true_peak_dbfs:.2f} dBFS (16x; {bound}: {_ok(self.peak_ok)}), "
+                 f"sample peak {self.sample_peak_dbfs:.2f} dBFS",
                  f"strongest modulation {self.peak_modulation_hz:.2f} Hz; fade-in {_ok(self.fade_in_ok)}, "
                  f"fade-out {_ok(self.fade_out_ok)}"]
         for s in self.segments:
@@ -129,20 +138,70 @@ def _ok(flag: bool | None) -> str:
     return "n/a" if flag is None else ("ok" if flag else "FAIL")
 
 
-def _protocol_from_sidecar(path: Path) -> P.Protocol | None:
+MIN_CHECK_S = 0.4
+"""Shortest file :func:`check_rendered` measures (one 400 ms loudness block)."""
+
+
+def _sidecar_meta(path: Path) -> dict | None:
+    """The sidecar beside ``path`` (None when there is none); a malformed or foreign one is a one-line error."""
+    from harmonix.stimulus.render import is_harmonix_sidecar
+
     sidecar = path.with_suffix(".json")
+    if not sidecar.exists():
+        return None
+    advice = "move it away to check the audio alone, or re-render"
     if not sidecar.is_file():
-        return None
+        raise InputFileError(f"{sidecar}: the sidecar path is not a file; {advice}")
     try:
-        meta = json.loads(sidecar.read_text())
-        proto = P.parse_protocol(meta["protocol"]["toml"], source=str(meta["protocol"].get("source", sidecar)))
+        meta = json.loads(sidecar.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as err:
+        raise InputFileError(f"{sidecar}: malformed sidecar, not readable JSON ({err}); {advice}") from err
+    if not is_harmonix_sidecar(meta):
+        raise InputFileError(f"{sidecar}: not a harmonix render sidecar (no 'generator': 'harmonix'); {advice}")
+    return meta
+
+
+def _protocol_from_sidecar(path: Path, meta: dict) -> P.Protocol:
+    sidecar = path.with_suffix(".json")
+    try:
+        proto_meta = meta["protocol"]
         opts = meta.get("parameters", {})
-        proto = proto.with_music(opts.get("music"))
-        if opts.get("seconds"):
-            proto = proto.scaled(float(opts["seconds"]))
+        if not isinstance(proto_meta, dict) or not isinstance(proto_meta.get("toml"), dict) \
+                or not isinstance(opts, dict):
+            raise TypeError("'protocol.toml' and 'parameters' must be tables")
+        proto = P.parse_protocol(proto_meta["toml"], source=str(proto_meta.get("source", sidecar)))
+        music = opts.get("music")
+        if music is not None and not isinstance(music, str):
+            raise TypeError(f"parameters.music must be a path, got {music!r}")
+        proto = proto.with_music(music)
+        seconds = opts.get("seconds")
+        if seconds is not None:
+            if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+                raise TypeError(f"parameters.seconds must be a number, got {seconds!r}")
+            proto = proto.scaled(float(seconds))
         return proto
-    except (KeyError, ValueError, TypeError):
-        return None
+    except (KeyError, ValueError, TypeError, AttributeError, HarmonixError) as err:
+        raise InputFileError(f"{sidecar}: malformed sidecar ({_one_line(err)}); move it away to check the audio "
+                             "alone, or re-render") from err
+
+
+def _residual(meta: dict | None, subtype: str) -> dict[str, float]:
+    """Residual terms of the true-peak bound: from the sidecar, else the quantisation step of the file alone."""
+    quant = {"PCM_16": 2.0**-16, "PCM_24": 2.0**-24}.get(subtype, 2.0**-24)
+    out = {"residual": 0.0, "quant": quant, "edge_l1": 0.0, "edge_max": 0.0}
+    stored = meta.get("true_peak_residual") if isinstance(meta, dict) else None
+    if isinstance(stored, dict):
+        for key, name in (("guard_leak", "residual"), ("quantization", "quant"), ("edge_l1", "edge_l1"),
+                          ("edge_max", "edge_max")):
+            value = stored.get(key)
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) \
+                    and value >= 0:
+                out[name] = max(out[name], float(value))
+    return out
+
+
+def _one_line(err: BaseException) -> str:
+    return " ".join(str(err).split()) or type(err).__name__
 
 
 def check_rendered(path: str | PathLike, protocol: P.Protocol | None = None, *, block: int = 1 << 16) -> CheckResult:
@@ -167,14 +226,20 @@ def check_rendered(path: str | PathLike, protocol: P.Protocol | None = None, *, 
     path = Path(path)
     if not path.is_file():
         raise InputFileError(f"{path}: file not found")
-    if protocol is None:
-        protocol = _protocol_from_sidecar(path)
+    meta = _sidecar_meta(path)
+    if protocol is None and meta is not None:
+        protocol = _protocol_from_sidecar(path, meta)
     try:
         f = sf.SoundFile(str(path))
     except Exception as err:
-        raise InputFileError(f"{path}: cannot read audio ({err})") from err
+        raise InputFileError(f"{path}: cannot read audio ({_one_line(err)})") from err
     with f:
         sfreq, channels, n_total = float(f.samplerate), f.channels, f.frames
+        if n_total < MIN_CHECK_S * sfreq:
+            raise InputFileError(f"{path}: {n_total} sample{'s' if n_total != 1 else ''} ({n_total / sfreq:.3g} s): "
+                                 f"too short to check; at least {MIN_CHECK_S:g} s is needed (one 400 ms loudness "
+                                 "block), and renders last at least 1 s")
+        residual = _residual(meta, f.subtype)
         loud = S.LoudnessMeter(sfreq, channels)
         peak = S.TruePeakMeter(channels)
         env_rate = sfreq / (_BOX * _DECIM)
@@ -203,8 +268,12 @@ def check_rendered(path: str | PathLike, protocol: P.Protocol | None = None, *, 
     freqs, psd = _modulation_spectrum(env, env_rate)
     peak_mod = float(freqs[np.argmax(psd)]) if psd.size else math.nan
     fade_in_ok, fade_out_ok = _fades(env, env_rate)
+    # the bound holds for band-guarded renders (module docstring of safety); a file without a harmonix
+    # sidecar may hold anything up to Nyquist, so only its 16x grid maximum is reported
+    bound = peak.bound(**residual) if meta is not None else math.nan
     result = dict(path=path, sfreq=sfreq, channels=channels, n_samples=n_total, loudness_lufs=loud.integrated,
                   true_peak_dbfs=peak.true_peak_dbfs, sample_peak_dbfs=peak.sample_peak_dbfs,
+                  true_peak_bound_dbfs=S.db(bound) if meta is not None else math.nan,
                   peak_modulation_hz=peak_mod, spectrum_freqs=freqs, spectrum_power=psd,
                   fade_in_ok=fade_in_ok, fade_out_ok=fade_out_ok)
     if protocol is None:
@@ -219,7 +288,7 @@ def check_rendered(path: str | PathLike, protocol: P.Protocol | None = None, *, 
     order = np.argsort(all_t) if all_t else np.zeros(0, int)
     return CheckResult(
         times=np.asarray(all_t)[order], mod_freqs=np.asarray(all_f)[order], segments=segs,
-        peak_ok=bool(peak.true_peak_dbfs <= protocol.peak_dbfs + 0.05),
+        peak_ok=bool((bound if meta is not None else peak.true_peak) <= 10 ** (protocol.peak_dbfs / 20)),
         loudness_ok=bool(abs(loud.integrated - protocol.loudness_lufs) <= 1.0) if protocol.normalize else None,
         **result)
 

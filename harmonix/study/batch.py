@@ -22,10 +22,12 @@ or :class:`BidsLayout` (a BIDS-derivatives dataset, see
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import json
 import sys
 import traceback
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
@@ -33,15 +35,20 @@ from typing import Any
 
 from harmonix.errors import HarmonixError, OutputError, ParameterError
 from harmonix.progress import study, write_line
-from harmonix.study.inputs import Recording, recording_files
+from harmonix.study.inputs import Recording, is_bids_root, recording_files, unique_names
 from harmonix.study.provenance import RECORD_KEY, differences, make_record
 from harmonix.tables import (
     FAILURES_FILE,
     OUTPUT_MARKER,
     SessionOutputs,
     _check_replaceable,
+    atomic_write_text,
+    check_not_input,
+    missing_folders,
     remove_failures,
+    remove_if_unused,
     remove_stale_staging,
+    uninterruptible,
     write_failures,
     write_plain_outputs,
 )
@@ -67,6 +74,49 @@ class BatchFailed(HarmonixError):
         self.exit_status = exit_status
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C or ``kill`` stopped a command; ``message`` says exactly what was kept."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def places(paths: Sequence[Path], limit: int = 3) -> str:
+    """The first ``limit`` paths, comma-separated, and how many more (for one-line messages).
+
+    Examples
+    --------
+    >>> places([Path("a"), Path("b"), Path("c"), Path("d")], limit=2)
+    'a, b and 2 more'
+    """
+    shown = ", ".join(str(p) for p in paths[:limit])
+    return shown + (f" and {len(paths) - limit} more" if len(paths) > limit else "")
+
+
+class BatchInterrupted(Interrupted):
+    """A batch was interrupted; ``result`` holds the outcomes of the recordings finished before."""
+
+    def __init__(self, result: "BatchResult", total: int, *, after: str = "") -> None:
+        self.result, self.total, self.after = result, total, after
+        super().__init__(self.describe())
+
+    def describe(self, after: str | None = None) -> str:
+        """One line: how many recordings were finished and kept (and where), and that nothing partial was."""
+        after = self.after if after is None else after
+        kept = self.result.ok
+        noun = "recording" if self.total == 1 else "recordings"
+        if kept:
+            where = [o.location for o in kept if o.location is not None]
+            text = f"interrupted: {len(kept)} of {self.total} {noun} finished and kept ({places(where)})"
+        else:
+            text = f"interrupted: none of the {self.total} {noun} finished"
+        if self.result.failed:
+            text += f"; {len(self.result.failed)} failed (see the errors above)"
+        text += "; nothing partial was kept" + (f"; {after}" if after else "")
+        return text + "; run the same command again to finish"
+
+
 LAYOUTS = ("auto", "plain", "bids")
 """Values of ``--layout``: ``auto`` is ``bids`` when every input belongs to a BIDS dataset."""
 
@@ -81,6 +131,20 @@ class Layout:
 
     def prepare(self) -> None:
         """Check the output root and remove staging folders of killed runs (writes nothing)."""
+
+    def assign(self, recordings: Sequence[Recording]) -> list[Recording]:
+        """The recordings with the names their outputs get in this layout (default: unchanged)."""
+        return list(recordings)
+
+    def check_inputs(self, recordings: Sequence[Recording], protected: Sequence[Path] = ()) -> None:
+        """Refuse, before any work, outputs that would replace or sit inside an input (or a ``protected`` path)."""
+        inputs = [f for r in recordings for f in _input_files(r)] + [Path(p) for p in protected]
+        check_not_input(self.root, inputs, replaces=False, what="--out")
+        for recording in recordings:
+            check_not_input(self.location(recording), inputs)
+
+    def finish(self, result: "BatchResult") -> None:
+        """Record what the batch wrote (called at its end, also when it was interrupted)."""
 
     def location(self, recording: Recording) -> Path:
         """The output of ``recording``: a folder (plain) or a metrics TSV (BIDS)."""
@@ -114,8 +178,24 @@ class PlainLayout(Layout):
             raise OutputError(f"{self.root}: exists and is not a folder; choose another output path")
         remove_stale_staging(self.root)
 
+    def assign(self, recordings: Sequence[Recording]) -> list[Recording]:
+        """Names from :func:`~harmonix.study.inputs.unique_names`, keeping those existing outputs give inputs.
+
+        An output folder in ``root`` records its input's path (``params.json``:
+        ``input.absolute``); an input that has one keeps its name, and a name
+        held by another input that still exists is never given to this one.
+        """
+        bases = [r.base or r.name for r in recordings]
+        taken = existing_owners(self.root, bases)
+        names = unique_names([r.path for r in recordings], bases, taken=taken)
+        return [dataclasses.replace(r, name=n, base=b) for r, n, b in zip(recordings, names, bases)]
+
     def location(self, recording: Recording) -> Path:
         return self.root / recording.name
+
+    def finish(self, result: "BatchResult") -> None:
+        """Keep ``root/index.tsv`` (output name -> absolute input path) in step with the outputs in ``root``."""
+        write_index(self.root, {o.recording.name: o.recording.path for o in result.ok})
 
     def metrics_file(self, recording: Recording) -> Path:
         return self.location(recording) / "metrics.csv"
@@ -131,7 +211,8 @@ class PlainLayout(Layout):
             params = json.loads((folder / "params.json").read_text())
         except (OSError, ValueError):
             return True, None
-        return True, params.get(RECORD_KEY)
+        # A damaged params.json (not an object) proves nothing about the output: it is then stale.
+        return True, params.get(RECORD_KEY) if isinstance(params, dict) else None
 
     def write(self, recording: Recording, outputs: SessionOutputs) -> Path:
         return write_plain_outputs(self.location(recording), outputs)
@@ -183,18 +264,33 @@ class BidsLayout(Layout):
         path = self.location(recording)
         if not derivatives.sidecar_path(path).is_file():
             return False, None  # absent, or a write that was interrupted before its sidecar: redo it
-        provenance = derivatives.read_sidecar(path).get("Provenance") or {}
-        return True, provenance.get(RECORD_KEY)
+        # A damaged sidecar (not an object) proves nothing about the output: it is then stale.
+        sidecar = derivatives.read_sidecar(path)
+        provenance = sidecar.get("Provenance") if isinstance(sidecar, dict) else None
+        return True, provenance.get(RECORD_KEY) if isinstance(provenance, dict) else None
 
     def write(self, recording: Recording, outputs: SessionOutputs) -> Path:
         from harmonix.study import derivatives
 
+        described_here = None
         if not self._described:
             # Described once per run, just before its first output: a run that writes nothing leaves nothing.
+            description = self.root / "dataset_description.json"
+            fresh = not description.exists()
+            created = missing_folders(self.root)
             derivatives.write_dataset_description(self.root, self.recordings, command=self.command)
             self._described = True
-        return derivatives.write_recording(self.root, recording, outputs,
-                                           sources=derivatives._sources(recording, self._roots))
+            described_here = (description, created) if fresh else None
+        try:
+            return derivatives.write_recording(self.root, recording, outputs,
+                                               sources=derivatives._sources(recording, self._roots))
+        except BaseException:
+            if described_here is not None:  # the first output failed: leave no dataset without outputs
+                with uninterruptible():
+                    described_here[0].unlink(missing_ok=True)
+                    remove_if_unused(described_here[1])
+                self._described = False
+            raise
 
 
 def choose_layout(
@@ -215,7 +311,115 @@ def choose_layout(
         layout = "bids" if recordings and all(r.is_bids for r in recordings) else "plain"
     if layout == "bids":
         return BidsLayout(out, recordings, command=command)
+    check_outside_raw_bids(out, recordings)
     return PlainLayout(out)
+
+
+def check_outside_raw_bids(out: str | PathLike, recordings: Sequence[Recording]) -> None:
+    """Refuse an output inside a raw BIDS dataset of the inputs (outside its ``derivatives/``)."""
+    resolved = Path(out).resolve()
+    roots = {r.bids_root.resolve() for r in recordings if r.bids_root is not None}
+    roots |= {p for r in recordings for p in Path(r.path).resolve().parents if is_bids_root(p)}
+    for source in roots:
+        if resolved == source or (source in resolved.parents and (source / "derivatives") not in
+                                  [resolved, *resolved.parents]):
+            raise OutputError(f"{out}: is inside the raw BIDS dataset {source}; write results to "
+                              f"{source / 'derivatives'}/... or outside the dataset")
+
+
+INDEX_FILE = "index.tsv"
+"""Table of a plain output root: which input each output folder holds."""
+
+INDEX_COLUMNS = ("name", "input")
+"""Columns of :data:`INDEX_FILE`: the output folder's name and the absolute path of its input."""
+
+
+def _own_index(path: Path) -> bool:
+    try:
+        with open(path, encoding="utf-8") as stream:
+            return stream.readline().rstrip("\n") == "\t".join(INDEX_COLUMNS)
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def read_index(root: str | PathLike) -> dict[str, str]:
+    """``{output name: absolute input path}`` from ``root/index.tsv`` ({} when absent or not harmonix's)."""
+    path = Path(root) / INDEX_FILE
+    if not path.is_file() or not _own_index(path):
+        return {}
+    rows = {}
+    for line in path.read_text(encoding="utf-8").splitlines()[1:]:
+        name, _, source = line.partition("\t")
+        if name and source:
+            rows[name] = source
+    return rows
+
+
+def output_input(folder: str | PathLike) -> Path | None:
+    """The input a harmonix output folder was made from (resolved), or None when unknown or gone."""
+    try:
+        params = json.loads((Path(folder) / "params.json").read_text())
+        source = params.get("input") or {}
+        path = source.get("absolute") or source.get("path")
+    except (OSError, ValueError, AttributeError):
+        return None
+    if not isinstance(path, str) or not path:
+        return None
+    path = Path(path).resolve()
+    return path if path.exists() else None
+
+
+def existing_owners(root: str | PathLike, bases: Iterable[str]) -> dict[str, Path | None]:
+    """Harmonix output folders in ``root`` named like ``bases`` (``base`` or ``base-<tag>``) -> their input.
+
+    The input is :func:`output_input` (None when unknown or gone); folders
+    harmonix did not write are left out (they are refused when an output
+    would take their place).
+    """
+    root = Path(root)
+    bases = {b.casefold() for b in bases}
+    owners: dict[str, Path | None] = {}
+    if not root.is_dir():
+        return owners
+    for folder in root.iterdir():
+        name = folder.name.casefold()
+        stem, _, tag = name.rpartition("-")
+        if (name in bases or (stem in bases and tag.isalnum())) and (folder / OUTPUT_MARKER).is_file():
+            owners[folder.name] = output_input(folder)
+    return owners
+
+
+def write_index(root: str | PathLike, written: Mapping[str, str | PathLike]) -> None:
+    """Add ``{output name: input path}`` to ``root/index.tsv``, keeping rows whose output folder still exists.
+
+    The index is the record of which output holds which input when file
+    names collide (``a/rec.bdf`` and ``b/rec.vhdr`` are written to
+    ``rec-<tag>`` folders). A file of that name that harmonix did not write
+    is left alone.
+    """
+    root = Path(root)
+    index = root / INDEX_FILE
+    rows = {name: source for name, source in read_index(root).items() if (root / name / OUTPUT_MARKER).is_file()}
+    rows.update({name: str(Path(source).resolve()) for name, source in written.items()})
+    if not rows:
+        return
+    text = "\t".join(INDEX_COLUMNS) + "\n" + "".join(f"{n}\t{rows[n]}\n" for n in sorted(rows))
+    try:
+        if index.is_file() and index.read_text(encoding="utf-8") == text:
+            return
+    except (OSError, UnicodeDecodeError):
+        pass
+    if index.exists() and not _own_index(index):
+        return
+    atomic_write_text(index, text)
+
+
+def _input_files(recording: Recording) -> list[Path]:
+    """The recording and its companion files (without BIDS sidecars: those are read, never near an output)."""
+    path = Path(recording.path)
+    from harmonix.study.inputs import _COMPANION_SUFFIXES
+
+    return [path] + [path.with_suffix(s) for s in _COMPANION_SUFFIXES if s != path.suffix]
 
 
 # --------------------------------------------------------------------------- outcomes
@@ -237,6 +441,9 @@ class Outcome:
         The exception's class for failures (e.g. ``InputFileError``).
     result : object
         What the analysis returned (in memory, for ``written`` only).
+    record : dict | None
+        The provenance record of this run for the recording (its input
+        SHA-256 under ``inputs``), when its files could be read.
     """
 
     recording: Recording
@@ -245,6 +452,7 @@ class Outcome:
     message: str = ""
     error_kind: str = ""
     result: Any = None
+    record: dict | None = None
 
 
 @dataclass
@@ -314,17 +522,23 @@ def plan_batch(
     *,
     parameters: Mapping[str, Any],
     overwrite: bool = False,
+    protected: Sequence[str | PathLike] = (),
 ) -> list[tuple[Recording, str, dict | None, str]]:
     """Decide, per recording, ``'up to date'``, ``'todo'`` or ``'failed'`` (with its record or error).
+
+    The recordings come back named as their outputs are (:meth:`Layout.assign`).
 
     Raises
     ------
     OutputError
         Outputs differ from this run and ``overwrite`` is not set (one line
-        naming the first and what differs); or an output's place is taken by
-        something harmonix did not write.
+        naming the first and what differs); an output's place is taken by
+        something harmonix did not write; or an output would replace, or sit
+        inside, an input or one of the ``protected`` paths.
     """
     layout.prepare()
+    recordings = layout.assign(recordings)
+    layout.check_inputs(recordings, protected)
     plan = []
     stale = []
     for recording in recordings:
@@ -363,6 +577,7 @@ def run_batch(
     fail_fast: bool = False,
     desc: str = "analyze",
     verbose: bool = False,
+    protected: Sequence[str | PathLike] = (),
 ) -> BatchResult:
     """Analyse every recording that is not up to date; keep going past failures.
 
@@ -386,14 +601,51 @@ def run_batch(
         Label of the progress bar.
     verbose : bool
         Print the traceback of unexpected errors.
+    protected : sequence of path-like
+        Paths besides the recordings that no output may replace (e.g. the
+        analysis folders a comparison reads).
 
     Returns
     -------
     BatchResult
         Result lines go to stdout and one-line errors to stderr as it runs.
+
+    Raises
+    ------
+    BatchInterrupted
+        Ctrl-C or ``kill``: the outputs finished so far are kept (and listed
+        in its message), the one being written is not.
     """
-    plan = plan_batch(recordings, layout, parameters=parameters, overwrite=overwrite)
+    plan = plan_batch(recordings, layout, parameters=parameters, overwrite=overwrite, protected=protected)
     result = BatchResult()
+    try:
+        _run_plan(plan, layout, analyse, result, fail_fast=fail_fast, desc=desc, verbose=verbose)
+    except KeyboardInterrupt:
+        with uninterruptible():
+            current = plan[len(result.outcomes)] if len(result.outcomes) < len(plan) else None
+            if current is not None and _finished(layout, current[0], current[2]):
+                # Interrupted after its output was renamed into place: it is complete, and kept.
+                result.outcomes.append(Outcome(current[0], "written", layout.location(current[0]), record=current[2]))
+            with contextlib.suppress(HarmonixError, OSError):
+                layout.finish(result)
+        raise BatchInterrupted(result, len(plan)) from None
+    layout.finish(result)
+    return result
+
+
+def _finished(layout: Layout, recording: Recording, record: dict | None) -> bool:
+    """True when ``recording``'s output is in place and made by this run (same provenance record)."""
+    if record is None:
+        return False
+    try:
+        exists, old = layout.existing_record(recording)
+    except (HarmonixError, OSError):
+        return False
+    return exists and not differences(old, record)
+
+
+def _run_plan(plan, layout: Layout, analyse: Analyse, result: BatchResult, *, fail_fast: bool, desc: str,
+              verbose: bool) -> None:
     with study(len(plan), desc=desc) as shown:
         for recording, state, record, error in plan:
             shown.start(recording.name)
@@ -401,7 +653,8 @@ def run_batch(
                 if state == "up to date":
                     location = layout.location(recording)
                     outcome = Outcome(recording, "up to date", location,
-                                      f"{recording.path} -> {layout.metrics_file(recording)} (up to date, skipped)")
+                                      f"{recording.path} -> {layout.metrics_file(recording)} (up to date, skipped)",
+                                      record=record)
                 elif state == "failed":
                     outcome = Outcome(recording, "failed", message=error, error_kind="InputFileError")
                 else:
@@ -412,7 +665,7 @@ def run_batch(
                             traceback.print_exc(file=sys.stderr)
                         outcome = _failure(recording, err)
                     else:
-                        outcome = Outcome(recording, "written", location, line, result=value)
+                        outcome = Outcome(recording, "written", location, line, result=value, record=record)
             finally:
                 shown.finish()
             result.outcomes.append(outcome)
@@ -423,7 +676,6 @@ def run_batch(
                     break
             else:
                 write_line(outcome.message)
-    return result
 
 
 def record_failures(folder: str | PathLike, result: BatchResult) -> Path | None:
@@ -444,6 +696,8 @@ def record_failures(folder: str | PathLike, result: BatchResult) -> Path | None:
 
 
 __all__ = [
-    "EXIT_OK", "EXIT_SOME_FAILED", "EXIT_USAGE", "FAILURES_FILE", "LAYOUTS", "BatchFailed", "BatchResult", "BidsLayout", "Layout",
-    "Outcome", "PlainLayout", "choose_layout", "plan_batch", "record_failures", "run_batch",
+    "EXIT_OK", "EXIT_SOME_FAILED", "EXIT_USAGE", "FAILURES_FILE", "INDEX_FILE", "LAYOUTS", "BatchFailed",
+    "BatchInterrupted", "BatchResult", "BidsLayout", "Interrupted", "Layout", "Outcome", "PlainLayout",
+    "check_outside_raw_bids", "choose_layout", "existing_owners", "output_input", "places", "plan_batch",
+    "read_index", "record_failures", "run_batch", "write_index",
 ]

@@ -30,25 +30,60 @@ from typing import Any
 from harmonix import __version__
 from harmonix.errors import OutputError
 from harmonix.study.provenance import RECORD_KEY, _canonical, differences
-from harmonix.tables import OUTPUT_MARKER, STAGING_SUFFIX, _check_replaceable, file_sha256
+from harmonix.tables import OUTPUT_MARKER, STAGING_SUFFIX, _check_replaceable, file_sha256, uninterruptible
 
 RESULT_FILES = ("comparison.csv", "comparison_windows.csv", "sessions.csv", "session_table.csv", "report.html")
 """Files of a comparison besides ``params.json``."""
 
 
-def check_out(out: str | PathLike) -> None:
-    """Refuse an ``--out`` that is a file, a foreign folder, or the current folder (nothing written)."""
-    _check_replaceable(Path(out))
+def _dataset_root(path: Path) -> Path | None:
+    """The BIDS dataset (raw or derivatives) a file belongs to."""
+    for parent in path.parents:
+        if (parent / "dataset_description.json").is_file():
+            return parent
+    return None
+
+
+def check_out(out: str | PathLike, inputs: Sequence[str | PathLike] = ()) -> None:
+    """Refuse, before any work, an ``--out`` the comparison must not write into (nothing is written).
+
+    Refused: a file; a folder harmonix did not write (or the current folder);
+    an input, or a folder inside an input (an analysis folder, a directory
+    recording) or inside the BIDS dataset an input belongs to (outside its
+    ``derivatives/``, for a raw dataset); the folder that holds an input (a
+    recording, or an analysis output), whose ``params.json`` and other files
+    the comparison's would replace or mix with.
+    """
+    out = Path(out)
+    _check_replaceable(out)
+    resolved = out.resolve()
+    for given in inputs:
+        source = Path(given).resolve()
+        if resolved == source:
+            raise OutputError(f"--out {out}: is an input of this comparison ({given}); choose another output folder")
+        if source.is_dir() and source in resolved.parents:
+            raise OutputError(f"--out {out}: is inside the input {given}; write the comparison outside its inputs")
+        if source.parent == resolved:
+            raise OutputError(f"--out {out}: holds the input {given}; the comparison's files (params.json, ...) "
+                              "would be written beside it: choose another output folder")
+        dataset = _dataset_root(source)
+        if dataset is not None and dataset in resolved.parents:
+            from harmonix.study.inputs import is_derivatives_root
+
+            if is_derivatives_root(dataset) or (dataset / "derivatives") not in resolved.parents:
+                raise OutputError(f"--out {out}: is inside the BIDS dataset {dataset} that {given} belongs to; "
+                                  "write the comparison outside it")
 
 
 def mark_out(out: str | PathLike) -> None:
-    """Create ``out`` as a harmonix output folder (before the first analysis is written into it)."""
+    """Create ``out`` as a harmonix output folder (just before the first file is written into it)."""
     out = Path(out)
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        marker = out / OUTPUT_MARKER
-        if not marker.exists():
-            marker.touch()
+        with uninterruptible():
+            out.mkdir(parents=True, exist_ok=True)
+            marker = out / OUTPUT_MARKER
+            if not marker.exists():
+                marker.touch()
     except OSError as err:
         raise OutputError(f"{out}: cannot create the output folder ({err.strerror})") from err
 
@@ -59,7 +94,7 @@ def existing_record(out: str | PathLike) -> dict | None:
         params = json.loads((Path(out) / "params.json").read_text())
     except (OSError, ValueError):
         return None
-    return params.get(RECORD_KEY) or {}
+    return (params.get(RECORD_KEY) or {}) if isinstance(params, dict) else {}
 
 
 def check_parameters(out: str | PathLike, parameters: Mapping[str, Any], *, overwrite: bool) -> None:
@@ -99,28 +134,34 @@ class ResultStaging:
 
     def __init__(self, out: str | PathLike) -> None:
         self.out = Path(out)
-        try:
-            self.path = Path(tempfile.mkdtemp(prefix=".comparison.", suffix=STAGING_SUFFIX, dir=self.out))
-            (self.path / OUTPUT_MARKER).write_text(f"{os.getpid()}\n")
-        except OSError as err:
-            raise OutputError(f"{self.out}: cannot write output ({err.strerror})") from err
+        self.path: Path | None = None
 
     def __enter__(self) -> Path:
+        try:
+            with uninterruptible():
+                self.path = Path(tempfile.mkdtemp(prefix=".comparison.", suffix=STAGING_SUFFIX, dir=self.out))
+                (self.path / OUTPUT_MARKER).write_text(f"{os.getpid()}\n")
+        except OSError as err:
+            self.__exit__()
+            raise OutputError(f"{self.out}: cannot write output ({err.strerror})") from err
         return self.path
 
     def __exit__(self, *exc) -> None:
-        shutil.rmtree(self.path, ignore_errors=True)
+        if self.path is not None:
+            with uninterruptible():
+                shutil.rmtree(self.path, ignore_errors=True)
 
     def commit(self) -> None:
         """Move the staged files into ``out``: old ``params.json`` out first, new one in last."""
         try:
-            (self.out / "params.json").unlink(missing_ok=True)
-            for name in RESULT_FILES:
-                staged, final = self.path / name, self.out / name
-                if staged.is_file():
-                    os.replace(staged, final)
-                else:
-                    final.unlink(missing_ok=True)  # a result of an earlier comparison this one does not make
-            os.replace(self.path / "params.json", self.out / "params.json")
+            with uninterruptible():
+                (self.out / "params.json").unlink(missing_ok=True)
+                for name in RESULT_FILES:
+                    staged, final = self.path / name, self.out / name
+                    if staged.is_file():
+                        os.replace(staged, final)
+                    else:
+                        final.unlink(missing_ok=True)  # a result of an earlier comparison this one does not make
+                os.replace(self.path / "params.json", self.out / "params.json")
         except OSError as err:
             raise OutputError(f"{self.out}: cannot write output ({err.strerror or err})") from err

@@ -43,7 +43,11 @@ from harmonix.tables import (
     SessionOutputs,
     _jsonable,
     atomic_write_text,
+    create_staging,
+    missing_folders,
+    remove_if_unused,
     remove_stale_staging,
+    uninterruptible,
 )
 
 DESCRIPTION = "harmonix"
@@ -202,10 +206,11 @@ def write_dataset_description(root: str | PathLike, recordings: Sequence[Recordi
     root = Path(root)
     command = command if command is not None else " ".join(sys.argv)
     sources = _source_roots(recordings)
-    root.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".dataset_description.", suffix=STAGING_SUFFIX, dir=root))
-    try:
+    with uninterruptible():
+        root.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".dataset_description.", suffix=STAGING_SUFFIX, dir=root))
         (staging / OUTPUT_MARKER).write_text(f"{os.getpid()}\n")
+    try:
         mne_bids.make_dataset_description(
             path=staging, name="harmonix derivatives", dataset_type="derivative",
             generated_by=[{"Name": PIPELINE_NAME, "Version": __version__,
@@ -222,7 +227,8 @@ def write_dataset_description(root: str | PathLike, recordings: Sequence[Recordi
             description["DatasetLinks"] = {_link_name(i): s.as_uri() for i, s in enumerate(sources)}
         atomic_write_text(root / "dataset_description.json", json.dumps(description, indent=4) + "\n")
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        with uninterruptible():
+            shutil.rmtree(staging, ignore_errors=True)
     return root / "dataset_description.json"
 
 
@@ -285,13 +291,10 @@ def write_recording(
     """
     metrics_path = Path(derivative_path(recording, root).fpath)
     folder = metrics_path.parent
+    created = missing_folders(folder)
+    staging = create_staging(folder, metrics_path.name, created=created)
+    done = False
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{metrics_path.name}.", suffix=STAGING_SUFFIX, dir=folder))
-    except OSError as err:
-        raise OutputError(f"{folder}: cannot create the output folder ({err.strerror})") from err
-    try:
-        (staging / OUTPUT_MARKER).write_text(f"{os.getpid()}\n")
         parts = {metrics_path: staging / metrics_path.name}
         parts[metrics_path].write_text(_tsv_text(outputs.metrics), encoding="utf-8")
         if outputs.arrays:
@@ -305,17 +308,22 @@ def write_recording(
         staged_sidecar.write_text(
             json.dumps(metrics_sidecar(outputs.metrics, outputs.params, sources), indent=2, allow_nan=False) + "\n",
             encoding="utf-8")
-        sidecar.unlink(missing_ok=True)
-        for stale in (arrays_path(metrics_path), report_path(metrics_path)):
-            if stale not in parts:
-                stale.unlink(missing_ok=True)
-        for final, staged in parts.items():
-            os.replace(staged, final)
-        os.replace(staged_sidecar, sidecar)
+        with uninterruptible():
+            sidecar.unlink(missing_ok=True)
+            for stale in (arrays_path(metrics_path), report_path(metrics_path)):
+                if stale not in parts:
+                    stale.unlink(missing_ok=True)
+            for final, staged in parts.items():
+                os.replace(staged, final)
+            os.replace(staged_sidecar, sidecar)
+            done = True
     except OSError as err:
         raise OutputError(f"{metrics_path}: cannot write output ({err.strerror or err})") from err
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        with uninterruptible():
+            shutil.rmtree(staging, ignore_errors=True)
+            if not done:
+                remove_if_unused(created)
     return metrics_path
 
 

@@ -51,8 +51,9 @@ class Recording:
         The file to load (for BIDS, the ``*_eeg.<ext>`` file).
     name : str
         Unique label of the recording in this study (``session`` column and
-        folder name of the plain layout): the BIDS basename without suffix
-        (``sub-01_ses-1_task-rest``), else the file name without extension.
+        folder name of the plain layout): its :attr:`base` name, or, when
+        several recordings share that, ``<base>-<tag>`` with a tag made from
+        its path (:func:`unique_names`: the same whatever the order given).
     entities : dict
         BIDS entities among :data:`ENTITIES` (from the dataset, or from a
         BIDS-style file name); empty for other names.
@@ -64,6 +65,8 @@ class Recording:
     name: str
     entities: Mapping[str, str] = field(default_factory=dict)
     bids_root: Path | None = None
+    base: str = ""
+    """The name before collisions were resolved (:func:`base_name`); empty: :attr:`name`."""
 
     @property
     def is_bids(self) -> bool:
@@ -227,14 +230,100 @@ def _describe_filters(filters: Mapping[str, Sequence[str]]) -> str:
     return " ".join(f"--{entity} {','.join(values)}" for entity, values in filters.items() if values)
 
 
-def _unique_names(names: Sequence[str]) -> list[str]:
-    out: list[str] = []
-    seen: dict[str, int] = {}
-    for name in names:
-        count = seen.get(name, 0) + 1
-        seen[name] = count
-        out.append(name if count == 1 else f"{name}-{count}")
-    return out
+def base_name(path: str | PathLike) -> str:
+    """The name a recording's output gets before collisions are resolved.
+
+    The BIDS basename without the ``_eeg`` suffix for BIDS-style names, else
+    the file name without its extension(s).
+
+    Examples
+    --------
+    >>> base_name("data/sub-01_ses-1_task-rest_eeg.edf"), base_name("a/rec.fif.gz")
+    ('sub-01_ses-1_task-rest', 'rec')
+    """
+    path = Path(path)
+    return _bids_name(path) if entities_from_name(path.name) else _stem(path)
+
+
+def path_tag(path: str | PathLike, length: int = 8) -> str:
+    """The first ``length`` hex digits of the SHA-1 of a path's absolute, resolved form (its collision tag)."""
+    import hashlib
+
+    return hashlib.sha1(str(Path(path).resolve()).encode("utf-8", "surrogateescape")).hexdigest()[:length]
+
+
+def unique_names(
+    paths: Sequence[str | PathLike],
+    bases: Sequence[str] | None = None,
+    *,
+    taken: Mapping[str, Path | None] | None = None,
+) -> list[str]:
+    """Output names for inputs: collision-proof, deterministic, independent of the order given.
+
+    An input keeps its base name (:func:`base_name`) when no other input of
+    the run shares it (case-insensitively: some file systems ignore case) and
+    no existing output holds another input under it. Inputs whose base names
+    collide are all named ``<base>-<tag>``, the tag being the first 8 hex
+    digits of the SHA-1 of the input's resolved path (:func:`path_tag`),
+    lengthened in the rare case a tagged name meets another name. The names
+    therefore depend only on the set of inputs and on ``taken``, never on
+    their order, and the same input gets the same name on every run.
+
+    Parameters
+    ----------
+    paths : sequence of path-like
+        The inputs, each once.
+    bases : sequence of str | None
+        Their base names (default :func:`base_name` of each path).
+    taken : mapping | None
+        Names of existing outputs -> the resolved input each holds (``None``:
+        unknown, e.g. its input was moved). An input that already has an
+        output keeps that name; a name held by another input that still
+        exists is not given to anyone else.
+
+    Examples
+    --------
+    >>> names = unique_names(["a/rec.bdf", "b/rec.vhdr", "rec-2.edf"])
+    >>> names[2], names[0].startswith("rec-"), len(set(names))
+    ('rec-2', True, 3)
+    >>> unique_names(["b/rec.vhdr", "rec-2.edf", "a/rec.bdf"]) == [names[1], names[2], names[0]]
+    True
+    """
+    keys = [Path(p).resolve() for p in paths]
+    bases = [base_name(p) for p in paths] if bases is None else [str(b) for b in bases]
+    taken = dict(taken or {})
+    names: list[str | None] = [None] * len(keys)
+    index = {key: i for i, key in enumerate(keys)}
+    # 1. An input that already has an output keeps its name (the shortest, should it have several).
+    for name in sorted(taken, key=lambda n: (len(n), n)):
+        i = index.get(taken[name])
+        if i is not None and names[i] is None:
+            names[i] = name
+    used = {n.casefold() for n in names if n is not None}
+    used |= {n.casefold() for n, owner in taken.items() if owner is not None and owner not in index}
+    # 2. The others: the base name when it is theirs alone, else base-tag.
+    pending = [i for i in range(len(keys)) if names[i] is None]
+    counts: dict[str, int] = {}
+    for i in pending:
+        counts[bases[i].casefold()] = counts.get(bases[i].casefold(), 0) + 1
+    length = {i: 0 if counts[bases[i].casefold()] == 1 and bases[i].casefold() not in used else 8 for i in pending}
+
+    def candidate(i: int) -> str:
+        return bases[i] if not length[i] else f"{bases[i]}-{path_tag(keys[i], length[i])}"
+
+    while True:
+        proposed = {i: candidate(i) for i in pending}
+        seen: dict[str, int] = {name: 1 for name in used}
+        for name in proposed.values():
+            seen[name.casefold()] = seen.get(name.casefold(), 0) + 1
+        clashing = [i for i in pending if seen[proposed[i].casefold()] > 1 and 0 < length[i] < 40]
+        if not clashing:
+            break
+        for i in clashing:
+            length[i] = min(40, length[i] * 2)
+    for i in pending:
+        names[i] = proposed[i]
+    return [str(n) for n in names]
 
 
 def resolve_inputs(
@@ -302,8 +391,8 @@ def resolve_inputs(
                 f"no recording in {where} matches {_describe_filters(filters)} (present: {'; '.join(present)})"
             )
         recordings = kept
-    names = _unique_names([r.name for r in recordings])
-    return [Recording(r.path, n, r.entities, r.bids_root) for r, n in zip(recordings, names)]
+    names = unique_names([r.path for r in recordings], [r.name for r in recordings])
+    return [Recording(r.path, n, r.entities, r.bids_root, base=r.name) for r, n in zip(recordings, names)]
 
 
 _COMPANION_SUFFIXES = (".vmrk", ".eeg", ".fdt")
