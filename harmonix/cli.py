@@ -291,7 +291,8 @@ def _cmd_stimulate(args: argparse.Namespace) -> int:
             given = [p for p in (args.protocol, args.music) if p is not None and Path(p).exists()]
             check_not_input(args.out, given, what="-o")
             check_not_input(Path(args.out).with_suffix(".json"), given, what="the sidecar")
-            result = stimulus.render_protocol(protocol, args.out, progress=not args.quiet, **options)
+            result = stimulus.render_protocol(protocol, args.out, progress=not args.quiet, subtype=args.subtype,
+                                              **options)
     for warning in caught:
         if issubclass(warning.category, stimulus.StimulusWarning):
             print(f"harmonix: warning: {_one_line(warning.message)}", file=sys.stderr)
@@ -521,6 +522,8 @@ def build_parser() -> argparse.ArgumentParser:
     stimulate.add_argument("--music", metavar="FILE", help="music file for protocols that modulate music")
     stimulate.add_argument("--seconds", type=float, help="compress the whole schedule into N seconds (a preview)")
     stimulate.add_argument("--sfreq", type=float, default=44100.0, help="sample rate in Hz (default 44100)")
+    stimulate.add_argument("--subtype", choices=("PCM_16", "PCM_24", "FLOAT"), default="PCM_16",
+                           help="sample format of the file (default PCM_16; FLOAT only for .wav)")
     stimulate.add_argument("--override", action="store_true", help="allow settings outside the safety limits")
     stimulate.add_argument("--play", action="store_true", help="play through the sound card instead of writing a file")
     stimulate.add_argument("--check", metavar="FILE", help="measure a rendered file against its protocol and exit")

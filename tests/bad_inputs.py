@@ -465,7 +465,7 @@ def _more_content_cases() -> list[Case]:
 
     return [
         fif_with("a channel all NaN", nan_channel),
-        fif_with("a bad annotation past the end", annotation_past_end, ok=(0,)),
+        fif_with("a bad annotation running past the end (MNE limits it)", annotation_past_end, ok=(0,)),
         fif_with("--conditions without any events", events_missing),
         fif_with("--tmin after --tmax", tmin_after_tmax),
         fif_with("--events file of binary garbage", events_file_garbage),

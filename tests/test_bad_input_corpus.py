@@ -19,11 +19,16 @@ when
 * the case's own check holds (a rendered file measured independently at 16x
   at or below its ceiling, a warning given, no result lost to a name
   collision, a damaged cache entry recomputed and said so).
+
+``HARMONIX_CORPUS_LOG=path`` appends one JSON line per case (category, name,
+exit status, first stderr line) for a summary of outcomes.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 from collections import Counter
 from pathlib import Path
 
@@ -51,6 +56,10 @@ def test_bad_input_is_handled(case, tmp_path, capfd, monkeypatch, request):
     given = _snapshot(folder)
     code = main(argv)
     out, err = capfd.readouterr()
+    if os.environ.get("HARMONIX_CORPUS_LOG"):
+        with open(os.environ["HARMONIX_CORPUS_LOG"], "a", encoding="utf-8") as log:
+            first = next((line for line in err.splitlines() if line.strip()), "")
+            log.write(json.dumps({"category": case.category, "name": case.name, "code": code, "stderr": first}) + "\n")
     assert code in case.ok, f"exit {code}; stderr: {err}"
     assert "Traceback" not in err and "Traceback" not in out
     lines = [line for line in err.splitlines() if line.strip()]

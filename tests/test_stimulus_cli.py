@@ -60,3 +60,21 @@ def test_play_without_audio_device_exits_2(capsys):
 def test_protocol_and_preset_together_is_refused(tmp_path, capsys):
     assert main(["stimulate", "x.toml", "--preset", "gamma-40hz", "-o", str(tmp_path / "o.wav")]) == 2
     assert "exactly one" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("subtype", ["PCM_24", "FLOAT"])
+def test_subtype_sets_the_sample_format_and_the_check_still_passes(tmp_path, capsys, subtype):
+    out = tmp_path / "theta.wav"
+    assert main(["-q", "stimulate", "--preset", "theta-harmonic", "--seconds", "20", "--subtype", subtype,
+                 "-o", str(out)]) == 0
+    assert soundfile.info(out).subtype == subtype
+    assert main(["stimulate", "--check", str(out)]) == 0
+    assert capsys.readouterr().out.strip().endswith("PASS")
+
+
+def test_float_flac_is_a_one_line_error(tmp_path, capsys):
+    out = tmp_path / "theta.flac"
+    assert main(["-q", "stimulate", "--preset", "theta-harmonic", "--seconds", "20", "--subtype", "FLOAT",
+                 "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "subtype" in err and not out.exists()
