@@ -381,3 +381,23 @@ def test_source_defaults_to_file_name(tmp_path, rng):
     raw.save(path, verbose=False)
     with pytest.raises(DataQualityError, match=r"flat_raw\.fif: flat channel Fp1"):
         check_recording(load_eeg(path))
+
+
+@pytest.mark.parametrize(("scale", "warns"), [(1e-5, False), (1e-3, False), (10.0, True), (1e-9, True)])
+def test_amplitudes_no_scalp_eeg_has_are_a_data_warning(scale, warns):
+    # 10 V is microvolts stored as volts; 1 nV is below any amplifier's noise: both a unit mistake.
+    import warnings
+
+    from harmonix.errors import DataWarning
+
+    rng = np.random.default_rng(7)
+    raw = mne.io.RawArray(scale * rng.standard_normal((4, 2560)), mne.create_info(["Fz", "Cz", "Pz", "Oz"], 128.0,
+                                                                                   "eeg"), verbose=False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _, found = check_recording(raw, source="rec.fif")
+    issued = [w for w in caught if issubclass(w.category, DataWarning)]
+    assert bool(found.warnings) == warns and len(issued) == int(warns)
+    if warns:
+        assert found.warnings[0].startswith("rec.fif: the median channel standard deviation is") and "units" in \
+            found.warnings[0]

@@ -8,13 +8,14 @@ instead of silently producing NaN or meaningless numbers.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import mne
 import numpy as np
 
-from harmonix.errors import ChannelError, DataQualityError, ParameterError
+from harmonix.errors import ChannelError, DataQualityError, DataWarning, ParameterError
 from harmonix.io.events import good_spans
 from harmonix.spectral.bands import Band, check_bands_resolvable
 
@@ -24,6 +25,16 @@ FLAT_THRESHOLD = 1e-13
 """Standard deviation in V below which a channel counts as flat (0.1 pV; amplifier noise is ~1e-7 V)."""
 
 _FLAT_MODES = ("raise", "mark", "ignore")
+
+PLAUSIBLE_RMS = (1e-7, 1e-2)
+"""Range in V of the median channel standard deviation a scalp EEG recording can have.
+
+Scalp EEG is about 10-100 µV (Nunez & Srinivasan 2006) and blinks reach
+about 1 mV; amplifier noise is about 0.1 µV. A median beyond 10 mV, or below
+0.1 µV, is not a recording in volts: most often microvolts or nanovolts
+stored as volts (a factor of 1e6 or 1e9). harmonix warns rather than refuses:
+the spectral shapes are unaffected, the absolute powers are not.
+"""
 
 _BLOCK_SECONDS = 60.0
 """Samples read at a time when checking a recording (memory does not grow with its length)."""
@@ -131,6 +142,10 @@ class RecordingCheck:
         Sampling rate in Hz.
     duration : float
         Length in s (of one epoch for epoched data).
+    warnings : tuple of str
+        Problems that do not stop the analysis but qualify it (amplitudes no
+        scalp EEG has: a unit mistake), also issued as
+        :class:`~harmonix.errors.DataWarning`.
     """
 
     checked: tuple[str, ...]
@@ -138,6 +153,7 @@ class RecordingCheck:
     marked_bad: tuple[str, ...] = ()
     sfreq: float = 0.0
     duration: float = 0.0
+    warnings: tuple[str, ...] = ()
 
 
 def _eeg_picks(inst: mne.io.BaseRaw | mne.BaseEpochs, source: str) -> tuple[np.ndarray, list[str]]:
@@ -307,4 +323,21 @@ def check_recording(
         inst = inst.copy()
         inst.info["bads"] = [*inst.info["bads"], *flat_found]
         marked = flat_found
-    return inst, RecordingCheck(tuple(names), flat_found, marked, sfreq, duration)
+    found = _implausible_amplitude(scan.std()[[name not in flat_found for name in names]], source)
+    for text in found:
+        warnings.warn(text, DataWarning, stacklevel=2)
+    return inst, RecordingCheck(tuple(names), flat_found, marked, sfreq, duration, found)
+
+
+def _implausible_amplitude(std: np.ndarray, source: str) -> tuple[str, ...]:
+    """A warning when the median channel standard deviation lies outside :data:`PLAUSIBLE_RMS`."""
+    if not std.size:
+        return ()
+    median = float(np.median(std))
+    low, high = PLAUSIBLE_RMS
+    if low <= median <= high:
+        return ()
+    side = "above" if median > high else "below"
+    return (f"{source}: the median channel standard deviation is {median:.3g} V, {side} the {low:g}-{high:g} V "
+            "any scalp EEG in volts has; check the units (microvolts stored as volts?): absolute band powers "
+            "will be off by the same factor squared",)
