@@ -3,84 +3,89 @@ r"""Consonance, dissonance and noise of a set of spectral peaks (a CDNS-style si
 The Consonance-Dissonance-Noise Signature (CDNS, Gómez Emilsson 2017)
 describes a spectrum by three numbers: how *consonant* its peaks are (how
 well they fit one harmonic series), how *dissonant* they are (sensory
-roughness of neighbouring peaks), and how much of the power is *noise* (not
-in any peak). No public specification of CDNS exists, so harmonix defines its
-own CDNS-style signature; every choice is stated here and in the functions.
+roughness of neighbouring partials), and how much of the power is *noise*
+(not in any peak). No public specification of CDNS exists, so harmonix
+defines its own CDNS-style signature from published models with their
+published parameters; nothing in it is fitted to listener ratings.
 
-Dissonance :math:`D`
-    Pairwise Plomp-Levelt roughness in Sethares' parameterisation
-    (:func:`sethares_dissonance`), of the peaks expanded into harmonic
-    partials (:func:`expand_harmonics`), with amplitudes normalised to unit
-    sum and divided by a reference: :math:`D = R / (\kappa R_{\mathrm{m2}})`,
-    where :math:`R_{\mathrm{m2}}` is the roughness of a minor second of two
-    6-partial harmonic tones on middle C (261.63 and 277.18 Hz, the same
-    amplitude normalisation, the same amplitude model) and
-    :math:`\kappa` = ``dissonance_scale`` = 4. So that middle-C minor second
-    has :math:`D = 0.25`; a unison of pure tones has :math:`D = 0`.
 Consonance :math:`C`
-    Harmonicity (:func:`harmonicity`): the harmonic-series similarity of
-    Gill & Purves (2009) — the share of the harmonics of the implied
-    fundamental that the peaks occupy — generalised to measured peaks with a
-    tolerance in cents and a search for the fundamental. 1 for one complete
-    harmonic series, 0.75 for an octave of 6-partial tones, 0.12 for a minor
-    second.
+    Gill & Purves' (2009) harmonic-series similarity
+    (:func:`~harmonix.estimators.harmonicity.harmonicity`): the share of the
+    implied fundamental's harmonics, over one period of the combined series,
+    that the tones occupy. :math:`(p+q-1)/(pq)` for a just dyad
+    :math:`p{:}q` of harmonic tones (octave 1, fifth 2/3, fourth 1/2), 1 for
+    one harmonic tone, towards 0 for complex ratios. ``consonance=
+    'harrison_pearce'`` uses Harrison & Pearce's (2018) periodicity instead
+    (:func:`~harmonix.estimators.harmonicity.periodicity`), scaled so that
+    one idealised harmonic tone scores 1.
+Dissonance :math:`D`
+    Hutchinson & Knopoff (1978) roughness
+    (:func:`~harmonix.estimators.roughness.hutchinson_knopoff_roughness`)
+    of the partials, divided by its largest value for any pair of pure
+    tones, :math:`R_{max} = 1/2` (two equal tones a quarter of a critical
+    band apart): :math:`D = R / R_{max} = 2R`. ``dissonance='sethares'``
+    uses Sethares' ``dissmeasure.m`` on amplitudes scaled to unit sum,
+    divided likewise by the largest value of a pair,
+    :math:`R_{max} = c\,(e^{-b_1 x^*} - e^{-b_2 x^*}) / 2`.
 Noise :math:`N`
     Share of the power not in peaks, ``1 - peak power / total power``
-    (:func:`noise_share`): from the specparam model for brain spectra
-    (aperiodic power over total model power in the band), from the partials
-    against the frame power for music.
+    (:func:`noise_share`): from the specparam model for brain spectra, from
+    the partials against the frame power for music.
 Valence
     :math:`V = C - D`, the Symmetry-Theory-of-Valence proxy.
 
-Why both terms, and the scale :math:`\kappa = 4`
------------------------------------------------
-At the middle-C register, roughness alone ranks the thirds as rougher than
-the tritone and the sevenths (a 262 Hz tone and its third lie within a
-critical band of each other's low partials), and harmonicity alone puts the
-tritone (heard as 7:5) above the minor sixth (8:5) and the minor seventh
-(9:5) level with it. The sum :math:`C - D` orders the twelve dyads of
-6-partial harmonic tones (12-TET, root 261.63 Hz) in the tiers
+The scaling of :math:`V`
+------------------------
+Both terms are put on the same footing by their theoretical extremes, not by
+a weight fitted to ratings: :math:`C = 1` is the most consonant thing there is
+(one harmonic series), :math:`D = 1` the roughest pair of partials there is
+(two equal pure tones a quarter of a critical band apart, the peak of the
+Plomp-Levelt curve). :math:`V = C - D` then ranges from 1 (one harmonic tone,
+or an octave) down to below 0 when roughness exceeds harmonicity (a middle-C
+minor second of 11-partial tones: :math:`C = 0.11`, :math:`D = 0.97`).
 
-    {octave, fifth} > {fourth, thirds, sixths} > {tritone, major second,
-    minor and major sevenths} > minor second, and major second > major seventh
-
-for :math:`2.65 \le \kappa \le 7.75` (and for :math:`2.85 \le \kappa \le 7.0`
-with any root between 240 and 285 Hz); :math:`\kappa = 4` sits inside that
-range where the smallest gap between tiers is largest (0.017 in valence;
-the optimum is 4.05 on middle C). That gap is small: consonance judgements of the middle tiers are
-close in listening experiments too (e.g. Bowling, Purves & Gill 2018), and
-the valence of neighbouring interval classes should not be over-read.
+Symbolic chords and audio
+-------------------------
+Tones given by their fundamentals (chord symbols, brain rhythms) are
+expanded into idealised harmonic complex tones of 11 harmonics with
+amplitudes :math:`1/k` (Hutchinson & Knopoff 1978; Harrison & Pearce 2020).
+Audio is analysed from its measured partials (:func:`cdns_of_audio`), whose
+defaults are set by the same physics, so that a chord gives the same
+signature both ways (see there).
 
 Octave shifting of brain spectra
 --------------------------------
-Brain rhythms (1-45 Hz) lie below the range where the Plomp-Levelt curve was
-measured. :func:`cdns_of_aperiodic_fit` multiplies peak frequencies by
-:math:`2^k` so that the band's reference frequency lands near middle C
+Brain rhythms (1-45 Hz) lie below the range where roughness was measured.
+:func:`cdns_of_aperiodic_fit` multiplies peak frequencies by :math:`2^k` so
+that the band's reference frequency lands near middle C
 (``octave_shift=None``: :math:`k = \mathrm{round}(\log_2(261.63 / f_{ref}))`
 with :math:`f_{ref}` the band's geometric centre), or by a user-given
 :math:`2^k`. Octave shifts keep every frequency ratio, so :math:`C` does not
-change (it depends on ratios only); roughness depends on the register, so
-:math:`D` does, and every brain result carries the spread of :math:`D` and
-of :math:`C - D` over the shifts :math:`k-1, k, k+1`
-(:func:`octave_shift_sensitivity`).
+change; roughness depends on the register, so :math:`D` does, and every
+brain result carries the spread of :math:`D` and of :math:`C - D` over the
+shifts :math:`k-1, k, k+1` (:func:`octave_shift_sensitivity`).
 
 References
 ----------
 .. [1] Plomp, R. & Levelt, W. J. M. (1965). Tonal consonance and critical
    bandwidth. J. Acoust. Soc. Am. 38:548-560.
-.. [2] Sethares, W. A. (1993). Local consonance and the relationship between
-   timbre and scale. J. Acoust. Soc. Am. 94:1218-1228.
-.. [3] Sethares, W. A. (2005). Tuning, Timbre, Spectrum, Scale, 2nd ed.
-   Springer (appendix E: the dissonance measure and its constants).
-.. [4] Gill, K. Z. & Purves, D. (2009). A biological rationale for musical
+.. [2] Hutchinson, W. & Knopoff, L. (1978). The acoustic component of Western
+   consonance. Interface 7:1-29.
+.. [3] Gill, K. Z. & Purves, D. (2009). A biological rationale for musical
    scales. PLoS ONE 4:e8144.
-.. [5] Zwicker, E. & Terhardt, E. (1980). Analytical expressions for
-   critical-band rate and critical bandwidth as a function of frequency.
-   J. Acoust. Soc. Am. 68:1523-1525.
-.. [6] Gómez Emilsson, A. (2017). Quantifying bliss: consonance, dissonance,
+.. [4] Harrison, P. M. C. & Pearce, M. T. (2018). An energy-based generative
+   sequence model for testing sensory theories of Western harmony. ISMIR.
+.. [5] Harrison, P. M. C. & Pearce, M. T. (2020). Simultaneous consonance in
+   music perception and composition. Psychological Review 127:216-244.
+.. [6] Sethares, W. A. (2005). Tuning, Timbre, Spectrum, Scale, 2nd ed.
+   Springer (appendix E, ``dissmeasure.m``).
+.. [7] Gómez Emilsson, A. (2017). Quantifying bliss: consonance, dissonance,
    noise signatures (CDNS). Qualia Research Institute.
-.. [7] Bowling, D. L., Purves, D. & Gill, K. Z. (2018). Vocal similarity
-   predicts the relative attraction of musical chords. PNAS 115:216-221.
+.. [8] Lahdelma, I. & Eerola, T. (2016). Mild dissonance preferred over
+   consonance in single chord perception. i-Perception 7(3).
+.. [9] Schwartz, D. A., Howe, C. Q. & Purves, D. (2003). The statistical
+   structure of human speech sounds predicts musical universals. J.
+   Neurosci. 23:7160-7168.
 """
 
 from __future__ import annotations
@@ -88,12 +93,20 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
 from harmonix.errors import DataQualityError, ParameterError
+from harmonix.estimators.harmonicity import HarmonicFit, harmonicity, periodicity
+from harmonix.estimators.roughness import (
+    SETHARES,
+    critical_bandwidth,
+    hutchinson_knopoff_roughness,
+    sethares_dissonance,
+    sethares_peak,
+)
+from harmonix.estimators.tones import MIDDLE_C, N_HARMONICS, expand_harmonics, merge_coincident, peaks
 from harmonix.spectral.aperiodic import AperiodicFit
 from harmonix.spectral.audio import Partials
 from harmonix.spectral.bands import Band
@@ -114,386 +127,20 @@ __all__ = [
     "critical_bandwidth",
     "expand_harmonics",
     "harmonicity",
+    "hutchinson_knopoff_roughness",
     "noise_share",
     "octave_shift_sensitivity",
+    "periodicity",
     "sethares_dissonance",
 ]
 
-MIDDLE_C = 261.6255653005986
-"""Middle C (C4) in Hz, 12-TET with A4 = 440 Hz: the target register of octave shifts."""
+_DISSONANCE_MODELS = ("hutchinson_knopoff", "sethares")
+_CONSONANCE_MODELS = ("gill_purves", "harrison_pearce")
 
-SETHARES: dict[str, float] = {"b1": 3.5, "b2": 5.75, "d_star": 0.24, "s1": 0.0207, "s2": 18.96}
-r"""Constants of Sethares' fit to the Plomp-Levelt curve (Sethares 1993, 2005 app. E).
-
-``b1``, ``b2`` (dimensionless) are the decay rates of the two exponentials;
-``d_star`` = 0.24 is the interval (in the scaled unit ``x``) at which the
-curve peaks, and ``s1`` = 0.0207, ``s2`` = 18.96 Hz make the scale grow with
-the lower frequency like the critical bandwidth: ``s = d_star / (s1 f1 + s2)``.
-"""
-
-_X_PEAK = math.log(SETHARES["b2"] / SETHARES["b1"]) / (SETHARES["b2"] - SETHARES["b1"])
-"""Scaled interval x at which exp(-b1 x) - exp(-b2 x) is largest (0.2206)."""
-
-_MODELS = ("min", "product")
-
-# Defaults shared by every entry point (documented in cdns()).
-_N_PARTIALS = 6
-_ROLLOFF = 0.88
-_TOLERANCE_CENTS = 20.0
-_MAX_HARMONIC = 32
-_PRECISION_EXPONENT = 4.0
-_DISSONANCE_SCALE = 4.0
-_EXTENT_DB = 20.0
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-def _peaks(freqs: Any, amps: Any, what: str = "peaks") -> tuple[np.ndarray, np.ndarray]:
-    """Finite peaks with positive frequency and amplitude, as float arrays (NaN padding dropped)."""
-    f = np.asarray(freqs, dtype=float).ravel()
-    a = np.asarray(amps, dtype=float).ravel()
-    if f.shape != a.shape:
-        raise ParameterError(f"{what}: freqs and amps must have the same length, got {f.size} and {a.size}")
-    keep = np.isfinite(f) & np.isfinite(a)
-    f, a = f[keep], a[keep]
-    if np.any(f <= 0):
-        raise ParameterError(f"{what}: peak frequencies must be positive Hz, got {f[f <= 0][:3].tolist()}")
-    if np.any(a < 0):
-        raise ParameterError(f"{what}: peak amplitudes must be >= 0, got {a[a < 0][:3].tolist()}")
-    nz = a > 0
-    return f[nz], a[nz]
-
-
-def _check_model(model: str) -> str:
-    if model not in _MODELS:
-        raise ParameterError(f"unknown amplitude model {model!r}; use 'min' (Sethares 2005) or 'product'")
-    return model
-
-
-def critical_bandwidth(freq: Any) -> np.ndarray:
-    r"""Critical bandwidth in Hz after Zwicker & Terhardt (1980).
-
-    .. math:: \mathrm{CB}(f) = 25 + 75\,\bigl(1 + 1.4\,(f / 1\,\mathrm{kHz})^2\bigr)^{0.69}\ \mathrm{Hz}
-
-    This is the classical (Bark-scale) bandwidth to which Plomp & Levelt
-    related roughness; it is wider than Glasberg & Moore's ERB below 500 Hz
-    (117 vs 79 Hz at 500 Hz).
-
-    Parameters
-    ----------
-    freq : float or array
-        Centre frequency in Hz.
-
-    Returns
-    -------
-    cb : ndarray
-        Critical bandwidth in Hz, same shape as ``freq``.
-
-    Examples
-    --------
-    >>> round(float(critical_bandwidth(500.0)), 1)
-    117.3
-    """
-    f = np.asarray(freq, dtype=float)
-    return 25.0 + 75.0 * (1.0 + 1.4 * (f / 1000.0) ** 2) ** 0.69
-
-
-# --------------------------------------------------------------------------- dissonance
-
-
-def sethares_dissonance(freqs: Any, amps: Any, *, model: str = "min") -> float:
-    r"""Sensory dissonance (roughness) of a set of partials, after Sethares.
-
-    For every pair of partials :math:`(f_1, a_1), (f_2, a_2)` with
-    :math:`f_1 \le f_2`,
-
-    .. math::
-
-        s = \frac{d^*}{s_1 f_1 + s_2}, \qquad x = s\,(f_2 - f_1), \qquad
-        d = a_{12}\,\bigl(e^{-b_1 x} - e^{-b_2 x}\bigr),
-
-    with :math:`b_1 = 3.5`, :math:`b_2 = 5.75`, :math:`d^* = 0.24`,
-    :math:`s_1 = 0.0207`, :math:`s_2 = 18.96` Hz (:data:`SETHARES`), and the
-    total is :math:`R = \sum_{i<j} d_{ij}`. The curve of one pair rises from 0
-    at unison to its maximum at :math:`x^* = \ln(b_2/b_1)/(b_2 - b_1) = 0.2206`,
-    i.e. :math:`f_2 - f_1 = 0.919\,(0.0207 f_1 + 18.96)` Hz (27 Hz above 500 Hz,
-    0.23 of the Zwicker critical bandwidth: Plomp & Levelt's quarter of a
-    critical band), and decays towards 0 for wide intervals.
-
-    Parameters
-    ----------
-    freqs : array_like
-        Partial frequencies in Hz (any order; NaN entries are ignored).
-    amps : array_like
-        Partial amplitudes, linear (>= 0), in any consistent unit.
-    model : {'min', 'product'}
-        Amplitude of a pair: ``'min'`` uses :math:`a_{12} = \min(a_1, a_2)`
-        (Sethares 2005, the "min-amplitude form": a loud partial cannot make
-        a faint one rough), linear in the amplitudes; ``'product'`` uses
-        :math:`a_{12} = a_1 a_2` (Sethares 1993), quadratic.
-
-    Returns
-    -------
-    roughness : float
-        :math:`R` in units of amplitude (``'min'``) or amplitude squared
-        (``'product'``). 0 for fewer than two partials.
-
-    Notes
-    -----
-    All :math:`n(n-1)/2` pairs are evaluated in one vectorised pass (memory
-    :math:`O(n^2)`; a few MB for 1000 partials).
-
-    References
-    ----------
-    Sethares, W. A. (1993). J. Acoust. Soc. Am. 94:1218-1228; Sethares (2005),
-    Tuning, Timbre, Spectrum, Scale, appendix E; Plomp & Levelt (1965).
-
-    Examples
-    --------
-    >>> sethares_dissonance([440.0, 440.0], [1.0, 1.0])
-    0.0
-    >>> round(sethares_dissonance([500.0, 527.0], [1.0, 1.0]), 3)
-    0.181
-    """
-    _check_model(model)
-    f, a = _peaks(freqs, amps, "sethares_dissonance")
-    if f.size < 2:
-        return 0.0
-    i, j = np.triu_indices(f.size, k=1)
-    f1 = np.minimum(f[i], f[j])
-    f2 = np.maximum(f[i], f[j])
-    s = SETHARES["d_star"] / (SETHARES["s1"] * f1 + SETHARES["s2"])
-    x = s * (f2 - f1)
-    a12 = np.minimum(a[i], a[j]) if model == "min" else a[i] * a[j]
-    return float(np.sum(a12 * (np.exp(-SETHARES["b1"] * x) - np.exp(-SETHARES["b2"] * x))))
-
-
-def expand_harmonics(
-    freqs: Any, amps: Any, n_partials: int = _N_PARTIALS, rolloff: float | str = _ROLLOFF
-) -> tuple[np.ndarray, np.ndarray]:
-    r"""Expand each tone into a harmonic complex: partials :math:`k f` for :math:`k = 1..n`.
-
-    Partial :math:`k` of a tone :math:`(f, a)` has frequency :math:`k f` and
-    amplitude :math:`a\,r^{k-1}` for a numeric ``rolloff`` :math:`r`
-    (Sethares 2005 uses :math:`r = 0.88`, about -1.1 dB per harmonic, a
-    bright instrument-like spectrum), or :math:`a / k` for
-    ``rolloff='inverse'`` (a sawtooth's spectrum, darker). Roughness of
-    complex tones depends mostly on the lowest 6 partials, which hold the
-    pairs within a critical band of each other (Plomp & Levelt 1965 used 6).
-
-    Parameters
-    ----------
-    freqs, amps : array_like
-        Fundamental frequencies (Hz) and amplitudes of the tones.
-    n_partials : int
-        Partials per tone, including the fundamental (1 = no expansion).
-    rolloff : float in (0, 1] or 'inverse'
-        Amplitude ratio between successive partials, or ``'inverse'``.
-
-    Returns
-    -------
-    freqs, amps : ndarray, shape (n_tones * n_partials,)
-        Tone-major order: the partials of tone 0, then tone 1, ...
-
-    Examples
-    --------
-    >>> f, a = expand_harmonics([100.0], [1.0], n_partials=3)
-    >>> f.tolist(), np.round(a, 4).tolist()
-    ([100.0, 200.0, 300.0], [1.0, 0.88, 0.7744])
-    """
-    if int(n_partials) != n_partials or n_partials < 1:
-        raise ParameterError(f"n_partials must be a positive integer, got {n_partials!r}")
-    k = np.arange(1, int(n_partials) + 1, dtype=float)
-    if isinstance(rolloff, str):
-        if rolloff != "inverse":
-            raise ParameterError(f"rolloff must be a number in (0, 1] or 'inverse', got {rolloff!r}")
-        weights = 1.0 / k
-    else:
-        r = float(rolloff)
-        if not (0 < r <= 1):
-            raise ParameterError(f"rolloff must be a number in (0, 1] or 'inverse', got {rolloff!r}")
-        weights = r ** (k - 1.0)
-    f, a = _peaks(freqs, amps, "expand_harmonics")
-    return (f[:, None] * k).ravel(), (a[:, None] * weights).ravel()
-
-
-# --------------------------------------------------------------------------- consonance
-
-
-@dataclass(frozen=True)
-class HarmonicFit:
-    """Best harmonic-series fit of a set of peaks (see :func:`harmonicity`).
-
-    Attributes
-    ----------
-    harmonicity : float
-        :math:`H = E^{\\gamma} \\cdot \\mathrm{Cov}` at the best fundamental, in [0, 1].
-    f0 : float
-        Implied fundamental in Hz.
-    explained : float
-        :math:`E`: amplitude-weighted share of the peaks on the series, in [0, 1].
-    coverage : float
-        :math:`\\mathrm{Cov}`: share of harmonics 1..top occupied by peaks, in [0, 1].
-    top_harmonic : int
-        Highest harmonic number a peak matches.
-    """
-
-    harmonicity: float
-    f0: float
-    explained: float
-    coverage: float
-    top_harmonic: int
-
-
-def harmonicity(
-    freqs: Any,
-    amps: Any,
-    *,
-    tolerance_cents: float = _TOLERANCE_CENTS,
-    max_harmonic: int = _MAX_HARMONIC,
-    precision_exponent: float = _PRECISION_EXPONENT,
-    extent_db: float = _EXTENT_DB,
-) -> HarmonicFit:
-    r"""How well a set of peaks forms one harmonic series (harmonic-series similarity).
-
-    For a candidate fundamental :math:`f_0`, each peak :math:`i` is assigned
-    to its nearest harmonic :math:`h_i = \max(1, \mathrm{round}(f_i / f_0))`,
-    with mistuning :math:`c_i = 1200 \log_2(f_i / (h_i f_0))` cents and match
-    :math:`m_i = \exp(-c_i^2 / (2\sigma^2))`, :math:`\sigma` =
-    ``tolerance_cents``. Two scores:
-
-    - explained share :math:`E = \sum_i a_i m_i / \sum_i a_i` (the template
-      accounts for the spectrum);
-    - coverage :math:`\mathrm{Cov} = \frac{1}{T} \sum_{h=1}^{T} \max_{i: h_i = h} m_i`
-      with :math:`T = \max\{h_i : m_i \ge 1/2,\ a_i \ge 10^{-\delta/20} \max_j a_j\}`
-      (:math:`\delta` = ``extent_db``; :math:`T = 1` if no peak qualifies), the share of the series
-      up to its highest matched harmonic that is occupied (Gill & Purves
-      2009's harmonic-series similarity: for a just ratio :math:`p{:}q` of
-      two complete harmonic series it is :math:`(p + q - 1)/(pq)`).
-
-    The harmonicity is :math:`H = \max_{f_0} E^{\gamma}\,\mathrm{Cov}`,
-    :math:`\gamma` = ``precision_exponent``. :math:`\mathrm{Cov}` alone
-    would prefer the series of one loud tone (a high, fully covered
-    :math:`f_0` explaining half the spectrum); :math:`E^{4}` makes such a
-    half fit worth 1/16, so the winner is in effect the highest fundamental
-    under which nearly all the amplitude is harmonic (the approximate GCD of
-    the peaks, Gill & Purves's implied fundamental), and :math:`H` is its
-    coverage. Very low fundamentals explain anything (their harmonics are
-    dense) but cover little, which is the penalty on subharmonic ambiguity.
-
-    Candidates: :math:`f_0 = f_j / n` for every peak :math:`j` and
-    :math:`n = 1..` ``max_harmonic``, then a 1-cent grid within
-    :math:`\pm 2\sigma` of the five best (so the mistuning of tempered
-    intervals is shared between the tones). Only ratios enter, so :math:`H`
-    is unchanged when all frequencies are multiplied by a constant
-    (octave shifts included).
-
-    Parameters
-    ----------
-    freqs, amps : array_like
-        Peak frequencies (Hz) and linear amplitudes (>= 0); NaN entries and
-        zero amplitudes are ignored.
-    tolerance_cents : float
-        :math:`\sigma` in cents. 20 cents admits the 12-TET approximations of
-        the 5-limit intervals (the thirds and sixths are 14-16 cents from
-        5:4, 6:5, 5:3, 8:5) at a match of about 0.9 once the mistuning is
-        shared, and is near the pitch-matching precision for complex tones.
-    max_harmonic : int
-        Largest :math:`n` in :math:`f_0 = f_j / n` (32 reaches the 16:15 of a
-        minor second and the 45:32 tritone).
-    precision_exponent : float
-        :math:`\gamma` >= 0.
-    extent_db : float
-        :math:`\delta`: only peaks within this many dB of the strongest set
-        the extent :math:`T` of the series. Weaker peaks (often noise, or a
-        stray partial) still count in :math:`E` and as occupants below
-        :math:`T`, but one faint peak that happens to sit near a high
-        harmonic would otherwise lengthen the series and dilute the coverage
-        of an otherwise clean tone. 20 dB keeps every partial of the
-        6-partial, rolloff-0.88 tones (the 6th is -5.5 dB).
-
-    Returns
-    -------
-    fit : HarmonicFit
-        :math:`H`, the fundamental (Hz), :math:`E`, :math:`\mathrm{Cov}` and
-        the top harmonic. NaN fields when no peak has positive amplitude.
-
-    References
-    ----------
-    Gill, K. Z. & Purves, D. (2009). A biological rationale for musical
-    scales. PLoS ONE 4:e8144.
-
-    Examples
-    --------
-    >>> fit = harmonicity([200.0, 400.0, 600.0, 800.0], [1.0, 0.5, 0.3, 0.2])
-    >>> round(fit.harmonicity, 6), round(fit.f0, 3)
-    (1.0, 200.0)
-    >>> round(harmonicity([200.0, 300.0], [1.0, 1.0]).harmonicity, 3)  # 3:2 with one partial each
-    0.667
-    """
-    sigma = float(tolerance_cents)
-    if not (math.isfinite(sigma) and sigma > 0):
-        raise ParameterError(f"tolerance_cents must be a positive number of cents, got {tolerance_cents!r}")
-    if int(max_harmonic) != max_harmonic or max_harmonic < 1:
-        raise ParameterError(f"max_harmonic must be a positive integer, got {max_harmonic!r}")
-    delta = float(extent_db)
-    if not (math.isfinite(delta) and delta >= 0):
-        raise ParameterError(f"extent_db must be a non-negative number of dB, got {extent_db!r}")
-    gamma = float(precision_exponent)
-    if not (math.isfinite(gamma) and gamma >= 0):
-        raise ParameterError(f"precision_exponent must be >= 0, got {precision_exponent!r}")
-    f, a = _peaks(freqs, amps, "harmonicity")
-    if f.size == 0:
-        return HarmonicFit(math.nan, math.nan, math.nan, math.nan, 0)
-
-    n = np.arange(1, int(max_harmonic) + 1, dtype=float)
-    exact = (f[:, None] / n).ravel()
-    _, first = np.unique(np.round(np.log2(exact) * 1200.0), return_index=True)  # 1-cent dedupe
-    coarse_f0 = exact[first]
-    strong = a >= a.max() * 10.0 ** (-delta / 20.0)
-    scores = _harmonic_scores(f, a, strong, coarse_f0, sigma, gamma)[0]
-    best = coarse_f0[np.argsort(scores)[::-1][:5]]
-    span = np.arange(-math.ceil(2 * sigma), math.ceil(2 * sigma) + 1, dtype=float)
-    fine = (best[:, None] * 2.0 ** (span / 1200.0)).ravel()
-    cand = np.concatenate([coarse_f0, fine])
-    h_score, e_score, cov, top = _harmonic_scores(f, a, strong, cand, sigma, gamma)
-    k = int(np.argmax(h_score))
-    return HarmonicFit(float(h_score[k]), float(cand[k]), float(e_score[k]), float(cov[k]), int(top[k]))
-
-
-def _harmonic_scores(
-    f: np.ndarray, a: np.ndarray, strong: np.ndarray, f0: np.ndarray, sigma: float, gamma: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """H, E, Cov and top harmonic for every candidate fundamental, in blocks of candidates."""
-    block = max(1, 2_000_000 // max(f.size, 1))
-    parts = [
-        _harmonic_scores_block(f, a, strong, f0[i : i + block], sigma, gamma) for i in range(0, f0.size, block)
-    ]
-    return tuple(np.concatenate(p) for p in zip(*parts))  # type: ignore[return-value]
-
-
-def _harmonic_scores_block(
-    f: np.ndarray, a: np.ndarray, strong: np.ndarray, f0: np.ndarray, sigma: float, gamma: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """H, E, Cov and top harmonic for every candidate fundamental (vectorised over candidates)."""
-    h = np.maximum(1.0, np.round(f[None, :] / f0[:, None]))
-    cents = 1200.0 * np.log2(f[None, :] / (h * f0[:, None]))
-    m = np.exp(-0.5 * (cents / sigma) ** 2)
-    explained = (m * a).sum(axis=1) / a.sum()
-    matched = (m >= 0.5) & strong[None, :]
-    top = np.where(matched, h, 0.0).max(axis=1)
-    top = np.maximum(top, 1.0)
-    # Best match per (candidate, harmonic), harmonics above `top` ignored.
-    hi = int(top.max())
-    hh = np.minimum(h, hi + 1).astype(np.intp)
-    occupied = np.zeros((f0.size, hi + 2))
-    rows = np.repeat(np.arange(f0.size), f.size)
-    np.maximum.at(occupied, (rows, hh.ravel()), m.ravel())
-    harm_idx = np.arange(hi + 2)
-    in_series = (harm_idx[None, :] >= 1) & (harm_idx[None, :] <= top[:, None])
-    coverage = (occupied * in_series).sum(axis=1) / top
-    return explained**gamma * coverage, explained, coverage, top.astype(int)
+# Defaults of the audio path (derived in cdns_of_audio's docstring).
+AUDIO_FRAME_SECONDS = 0.5
+AUDIO_N_PARTIALS = 66
+AUDIO_FMAX = 12000.0
 
 
 # --------------------------------------------------------------------------- noise
@@ -539,18 +186,18 @@ class CDNS:
     Attributes
     ----------
     consonance : float
-        :math:`C`, harmonicity in [0, 1].
+        :math:`C` in [0, 1] (Gill & Purves harmonic-series similarity by default).
     dissonance : float
-        :math:`D = R / (\\kappa R_{m2})`, dimensionless, >= 0 (0.25 for a
-        middle-C minor second of 6-partial tones).
+        :math:`D = R / R_{max}`, >= 0; 1 for the roughest pair of pure tones.
     noise : float
         :math:`N` in [0, 1]; NaN when not given.
     valence : float
         :math:`C - D` (research proxy for valence, Symmetry Theory of Valence).
     roughness : float
-        :math:`R`, Sethares roughness of the normalised (unit-sum) partials.
+        :math:`R` of the chosen dissonance model.
     f0 : float
-        Fundamental of the best harmonic fit, Hz (after any octave shift).
+        Implied fundamental of the harmonic fit, Hz (after any octave shift;
+        NaN with ``consonance='harrison_pearce'``).
     params : dict
         Every setting used.
     """
@@ -564,17 +211,22 @@ class CDNS:
     params: dict = field(default_factory=dict)
 
 
-@lru_cache(maxsize=8)
-def _reference_roughness(model: str) -> float:
-    """Roughness of the middle-C minor second of two 6-partial tones (rolloff 0.88), unit-sum amplitudes."""
-    f, a = expand_harmonics([MIDDLE_C, MIDDLE_C * 2.0 ** (1.0 / 12.0)], [1.0, 1.0], _N_PARTIALS, _ROLLOFF)
-    return _normalised_roughness(f, a, model)
+def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ParameterError(f"unknown {name} model {value!r}; use one of {', '.join(map(repr, allowed))}")
+    return value
 
 
-def _normalised_roughness(f: np.ndarray, a: np.ndarray, model: str) -> float:
+def roughness_and_dissonance(f: np.ndarray, a: np.ndarray, model: str = "hutchinson_knopoff") -> tuple[float, float]:
+    r"""Roughness :math:`R` of partials and :math:`D = R / R_{max}` (see the module docstring)."""
+    _choice("dissonance", model, _DISSONANCE_MODELS)
     if f.size == 0:
-        return 0.0
-    return sethares_dissonance(f, a / a.sum(), model=model)
+        return 0.0, 0.0
+    if model == "hutchinson_knopoff":
+        rough = hutchinson_knopoff_roughness(f, a)
+        return rough, rough / 0.5
+    rough = sethares_dissonance(f, a / a.sum())
+    return rough, rough / (0.5 * sethares_peak())
 
 
 def cdns(
@@ -583,36 +235,35 @@ def cdns(
     *,
     noise: float = math.nan,
     expand: bool = True,
-    n_partials: int = _N_PARTIALS,
-    rolloff: float | str = _ROLLOFF,
-    model: str = "min",
-    tolerance_cents: float = _TOLERANCE_CENTS,
-    max_harmonic: int = _MAX_HARMONIC,
-    precision_exponent: float = _PRECISION_EXPONENT,
-    extent_db: float = _EXTENT_DB,
-    dissonance_scale: float = _DISSONANCE_SCALE,
+    n_partials: int = N_HARMONICS,
+    rolloff: float | str = "inverse",
+    dissonance: str = "hutchinson_knopoff",
+    consonance: str = "gill_purves",
+    tolerance_cents: float = 20.0,
+    max_harmonic: int = 32,
+    precision_exponent: float = 4.0,
+    extent_db: float = 30.0,
     octave_shift: int = 0,
 ) -> CDNS:
     r"""CDNS signature of a set of spectral peaks.
 
     Steps: (1) multiply frequencies by :math:`2^k`, :math:`k` =
     ``octave_shift``; (2) with ``expand``, replace each peak by a harmonic
-    complex (:func:`expand_harmonics`); (3) consonance :math:`C` =
-    :func:`harmonicity` of the (expanded) peaks; (4) roughness :math:`R` =
-    :func:`sethares_dissonance` of the partials with amplitudes divided by
-    their sum, and :math:`D = R / (\kappa R_{m2})`, where :math:`R_{m2}` is
-    the same quantity for a minor second of two 6-partial, rolloff-0.88
-    tones on middle C (with the same ``model``; fixed whatever the other
-    settings, so that :math:`D` stays comparable between calls) and
-    :math:`\kappa` = ``dissonance_scale``; (5) valence :math:`C - D`.
+    complex tone (:func:`expand_harmonics`: 11 harmonics, amplitudes
+    :math:`1/k`), merging harmonics of different tones that coincide into
+    one partial of the summed power (:func:`~harmonix.estimators.tones.merge_coincident`,
+    as they are heard and as audio analysis sees them); (3) :math:`C` = :func:`harmonicity` (Gill & Purves) or
+    :func:`periodicity` / its value for one tone (Harrison & Pearce) of the
+    partials; (4) :math:`R` = Hutchinson-Knopoff roughness
+    :math:`\sum_{i<j} a_i a_j g(y_{ij}) / \sum a_i^2` and :math:`D = 2R`
+    (or Sethares, :math:`D = R / (c(e^{-b_1x^*} - e^{-b_2x^*})/2)` on
+    unit-sum amplitudes); (5) valence :math:`V = C - D`. Both terms are 1 at
+    their theoretical extremes (one harmonic series; the roughest pair of
+    pure tones), which is the whole of the scaling.
 
-    Dividing the amplitudes by their sum makes :math:`D` independent of
-    level (for ``model='min'``, :math:`R` is linear in the amplitudes; for
-    ``'product'`` the normalisation removes the square as well) while still
-    growing with the number of rough pairs. :math:`\kappa = 4` is the
-    weight that makes :math:`C - D` rank the twelve dyads of harmonic tones
-    on middle C in the tiers of the module docstring (admissible range
-    2.65-7.75; see there for why both terms are needed).
+    For twelve 12-TET dyads of 11-partial tones on middle C this gives
+    P8 1.00, P5 0.62, P4 0.41, M6 0.23, M3 0.18, m6 0.05, m3 0.02, TT 0.02,
+    m7 -0.01, M7 -0.29, M2 -0.29, m2 -0.85.
 
     Parameters
     ----------
@@ -624,16 +275,16 @@ def cdns(
         :math:`N` computed elsewhere (:func:`noise_share`); stored as given.
     expand : bool
         Expand every peak into ``n_partials`` harmonics. Use for tones given
-        by their fundamentals (dyads, brain rhythms heard as tones); not for
+        by their fundamentals (chords, brain rhythms heard as tones); not for
         measured partials, which already are the harmonics.
     n_partials, rolloff
-        See :func:`expand_harmonics`.
-    model : {'min', 'product'}
-        Pair amplitude in :func:`sethares_dissonance`.
+        See :func:`expand_harmonics` (defaults 11 and ``'inverse'``).
+    dissonance : {'hutchinson_knopoff', 'sethares'}
+        Roughness model.
+    consonance : {'gill_purves', 'harrison_pearce'}
+        Harmonicity model.
     tolerance_cents, max_harmonic, precision_exponent, extent_db
-        See :func:`harmonicity`.
-    dissonance_scale : float
-        :math:`\kappa` > 0.
+        See :func:`harmonicity` (Gill & Purves model only).
     octave_shift : int
         :math:`k`; frequencies are multiplied by :math:`2^k`.
 
@@ -648,44 +299,45 @@ def cdns(
     >>> second = cdns([261.63, 277.18], [1.0, 1.0])
     >>> fifth.valence > second.valence
     True
-    >>> round(second.dissonance, 3)
-    0.25
+    >>> round(cdns([200.0, 400.0], [1.0, 1.0]).consonance, 6)  # Gill & Purves: octave 1
+    1.0
     """
-    _check_model(model)
-    kappa = float(dissonance_scale)
-    if not (math.isfinite(kappa) and kappa > 0):
-        raise ParameterError(f"dissonance_scale must be a positive number, got {dissonance_scale!r}")
+    _choice("dissonance", dissonance, _DISSONANCE_MODELS)
+    _choice("consonance", consonance, _CONSONANCE_MODELS)
     if int(octave_shift) != octave_shift:
         raise ParameterError(f"octave_shift must be a whole number of octaves, got {octave_shift!r}")
     params = {
         "expand": bool(expand),
         "n_partials": int(n_partials) if expand else 1,
         "rolloff": rolloff,
-        "model": model,
+        "dissonance": dissonance,
+        "consonance": consonance,
         "tolerance_cents": float(tolerance_cents),
         "max_harmonic": int(max_harmonic),
         "precision_exponent": float(precision_exponent),
         "extent_db": float(extent_db),
-        "dissonance_scale": kappa,
         "octave_shift": int(octave_shift),
     }
-    f, a = _peaks(freqs, amps, "cdns")
+    f, a = peaks(freqs, amps, "cdns")
     f = f * 2.0 ** int(octave_shift)
     if expand:
-        f, a = expand_harmonics(f, a, n_partials, rolloff)
+        f, a = merge_coincident(*expand_harmonics(f, a, n_partials, rolloff))
     if f.size == 0:
         return CDNS(math.nan, math.nan, float(noise), math.nan, math.nan, math.nan, params)
-    fit = harmonicity(
-        f,
-        a,
-        tolerance_cents=tolerance_cents,
-        max_harmonic=max_harmonic,
-        precision_exponent=precision_exponent,
-        extent_db=extent_db,
-    )
-    rough = _normalised_roughness(f, a, model)
-    dis = rough / (kappa * _reference_roughness(model))
-    return CDNS(fit.harmonicity, dis, float(noise), fit.harmonicity - dis, rough, fit.f0, params)
+    if consonance == "gill_purves":
+        fit = harmonicity(
+            f,
+            a,
+            tolerance_cents=tolerance_cents,
+            max_harmonic=max_harmonic,
+            precision_exponent=precision_exponent,
+            extent_db=extent_db,
+        )
+        c, f0 = fit.harmonicity, fit.f0
+    else:
+        c, f0 = periodicity(f, a), math.nan
+    rough, dis = roughness_and_dissonance(f, a, dissonance)
+    return CDNS(c, dis, float(noise), c - dis, rough, f0, params)
 
 
 # --------------------------------------------------------------------------- octave shifts
@@ -822,12 +474,12 @@ def _signature_kwargs(kwargs: dict) -> dict:
         "expand",
         "n_partials",
         "rolloff",
-        "model",
+        "dissonance",
+        "consonance",
         "tolerance_cents",
         "max_harmonic",
         "precision_exponent",
         "extent_db",
-        "dissonance_scale",
     }
     unknown = set(kwargs) - allowed
     if unknown:
@@ -851,7 +503,7 @@ def cdns_of_partials(partials: Partials, *, frame_power: Any = None, **kwargs: A
     frame_power : array_like, shape (n_frames,) | None
         Mean-square power of each frame, in full-scale^2.
     **kwargs
-        Settings of :func:`cdns` (``expand``, ``model``, ``tolerance_cents``, ...).
+        Settings of :func:`cdns` (``expand``, ``dissonance``, ``consonance``, ...).
 
     Returns
     -------
@@ -878,11 +530,11 @@ def cdns_of_partials(partials: Partials, *, frame_power: Any = None, **kwargs: A
 def cdns_of_audio(
     audio: Any,
     *,
-    frame_seconds: float = 0.1,
-    hop_seconds: float = 0.05,
-    n_partials: int = 20,
+    frame_seconds: float = AUDIO_FRAME_SECONDS,
+    hop_seconds: float | None = None,
+    n_partials: int = AUDIO_N_PARTIALS,
     fmin: float = 20.0,
-    fmax: float = 5000.0,
+    fmax: float = AUDIO_FMAX,
     **kwargs: Any,
 ) -> CDNSSeries:
     r"""Partials, frame power and CDNS of every frame of an audio signal.
@@ -893,6 +545,32 @@ def cdns_of_audio(
     of amplitude :math:`a` gives :math:`a^2/2`), so that the noise share is
     the power outside the partials, including everything below ``fmin`` and
     above ``fmax``.
+
+    The defaults follow from the roughness and harmonicity models, so that
+    the partials seen in audio are the partials the symbolic path expands
+    (:func:`cdns` with ``expand=True``):
+
+    - ``frame_seconds`` = 0.5 s. Blackman-Harris frames separate partials
+      about :math:`4/T` apart (8 Hz; 5.5 Hz measured on two equal
+      sinusoids). Hutchinson & Knopoff's :math:`g` is above half its peak
+      from 0.095 to 0.52 critical bandwidths; at middle C
+      (:math:`1.72 \cdot 262^{0.65}` = 64 Hz) that is 6.1-33 Hz, and a
+      middle-C minor second puts its fundamentals 15.6 Hz apart (0.24
+      bandwidth, the roughest spacing). 0.1-s frames (40 Hz) merged all of
+      these pairs. Closer pairs (below 0.125 bandwidth at middle C, beats
+      slower than 8 Hz) merge into one beating peak and their roughness is
+      lost; this is the stated limit of the audio path.
+    - ``n_partials`` = 66: every harmonic of six 11-harmonic tones (the
+      largest chords in common use; a tetrad has 44).
+    - ``fmax`` = 12 kHz: the 11th harmonic of a tone at C6 (1047 Hz) is
+      11.5 kHz, so every harmonic the symbolic model uses for chords up to
+      C6 is kept (clipped to Nyquist).
+    - ``hop_seconds`` = ``frame_seconds / 2`` when None.
+
+    Within these limits the same chord gives the same :math:`C`, :math:`D`
+    and valence from audio as from symbols (``scripts/check_consonance.py``
+    measures the agreement over every 12-TET dyad, triad and tetrad within
+    an octave).
 
     Parameters
     ----------
@@ -911,6 +589,8 @@ def cdns_of_audio(
 
     from harmonix.spectral.audio import _mono, spectral_partials
 
+    if hop_seconds is None:
+        hop_seconds = float(frame_seconds) / 2.0
     partials = spectral_partials(
         audio, frame_seconds=frame_seconds, hop_seconds=hop_seconds, n_partials=n_partials, fmin=fmin, fmax=fmax
     )
