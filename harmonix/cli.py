@@ -231,6 +231,8 @@ def _cmd_harmonics(args: argparse.Namespace) -> int:
 
 
 def _cmd_music(args: argparse.Namespace) -> int:
+    import math
+
     from harmonix.study.batch import Interrupted, places, write_index
     from harmonix.workflows import music_outputs, run_music_file
 
@@ -245,14 +247,24 @@ def _cmd_music(args: argparse.Namespace) -> int:
     try:
         for path, session in progress(jobs, desc="music"):
             folder, analysis = run_music_file(path, args.out, session=session, bands=bands, seconds=args.seconds,
-                                              resonance_model=model)
+                                              resonance_model=model, report=args.report)
             kept[session] = path
-            tempo = analysis.metrics.query("metric == 'tempo'")["value"].iloc[0]
+            metrics = analysis.metrics
+            tempo = metrics.query("metric == 'tempo'")["value"].iloc[0]
+            f0 = metrics.query("metric == 'f0_median'")["value"].iloc[0]
+            tempo_text = f"tempo {tempo:.1f} bpm" if math.isfinite(tempo) else "no tempo (no pulse)"
+            f0_text = f"f0 {f0:.1f} Hz" if math.isfinite(f0) else "no f0 (unvoiced)"
+            key = metrics.query("metric == 'key_correlation'")
+            key_text = f", key {key['component'].iloc[0]}" if len(key) else ""
             note = ""
             if model is not None:
-                peak = analysis.metrics.query("metric == 'resonance_drive_frequency'").iloc[0]
-                note = f"; most energised harmonic {peak['component']}, driven mostly at {peak['value']:.1f} Hz"
-            write_line(f"{path} -> {folder / 'metrics.csv'} (tempo {tempo:.1f} bpm{note})")
+                peak = metrics.query("metric == 'resonance_drive_frequency'").iloc[0]
+                specific = metrics.query("metric == 'resonance_specific_ratio'").iloc[0]
+                note = (f"; most energised harmonic {peak['component']}, driven mostly at {peak['value']:.1f} Hz; "
+                        f"most specific to this piece {specific['component']} "
+                        f"({specific['value']:.2g}x a flat envelope)")
+            shown = "report.html" if args.report else "metrics.csv"
+            write_line(f"{path} -> {folder / shown} ({tempo_text}, {f0_text}{key_text}{note})")
     except KeyboardInterrupt:
         write_index(args.out, kept)
         folders = [Path(args.out) / name for name in kept]
@@ -505,13 +517,17 @@ def build_parser() -> argparse.ArgumentParser:
     harmonics.add_argument("--out", required=True, metavar="DIR", help="output folder")
     harmonics.set_defaults(func=_cmd_harmonics)
 
-    music = add_parser("music", help="analyse music: tempo, partials, envelope modulation spectrum")
+    music = add_parser("music", help="analyse music: tempo, f0 and notes, key, CDNS over time, envelope "
+                                     "modulation spectrum, connectome resonance")
     music.add_argument("files", nargs="+", metavar="FILE", help="audio files (WAV, FLAC, OGG, MP3)")
     music.add_argument("--out", required=True, metavar="DIR", help="output folder (one subfolder per file)")
     music.add_argument("--bands", metavar="SPEC", help=bands_help)
     music.add_argument("--seconds", type=float, help="analyse only the first N seconds")
     music.add_argument("--no-resonance", action="store_true",
                        help="skip the connectome resonance profile (wave model driven through the auditory cortex)")
+    music.add_argument("--report", action="store_true",
+                       help="also write report.html (spectrogram, f0, beats, CDNS over time, modulation spectrum, "
+                            "resonance against a flat envelope)")
     music.set_defaults(func=_cmd_music)
 
     stimulate = add_parser("stimulate", help="render, play or check rhythmic stimulation audio (safety limits built in)")

@@ -146,8 +146,13 @@ def run_music_file(
     bands: Sequence[Band] | None = None,
     seconds: float | None = None,
     resonance_model: HarmonicModel | None = None,
+    report: bool = False,
 ) -> tuple[Path, Analysis]:
-    """Load and analyse one music file (mono mixdown); write ``out_dir / session``."""
+    """Load and analyse one music file (mono mixdown); write ``out_dir / session``.
+
+    With ``report=True`` the folder also gets ``report.html``
+    (:func:`harmonix.report.music.write_music_report`).
+    """
     from harmonix.io.audio import load_audio
 
     path = Path(path)
@@ -155,6 +160,10 @@ def run_music_file(
     analysis = analyze_music(audio, session=session, bands=bands, resonance_model=resonance_model)
     params = {**analysis.params, "session": session, "seconds": seconds, **_provenance(path, [path])}
     folder = write_session_outputs(Path(out_dir) / session, analysis.metrics, params, arrays=analysis.arrays)
+    if report:
+        from harmonix.report.music import write_music_report
+
+        write_music_report(folder)
     return folder, analysis
 
 
