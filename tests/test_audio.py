@@ -17,7 +17,6 @@ from harmonix.spectral.audio import (
     modulation_spectrum,
     onset_envelope,
     spectral_partials,
-    tempo_and_beats,
 )
 
 TRUMPET = "sorohanro_-_solo-trumpet-06.hq.ogg"
@@ -339,15 +338,6 @@ def test_onset_envelope_peaks_at_a_note_onset():
     assert times.shape == envelope.shape
     np.testing.assert_allclose(np.diff(times), 256 / sfreq)
     assert times[np.argmax(envelope)] == pytest.approx(1.0, abs=2 * 256 / sfreq)
-
-
-@pytest.mark.real_data
-def test_trumpet_tempo_is_90_bpm_up_to_octave(shared_data):
-    tempo = tempo_and_beats(load_audio(shared_data / TRUMPET, mono=True))
-    assert any(abs(tempo.bpm - ref) / ref <= 0.05 for ref in (45.0, 90.0, 180.0)), tempo.bpm
-    assert tempo.octaves == (tempo.bpm / 2, tempo.bpm, 2 * tempo.bpm)
-    # Beats at ~90 or ~180 bpm over 5.3 s: between 5 and 17 of them, increasing.
-    assert 5 <= tempo.beat_times.size <= 17 and np.all(np.diff(tempo.beat_times) > 0)
 
 
 # --------------------------------------------------------------------------- modulation spectrum

@@ -3,7 +3,8 @@
 EEG: :func:`compute_psd` -> :func:`band_power` / :func:`peak_frequency` /
 :func:`fit_aperiodic`; :func:`iter_analytic_blocks` gives the band-limited
 analytic signal for phase estimators. Music: :func:`spectral_partials`,
-:func:`tempo_and_beats`, :func:`modulation_spectrum`.
+:func:`modulation_spectrum` (tempo and pitch:
+:mod:`harmonix.estimators.tempo`, :mod:`harmonix.estimators.pitch`).
 """
 
 from __future__ import annotations
@@ -13,12 +14,10 @@ from harmonix.spectral.audio import (
     ModulationBandEnergy,
     ModulationSpectrum,
     Partials,
-    Tempo,
     modulation_band_energy,
     modulation_spectrum,
     onset_envelope,
     spectral_partials,
-    tempo_and_beats,
 )
 from harmonix.spectral.bandpower import BandPower, band_power, peak_frequency
 from harmonix.spectral.bands import Band, load_bands
@@ -34,7 +33,6 @@ __all__ = [
     "ModulationSpectrum",
     "Partials",
     "Spectrum",
-    "Tempo",
     "analytic_signal",
     "band_amplitude_stats",
     "band_power",
@@ -49,5 +47,4 @@ __all__ = [
     "peak_in_band",
     "psd_from_inst",
     "spectral_partials",
-    "tempo_and_beats",
 ]

@@ -1,4 +1,4 @@
-"""Spectral analysis of audio: partials, onsets, tempo and envelope modulation.
+"""Spectral analysis of audio: partials, onsets and envelope modulation.
 
 Every function takes an :class:`~harmonix.io.audio.Audio` (samples and
 sampling rate travel together) and analyses its mono mixdown, the mean of the
@@ -6,7 +6,7 @@ channels. Results are small frozen dataclasses of NumPy arrays.
 
 - :func:`spectral_partials` -- sinusoidal peaks (frequency, amplitude) per
   frame, the input of the consonance/roughness estimators.
-- :func:`onset_envelope` and :func:`tempo_and_beats` -- rhythm, via librosa.
+- :func:`onset_envelope` -- the onset strength, via librosa (tempo: :mod:`harmonix.estimators.tempo`).
 - :func:`modulation_spectrum` and :func:`modulation_band_energy` -- how much
   the loudness envelope fluctuates at EEG-band rates (0.5-64 Hz), i.e. how
   strongly the music could drive each brain band.
@@ -323,84 +323,6 @@ def _hop(hop_length: int) -> int:
     return int(hop_length)
 
 
-@dataclass(frozen=True)
-class Tempo:
-    """Global tempo estimate and beat positions.
-
-    Attributes
-    ----------
-    bpm : float
-        Tempo in beats per minute; NaN when no periodicity was found.
-    beat_times : ndarray, shape (n_beats,)
-        Beat positions in seconds.
-    """
-
-    bpm: float
-    beat_times: np.ndarray
-
-    @property
-    def octaves(self) -> tuple[float, float, float]:
-        """``(bpm / 2, bpm, 2 * bpm)``: the metrical levels a listener may tap."""
-        return (self.bpm / 2.0, self.bpm, self.bpm * 2.0)
-
-
-def tempo_and_beats(
-    audio: Audio,
-    *,
-    hop_length: int = 512,
-    start_bpm: float = 120.0,
-    tightness: float = 100.0,
-) -> Tempo:
-    """Estimate the tempo and track the beats with :func:`librosa.beat.beat_track`.
-
-    The tempo is the peak of the onset envelope's autocorrelation weighted by
-    a log-normal prior centred on ``start_bpm``; beats are then placed by
-    dynamic programming (Ellis 2007) to match onsets while keeping that
-    period.
-
-    Parameters
-    ----------
-    audio : Audio
-        The signal; multichannel audio is mixed to mono.
-    hop_length : int
-        Samples between onset-envelope frames.
-    start_bpm : float
-        Centre of the tempo prior in beats per minute.
-    tightness : float
-        How strictly beats keep the estimated period.
-
-    Returns
-    -------
-    tempo : Tempo
-        Tempo in bpm and beat times in seconds.
-
-    Notes
-    -----
-    Tempo is ambiguous by metrical level ("octave errors"): an estimate may be
-    half or twice the tempo a musician would notate, because the pulse at
-    twice or half the rate is also periodic in the onsets. On librosa's
-    trumpet example (notated 90 bpm) this function reports about 185 bpm.
-    Compare with a reference through :attr:`Tempo.octaves`, or narrow the
-    prior with ``start_bpm``.
-
-    References
-    ----------
-    .. [1] Ellis, D. P. W. (2007). Beat tracking by dynamic programming.
-       J. New Music Research 36(1), 51-60.
-    """
-    import librosa
-
-    x = _mono(audio)
-    hop_length = _hop(hop_length)
-    start_bpm = _positive("start_bpm", start_bpm)
-    tightness = _positive("tightness", tightness)
-    bpm, beats = librosa.beat.beat_track(
-        y=x, sr=audio.sfreq, hop_length=hop_length, start_bpm=start_bpm, tightness=tightness, units="time"
-    )
-    bpm = float(np.atleast_1d(bpm)[0])
-    return Tempo(bpm=bpm if bpm > 0 else math.nan, beat_times=np.asarray(beats, dtype=float))
-
-
 # --------------------------------------------------------------------------- modulation
 
 
@@ -684,10 +606,8 @@ __all__ = [
     "ModulationSpectrum",
     "OnsetEnvelope",
     "Partials",
-    "Tempo",
     "modulation_band_energy",
     "modulation_spectrum",
     "onset_envelope",
     "spectral_partials",
-    "tempo_and_beats",
 ]
