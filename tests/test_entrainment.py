@@ -153,7 +153,11 @@ def test_ssvep_exo_classification(shared_data):
     confusion = np.array([[np.sum((truth == a) & (res.predicted == b)) for b in classes] for a in classes])
     accuracy = np.mean(res.predicted == truth)
     print(f"\nSSVEP exo accuracy {accuracy:.3f}; confusion (rows truth, cols predicted: rest,13,17,21):\n{confusion}")
-    assert accuracy >= 0.8
+    # Issue 15: the rest decision is now calibrated (Sidak over the 3 candidates, 5 % false positives); the
+    # uncorrected test it replaced let ~3x alpha through and reached 0.84. The weak 13 Hz class pays for it
+    # (25/32 = 0.78); rest stays 8/8.
+    assert accuracy >= 0.75
+    assert confusion[0, 0] == 8
     # The 17 and 21 Hz classes carry strong responses: all found
     assert confusion[2, 2] == 8 and confusion[3, 3] == 8
 

@@ -477,6 +477,7 @@ def steady_state_by_condition(
         except ParameterError as err:
             notes.append(f"classification skipped: {err}")
         else:
+            notes.extend(f"classification: {n}" for n in result.notes)
             confusion = _confusion(names, per_cond, [data[n].shape[0] for n in names], carried, has_rest, result)
     elif classify and len(carried) == 1:
         notes.append("classification skipped: only one stimulation frequency among the conditions")
