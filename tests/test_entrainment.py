@@ -8,7 +8,6 @@ import pytest
 
 from harmonix.errors import ParameterError
 from harmonix.estimators.entrainment import (
-    classify_steady_state,
     inter_trial_coherence,
     inter_trial_coherence_time,
     itc_chance_level,
@@ -17,6 +16,7 @@ from harmonix.estimators.entrainment import (
     stimulus_envelope,
     stimulus_locking,
 )
+from harmonix.estimators.steady_state_classifier import classify_steady_state
 from harmonix.spectral.psd import compute_psd
 
 SFREQ = 250.0

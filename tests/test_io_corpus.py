@@ -9,6 +9,7 @@ recording too short for some bands.
 from __future__ import annotations
 
 import configparser
+import importlib.util
 import json
 import re
 import warnings
@@ -67,9 +68,7 @@ def test_folder_format_given_as_a_file(tmp_path, ext):
     assert f"is a file, but {ext} recordings are folders" in _one_line_error(path)
 
 
-@pytest.mark.skipif(
-    __import__("importlib").util.find_spec("mffpy") is not None, reason="mffpy is installed: the reader runs"
-)
+@pytest.mark.skipif(importlib.util.find_spec("mffpy") is not None, reason="mffpy is installed: the reader runs")
 def test_missing_reader_package_is_named(tmp_path):
     folder = tmp_path / "rec.mff"
     folder.mkdir()

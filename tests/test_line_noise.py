@@ -9,7 +9,7 @@ import pytest
 import scipy.stats
 
 from harmonix.errors import DataWarning
-from harmonix.estimators.entrainment import classify_steady_state
+from harmonix.estimators.steady_state_classifier import classify_steady_state
 from harmonix.spectral.line_noise import detect_line_noise
 
 SFREQ = 250.0

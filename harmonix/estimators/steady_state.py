@@ -12,7 +12,7 @@ channel and stimulation frequency, computes
   Rayleigh p-value and chance level;
 
 and, when at least two conditions carry distinct frequencies, classifies
-every trial (:func:`~harmonix.estimators.entrainment.classify_steady_state`,
+every trial (:func:`~harmonix.estimators.steady_state_classifier.classify_steady_state`,
 conditions without a frequency standing for rest) into a confusion matrix.
 :meth:`SteadyStateTable.rows` gives tidy rows for the metrics table.
 
@@ -37,13 +37,8 @@ import numpy as np
 import scipy.signal
 
 from harmonix.errors import DataQualityError, ParameterError
-from harmonix.estimators.entrainment import (
-    SteadyStateClassification,
-    classify_steady_state,
-    inter_trial_coherence,
-    itc_chance_level,
-    steady_state_snr,
-)
+from harmonix.estimators.entrainment import inter_trial_coherence, itc_chance_level, steady_state_snr
+from harmonix.estimators.steady_state_classifier import SteadyStateClassification, classify_steady_state
 
 __all__ = [
     "REST_LABEL",
@@ -269,7 +264,7 @@ def _trial_psd(x: np.ndarray, sfreq: float, nper: int) -> tuple[np.ndarray, np.n
 
     Segments of ``nper`` samples, 50 % overlap, zero-padded to the trial
     length ``T`` (grid spacing ``1/T``, the same grid as
-    :func:`~harmonix.estimators.entrainment.classify_steady_state`). A Hann
+    :func:`~harmonix.estimators.steady_state_classifier.classify_steady_state`). A Hann
     window of ``L = nper / sfreq`` s spreads a line over a main lobe of
     half-width ``2/L`` Hz; ``skip`` is the number of grid bins strictly
     inside it on each side, so that no leaked peak power counts as noise
@@ -340,7 +335,7 @@ def steady_state_by_condition(
 
     **Classification.** When at least two conditions carry distinct
     frequencies, every trial of every condition is classified by
-    :func:`~harmonix.estimators.entrainment.classify_steady_state` among
+    :func:`~harmonix.estimators.steady_state_classifier.classify_steady_state` among
     those frequencies (score: the same SNR, averaged over ``n_harmonics``
     harmonics, best channel); conditions without a frequency are rest, and
     when there are any, a trial whose best score does not beat the control
@@ -377,7 +372,7 @@ def steady_state_by_condition(
     classify_segment_seconds : float
         Welch segment length for the per-trial classification.
     n_harmonics, alpha
-        Passed to :func:`~harmonix.estimators.entrainment.classify_steady_state`.
+        Passed to :func:`~harmonix.estimators.steady_state_classifier.classify_steady_state`.
 
     Returns
     -------

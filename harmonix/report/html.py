@@ -810,7 +810,11 @@ def write_analysis_report(folder: str | os.PathLike, *, harmonic_model=None) -> 
     metrics, params = read_analysis(folder)
     arrays_path = folder / "arrays.npz"
     arrays = read_arrays_file(arrays_path) if arrays_path.is_file() else {}
-    page = analysis_report(metrics, params, arrays, harmonic_model=harmonic_model)
+    return write_report_page(folder, analysis_report(metrics, params, arrays, harmonic_model=harmonic_model))
+
+
+def write_report_page(folder: Path, page: str) -> Path:
+    """Write ``page`` as ``folder / REPORT_NAME``, atomically; an unwritable folder is an :class:`OutputError`."""
     target = folder / REPORT_NAME
     try:
         _atomic_write_text(target, page)

@@ -19,11 +19,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from harmonix.errors import InputFileError, OutputError, ParameterError
+from harmonix.errors import InputFileError, ParameterError
 from harmonix.report.html import (
-    REPORT_NAME,
     _absent,
-    _atomic_write_text,
     _facts,
     _figure,
     _num,
@@ -31,6 +29,7 @@ from harmonix.report.html import (
     _provenance,
     _Section,
     _tidy,
+    write_report_page,
 )
 
 __all__ = ["music_report", "write_music_report"]
@@ -212,10 +211,4 @@ def write_music_report(folder: str | os.PathLike) -> Path:
         raise InputFileError(f"{folder / 'params.json'}: not written by `harmonix music`")
     arrays_path = folder / "arrays.npz"
     arrays = read_arrays_file(arrays_path) if arrays_path.is_file() else {}
-    page = music_report(metrics, params, arrays)
-    target = folder / REPORT_NAME
-    try:
-        _atomic_write_text(target, page)
-    except OSError as err:
-        raise OutputError(f"{target}: cannot write the report ({err})") from err
-    return target
+    return write_report_page(folder, music_report(metrics, params, arrays))
