@@ -383,9 +383,10 @@ def test_source_defaults_to_file_name(tmp_path, rng):
         check_recording(load_eeg(path))
 
 
-@pytest.mark.parametrize(("scale", "warns"), [(1e-5, False), (1e-3, False), (10.0, True), (1e-9, True)])
+@pytest.mark.parametrize(("scale", "warns"), [(1e-5, False), (1e-4, False), (1e-3, True), (10.0, True), (1e-7, True),
+                                             (1e-9, True)])
 def test_amplitudes_no_scalp_eeg_has_are_a_data_warning(scale, warns):
-    # 10 V is microvolts stored as volts; 1 nV is below any amplifier's noise: both a unit mistake.
+    # 10 V is microvolts stored as volts, 1 mV of median SD no scalp EEG has; 0.1 µV and 1 nV are amplifier noise.
     import warnings
 
     from harmonix.errors import DataWarning

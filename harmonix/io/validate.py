@@ -3,20 +3,24 @@
 The library calls these before estimators, and the CLI before any output is
 written, so that NaN samples, dead electrodes or a recording too short for the
 requested bands stop the run with a clear :mod:`harmonix.errors` exception
-instead of silently producing NaN or meaningless numbers.
+instead of silently producing NaN or meaningless numbers. Problems that
+qualify the numbers rather than prevent them (an implausible amplitude scale,
+staircase signals, clipping, bad channels; :mod:`harmonix.io.quality`) are
+warnings, recorded in :class:`RecordingCheck`.
 """
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import mne
 import numpy as np
 
 from harmonix.errors import ChannelError, DataQualityError, DataWarning, ParameterError
 from harmonix.io.events import good_spans
+from harmonix.io.quality import SampleScan, bad_channel_check, clipping_check, staircase_check
 from harmonix.spectral.bands import Band, check_bands_resolvable
 
 __all__ = ["FLAT_THRESHOLD", "RecordingCheck", "check_finite", "check_recording", "find_flat_channels"]
@@ -26,14 +30,18 @@ FLAT_THRESHOLD = 1e-13
 
 _FLAT_MODES = ("raise", "mark", "ignore")
 
-PLAUSIBLE_RMS = (1e-7, 1e-2)
+PLAUSIBLE_RMS = (0.5e-6, 500e-6)
 """Range in V of the median channel standard deviation a scalp EEG recording can have.
 
-Scalp EEG is about 10-100 µV (Nunez & Srinivasan 2006) and blinks reach
-about 1 mV; amplifier noise is about 0.1 µV. A median beyond 10 mV, or below
-0.1 µV, is not a recording in volts: most often microvolts or nanovolts
-stored as volts (a factor of 1e6 or 1e9). harmonix warns rather than refuses:
-the spectral shapes are unaffected, the absolute powers are not.
+Scalp EEG is about 10-100 µV (Nunez & Srinivasan 2006); amplifier and
+electrode noise is about 0.1-1 µV, so even a quiet, low-passed channel has
+a standard deviation above 0.5 µV. Blinks and movement reach about 1 mV on
+a few frontal channels, but the *median* over channels stays well below
+500 µV. A median beyond this range is a unit mistake, not a recording in
+volts: microvolts stored as volts (x1e6: tens of V), millivolts (x1e3), or
+nanovolts/scaled-down data (x1e-3 and less). harmonix then warns and sets
+``RecordingCheck.plausible`` to False: the spectral shapes are unaffected,
+the absolute powers are not.
 """
 
 _BLOCK_SECONDS = 60.0
@@ -144,8 +152,17 @@ class RecordingCheck:
         Length in s (of one epoch for epoched data).
     warnings : tuple of str
         Problems that do not stop the analysis but qualify it (amplitudes no
-        scalp EEG has: a unit mistake), also issued as
+        scalp EEG has: a unit mistake; staircase signals; clipping; bad
+        channels), one line each starting with the source, also issued as
         :class:`~harmonix.errors.DataWarning`.
+    plausible : bool
+        False when the amplitude scale or the staircase check fails: the
+        samples are not a scalp EEG in volts, so absolute numbers (powers,
+        proxies) are meaningless.
+    quality : dict
+        Per check (``amplitude``, ``staircase``, ``clipping``,
+        ``bad_channels``): the statistic, the threshold, the channels
+        concerned and a reference (see :mod:`harmonix.io.quality`).
     """
 
     checked: tuple[str, ...]
@@ -154,6 +171,8 @@ class RecordingCheck:
     sfreq: float = 0.0
     duration: float = 0.0
     warnings: tuple[str, ...] = ()
+    plausible: bool = True
+    quality: dict = field(default_factory=dict)
 
 
 def _eeg_picks(inst: mne.io.BaseRaw | mne.BaseEpochs, source: str) -> tuple[np.ndarray, list[str]]:
@@ -239,9 +258,16 @@ def check_recording(
 
     Runs, on the EEG channels not already marked bad: length against
     ``min_duration`` and ``bands`` (cheap checks first), finite samples, flat
-    channels. Samples are read block by block (an unloaded Raw stays
-    unloaded) and, for a Raw, only outside spans annotated ``BAD``/``EDGE``
-    (the samples an analysis uses). The input object is never modified.
+    channels; then, as warnings (:mod:`harmonix.io.quality`), on the channels
+    that are not flat: the amplitude scale (median channel standard
+    deviation within :data:`PLAUSIBLE_RMS`), staircase (piecewise-constant)
+    signals, clipping, and bad channels by PREP's deviation, correlation and
+    high-frequency-noise criteria. A failed amplitude or staircase check
+    sets ``plausible`` to False. Samples are read block by block (an
+    unloaded Raw stays unloaded; the bad-channel criteria read an excerpt of
+    at most a few minutes) and, for a Raw, only outside spans annotated
+    ``BAD``/``EDGE`` (the samples an analysis uses). The input object is
+    never modified.
 
     Parameters
     ----------
@@ -300,9 +326,10 @@ def check_recording(
     if bands is not None:
         check_bands_resolvable(tuple(bands), sfreq, duration, source=source)
     picks, names = _eeg_picks(inst, source)
-    scan = _ChannelScan(len(names))
+    scan, samples = _ChannelScan(len(names)), SampleScan(len(names))
     for start, block in _blocks(inst, picks, max(1, int(round(_BLOCK_SECONDS * sfreq)))):
         scan.feed(start, block)
+        samples.feed(start, block)
     if scan.nonfinite.any():
         bad = [n for n, b in zip(names, scan.nonfinite) if b]
         noun = "channel" if len(bad) == 1 else "channels"
@@ -323,10 +350,30 @@ def check_recording(
         inst = inst.copy()
         inst.info["bads"] = [*inst.info["bads"], *flat_found]
         marked = flat_found
-    found = _implausible_amplitude(scan.std()[[name not in flat_found for name in names]], source)
+    live = np.array([name not in flat_found for name in names], dtype=bool)
+    live_names = [n for n, keep in zip(names, live) if keep]
+    amplitude = _implausible_amplitude(scan.std()[live], source)
+    quality = {"amplitude": {
+        "statistic": "median channel standard deviation (V)",
+        "value": float(np.median(scan.std()[live])) if live.any() else None,
+        "threshold": list(PLAUSIBLE_RMS), "channels": live_names if amplitude else [],
+        "reference": "scalp EEG ~10-100 uV (Nunez & Srinivasan 2006), amplifier noise ~0.1-1 uV",
+    }}
+    found, plausible = list(amplitude), not amplitude
+    if live.any():
+        samples = samples.select(live)
+        staircase = staircase_check(samples, live_names, source)
+        checks = [staircase, clipping_check(samples, live_names, source, sfreq, skip=staircase.record["channels"]),
+                  bad_channel_check(inst, picks[live], live_names, source,
+                                    skip="the signal is piecewise constant (staircase)" if staircase.implausible
+                                    else None)]
+        for finding in checks:
+            quality[finding.name] = finding.record
+            found.extend(finding.warnings)
+            plausible = plausible and not finding.implausible
     for text in found:
         warnings.warn(text, DataWarning, stacklevel=2)
-    return inst, RecordingCheck(tuple(names), flat_found, marked, sfreq, duration, found)
+    return inst, RecordingCheck(tuple(names), flat_found, marked, sfreq, duration, tuple(found), plausible, quality)
 
 
 def _implausible_amplitude(std: np.ndarray, source: str) -> tuple[str, ...]:
@@ -340,4 +387,5 @@ def _implausible_amplitude(std: np.ndarray, source: str) -> tuple[str, ...]:
     side = "above" if median > high else "below"
     return (f"{source}: the median channel standard deviation is {median:.3g} V, {side} the {low:g}-{high:g} V "
             "any scalp EEG in volts has; check the units (microvolts stored as volts?): absolute band powers "
-            "will be off by the same factor squared",)
+            "will be off by the same factor squared; rescale the data (e.g. inst.apply_function(lambda x: x * 1e-6) "
+            "for microvolts stored as volts) before relying on absolute numbers",)
