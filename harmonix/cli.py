@@ -98,7 +98,9 @@ def _analysis_parameters(args: argparse.Namespace) -> dict:
     parameters = {"bands": bands, "psd": args.psd, "sfreq": args.sfreq, "mark_flat": args.mark_flat,
                   **({"repair_csv": True} if args.repair_csv else {}),  # absent when off: earlier outputs still match
                   "harmonics": args.harmonics, "n_harmonics": args.n_harmonics if harmonics else None,
-                  "basis": args.basis if harmonics else None, "report": args.report}
+                  "basis": args.basis if harmonics else None, "report": args.report, "notch": args.notch,
+                  **({"channel_types": _channel_types(args.channel_types)} if args.channel_types else {}),
+                  **({"force_proxies": True} if args.force_proxies else {})}
     spec = _condition_spec(args)
     if spec is not None:
         described = spec.describe()
@@ -108,6 +110,19 @@ def _analysis_parameters(args: argparse.Namespace) -> dict:
         parameters["conditions"] = described
         parameters["steady_state"] = args.steady_state
     return parameters
+
+
+def _channel_types(spec: str | None) -> dict[str, str] | None:
+    """``"Right AUX=eeg,EXG1=eog"`` as ``{"Right AUX": "eeg", "EXG1": "eog"}``; a malformed pair is a usage error."""
+    if not spec:
+        return None
+    types = {}
+    for pair in spec.split(","):
+        name, sep, kind = pair.partition("=")
+        if not sep or not name.strip() or not kind.strip():
+            raise ParameterError(f"--channel-types {spec!r}: each item must be NAME=TYPE (e.g. 'Right AUX=eeg')")
+        types[name.strip()] = kind.strip().lower()
+    return types
 
 
 def _condition_spec(args: argparse.Namespace):
@@ -196,7 +211,8 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
             psd_method=args.psd, sfreq=args.sfreq, mark_flat=args.mark_flat, repair=args.repair_csv,
             harmonic_model=cache["model"], harmonics_required=args.harmonics == "on", n_harmonics=args.n_harmonics,
             report=args.report, provenance=record, writer=lambda outputs: target.write(recording, outputs),
-            conditions=conditions, steady_state=steady_state,
+            conditions=conditions, steady_state=steady_state, notch=args.notch,
+            channel_types=_channel_types(args.channel_types), force_proxies=args.force_proxies,
         )
         report_file = None
         if args.report:
@@ -493,6 +509,14 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--psd", choices=("welch", "multitaper"), default="welch", help="PSD estimator")
     analyze.add_argument("--sfreq", type=float, help="sampling rate in Hz for CSV files without usable timestamps")
     analyze.add_argument("--mark-flat", action="store_true", help="mark flat channels bad and go on instead of stopping")
+    analyze.add_argument("--notch", choices=("auto", "50", "60", "off"), default="auto",
+                         help="mains removal: auto removes the mains detected (50 or 60 Hz and harmonics; every "
+                              "run measures and reports it), 50/60 removes that one, off nothing (default: auto)")
+    analyze.add_argument("--channel-types", metavar="NAME=TYPE[,...]",
+                         help="override channel types after typing by name, e.g. 'Right AUX=eeg' to analyse a "
+                              "headset's auxiliary electrode as EEG")
+    analyze.add_argument("--force-proxies", action="store_true",
+                         help="compute the research proxies even on a recording that fails the plausibility checks")
     analyze.add_argument("--repair-csv", action="store_true",
                          help="headset CSV: interpolate short runs of non-numeric cells and keep samples whose "
                               "timestamps step back in file order, instead of stopping (each repair is reported)")

@@ -59,8 +59,19 @@ def run_eeg_file(
     steady_state: Any = None,
     provenance: dict | None = None,
     writer: Callable[[SessionOutputs], Path] | None = None,
+    notch: str | float = "auto",
+    channel_types: dict[str, str] | None = None,
+    force_proxies: bool = False,
 ) -> tuple[Path, Analysis]:
     """Load, check and analyse one EEG recording; write ``out_dir / session``.
+
+    ``notch`` (``'auto'``, 50, 60 or ``'off'``) is passed to
+    :func:`~harmonix.pipeline.analyze_eeg`; ``channel_types`` (e.g.
+    ``{"Right AUX": "eeg"}``) to :func:`~harmonix.io.load_eeg_with_report`.
+    A recording that fails the plausibility checks of
+    :func:`~harmonix.io.check_recording` (amplitudes no scalp EEG in volts
+    has, a staircase signal) gets no research proxies unless
+    ``force_proxies``; its warnings go to ``params.json`` and the report.
 
     Flat channels stop the run (:class:`~harmonix.errors.DataQualityError`)
     unless ``mark_flat`` is set, in which case they are marked bad, left out
@@ -93,7 +104,8 @@ def run_eeg_file(
     path = Path(path)
     report_stage("load")
     # Not loaded: the analysis reads the recording block by block (memory does not grow with its length).
-    inst, load_report = load_eeg_with_report(path, sfreq=sfreq, preload=False, repair=repair)
+    inst, load_report = load_eeg_with_report(path, sfreq=sfreq, preload=False, repair=repair,
+                                             channel_types=channel_types)
     alignment = {}
     if channels is not None:
         inst = inst.copy().pick(list(channels))
@@ -109,10 +121,14 @@ def run_eeg_file(
         conditions = conditions.build(inst, source=path.name)
     if steady_state == "protocol":
         steady_state = frequencies_from_protocol(condition_spec["protocol"])
+    skip_proxies = None
+    if not getattr(quality, "plausible", True) and not force_proxies:
+        skip_proxies = ("the recording fails the plausibility checks (see quality in params.json); the proxies "
+                        "are not computed unless forced (force_proxies=True, harmonix analyze --force-proxies)")
     analysis = analyze_eeg(
         inst, session=session, bands=bands, strict_bands=strict_bands, psd_method=psd_method, source=str(path),
         harmonic_model=harmonic_model, harmonics_required=harmonics_required, n_harmonics=n_harmonics,
-        conditions=conditions, steady_state=steady_state,
+        conditions=conditions, steady_state=steady_state, notch=notch, skip_proxies=skip_proxies,
     )
     if provenance is not None:
         source = {"input": {"path": str(path), "absolute": str(path.resolve()), "sha256": dict(provenance["inputs"])},
@@ -748,6 +764,11 @@ def run_comparison(
         if "comparison" not in results:
             # Within-subject windows are then the only comparison: it is the comparison table.
             results = {"comparison": results["comparison_windows"]}
+        from harmonix.compare.regions import crosstalk_map, flag_crosstalk
+
+        explains = crosstalk_map(params_by_folder.values())
+        results = {name: flag_crosstalk(frame, explains) if name == "comparison" else frame
+                   for name, frame in results.items()}
         output.mark_out(out_dir)
         staged = output.ResultStaging(out_dir)
         with staged as staging:

@@ -107,3 +107,73 @@ def test_muse_ssvep_mains_collision(shared_data):
           f"(without mains handling {before:.2f}), n={truth.size}")
     assert res.line_noise.freq == 60.0 and res.excluded_harmonics == {30.0: (60.0,)}
     assert acc >= 0.9
+
+
+# ---- mains in every analysis, the notch, AUX channel typing (issue 15 parts 1 and 2)
+
+
+def _hum_raw(rng, mains=60.0, amplitude=20e-6, seconds=60.0, sfreq=256.0):
+    import mne
+
+    t = np.arange(int(seconds * sfreq)) / sfreq
+    x = rng.normal(0, 10e-6, (6, t.size)) + amplitude * np.sin(2 * np.pi * mains * t)
+    return mne.io.RawArray(x, mne.create_info([f"E{i}" for i in range(6)], sfreq, "eeg"), verbose=False)
+
+
+def test_filtered_source_equals_mne_notch_filter(rng):
+    """The streaming notch, read block by block, equals Raw.notch_filter on the whole span.
+
+    Away from the span's edges (half the filter length): there MNE extends by point reflection
+    (2 x[0] - x), harmonix by mirror reflection, as its filter bank does.
+    """
+    from harmonix.spectral.filterbank import ArraySource, FilteredSource
+    from harmonix.spectral.line_noise import notch_taps
+
+    raw = _hum_raw(rng, seconds=30.0)
+    taps, freqs = notch_taps(60.0, raw.info["sfreq"])
+    expected = raw.copy().notch_filter(freqs, verbose=False).get_data()
+    source = FilteredSource(ArraySource(raw.get_data()), taps)
+    blocks = [source.read(a, min(a + 1000, source.n_times)) for a in range(0, source.n_times, 1000)]
+    got = np.concatenate(blocks, axis=1)
+    inner = slice(taps.size // 2, -(taps.size // 2))
+    assert np.max(np.abs(got - expected)[:, inner]) < 1e-9 * np.max(np.abs(expected))
+    assert np.max(np.abs(got - expected)) < np.max(np.abs(expected))  # the edges differ, but stay bounded
+
+
+def test_analysis_reports_and_removes_mains(rng):
+    from harmonix.pipeline import analyze_eeg
+    from harmonix.spectral.bands import Band
+
+    raw = _hum_raw(rng)
+    with pytest.warns(DataWarning, match=r"mains 60 Hz detected.*removed by a notch at 60, 120 Hz"):
+        notched = analyze_eeg(raw, session="hum")
+    record = notched.params["line_noise"]
+    assert record["detected_hz"] == 60.0 and record["notch"]["applied"] and record["notch"]["freqs_hz"] == [60.0, 120.0]
+    with pytest.warns(DataWarning, match=r"not removed \(notch off\)"):
+        kept = analyze_eeg(raw, session="hum", notch="off", bands=[Band("gamma", 30.0, 62.0)])
+    freqs, psd = kept.arrays["psd_freqs"], kept.arrays["psd"]
+    at_60 = np.argmin(np.abs(freqs - 60.0))
+    assert psd[0, at_60] > 50 * np.median(psd[0, (freqs > 50) & (freqs < 58)])  # the hum is in the spectrum
+    removed = analyze_eeg(raw, session="hum", bands=[Band("gamma", 30.0, 62.0)]).arrays["psd"]
+    assert removed[0, at_60] < 0.1 * psd[0, at_60]
+    clean = _hum_raw(rng, amplitude=0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataWarning)
+        result = analyze_eeg(clean, session="clean")
+    assert result.params["line_noise"]["detected_hz"] is None and not result.params["line_noise"]["notch"]["applied"]
+    with pytest.raises(Exception, match="notch must be"):
+        analyze_eeg(clean, session="clean", notch=55)
+
+
+def test_channel_types_keep_aux_as_eeg(shared_data):
+    from harmonix.errors import ParameterError
+    from harmonix.io import load_eeg
+
+    path = shared_data / "eegnb_muse_ssvep_s1_2017-09-14-21.20.04.csv"
+    assert load_eeg(path, verbose=False).get_channel_types(["Right AUX"]) == ["misc"]
+    raw = load_eeg(path, verbose=False, channel_types={"Right AUX": "eeg"})
+    assert raw.get_channel_types(["Right AUX"]) == ["eeg"]
+    with pytest.raises(ParameterError, match="'Left AUX', not in the file"):
+        load_eeg(path, verbose=False, channel_types={"Left AUX": "eeg"})
+    with pytest.raises(ParameterError, match="unknown channel type"):
+        load_eeg(path, verbose=False, channel_types={"Right AUX": "brain"})

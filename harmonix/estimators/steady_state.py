@@ -293,6 +293,7 @@ def steady_state_by_condition(
     classify_segment_seconds: float = 2.0,
     n_harmonics: int = 2,
     alpha: float = 0.05,
+    line_noise: str | float | None = "auto",
 ) -> SteadyStateTable:
     """Steady-state SNR and ITC per condition, channel and frequency, and trial classification.
 
@@ -371,8 +372,10 @@ def steady_state_by_condition(
         Run the classification when conditions carry frequencies.
     classify_segment_seconds : float
         Welch segment length for the per-trial classification.
-    n_harmonics, alpha
-        Passed to :func:`~harmonix.estimators.steady_state_classifier.classify_steady_state`.
+    n_harmonics, alpha, line_noise
+        Passed to :func:`~harmonix.estimators.steady_state_classifier.classify_steady_state`
+        (``line_noise``: ``'auto'`` detects mains on the trials, a frequency
+        names it, ``'off'`` keeps every harmonic).
 
     Returns
     -------
@@ -467,7 +470,7 @@ def steady_state_by_condition(
         stacked = np.concatenate([data[n][..., :min_len] for n in names], axis=0)
         try:
             result = classify_steady_state(stacked, sfreq, carried, rest_label=0.0 if has_rest else None,
-                                           alpha=alpha, n_harmonics=n_harmonics,
+                                           alpha=alpha, n_harmonics=n_harmonics, line_noise=line_noise,
                                            segment_seconds=min(cls_seg, min_len / sfreq), neighbor_hz=neighbor_hz)
         except ParameterError as err:
             notes.append(f"classification skipped: {err}")

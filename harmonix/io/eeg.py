@@ -16,7 +16,7 @@ import struct
 import sys
 import warnings
 import xml.etree.ElementTree
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -630,6 +630,7 @@ def load_eeg_with_report(
     preload: bool = True,
     verbose: bool | str | int | None = None,
     repair: bool = False,
+    channel_types: Mapping[str, str] | None = None,
 ) -> tuple[EEGInstance, LoadReport]:
     """Load an EEG recording and report what was normalised.
 
@@ -657,6 +658,8 @@ def load_eeg_with_report(
         bids = _bids_facts(path, inst)  # before renaming: the sidecars name channels as the file does
         notes = (*notes, _describe_bids(bids))
     conventions = apply_channel_conventions(inst)
+    if channel_types:
+        notes = (*notes, _set_user_channel_types(inst, channel_types, getattr(path, "fpath", path)))
     montage_result = set_standard_montage(inst, montage)
     report = LoadReport(
         source=str(getattr(path, "fpath", path)),
@@ -683,6 +686,7 @@ def load_eeg(
     preload: bool = True,
     verbose: bool | str | int | None = None,
     repair: bool = False,
+    channel_types: Mapping[str, str] | None = None,
 ) -> EEGInstance:
     """Load an EEG recording from any supported format.
 
@@ -724,6 +728,10 @@ def load_eeg(
         Headset CSV only: interpolate isolated non-numeric or empty cells and
         estimate the rate around backward timestamp jumps, instead of
         refusing the file (what was done goes into the report's notes).
+    channel_types : mapping of str to str | None
+        Channel types that override the typing by name, applied after the
+        names are normalised, e.g. ``{"Right AUX": "eeg"}`` to analyse a
+        headset's auxiliary electrode as EEG (noted in the report).
 
     Returns
     -------
@@ -753,6 +761,24 @@ def load_eeg(
     ['FC5', 'FC3', 'FC1']
     """
     inst, _ = load_eeg_with_report(
-        path, sfreq=sfreq, montage=montage, preload=preload, verbose=verbose, repair=repair
+        path, sfreq=sfreq, montage=montage, preload=preload, verbose=verbose, repair=repair,
+        channel_types=channel_types,
     )
     return inst
+
+
+_USER_TYPES = ("eeg", "misc", "eog", "ecg", "emg", "stim", "bio", "resp", "gsr", "temperature")
+
+
+def _set_user_channel_types(inst: EEGInstance, channel_types: Mapping[str, str], path) -> str:
+    """Apply the user's ``{name: type}`` after harmonix's own typing by name; return the note for the report."""
+    unknown = [name for name in channel_types if name not in inst.ch_names]
+    if unknown:
+        raise ParameterError(f"{path}: channel types given for {', '.join(map(repr, unknown))}, not in the file "
+                             f"(its channels: {', '.join(inst.ch_names)})")
+    wrong = {name: kind for name, kind in channel_types.items() if kind not in _USER_TYPES}
+    if wrong:
+        raise ParameterError(f"{path}: unknown channel type(s) {', '.join(f'{n}={k}' for n, k in wrong.items())}; "
+                             f"use one of {', '.join(_USER_TYPES)}")
+    inst.set_channel_types(dict(channel_types), on_unit_change="ignore", verbose=False)
+    return "channel types set by the user: " + ", ".join(f"{n}={k}" for n, k in channel_types.items())

@@ -21,13 +21,15 @@ recording).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
+from dataclasses import replace
 
 import mne
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from harmonix.errors import ChannelError, ParameterError
+from harmonix.errors import ChannelError, DataWarning, ParameterError
 from harmonix.estimators.accumulators import (
     AmplitudeMoments,
     PhaseLockingSum,
@@ -37,7 +39,10 @@ from harmonix.estimators.accumulators import (
 )
 from harmonix.estimators.complexity import spectral_entropy
 from harmonix.estimators.consonance import cdns_of_aperiodic_fit
+from harmonix.estimators.lagged_coupling import CrossSpectrumSum, LagLockingSum
 from harmonix.harmonics.connectome import homotopic_pairs
+from harmonix.harmonics.crosstalk import DEFINITION as CROSSTALK_DEFINITION
+from harmonix.harmonics.crosstalk import explained_by, lagged_pair_fit, pair_leakage, region_crosstalk, region_responses
 from harmonix.harmonics.decompose import DEFAULT_SENSOR_MODES, harmonic_spectrum, match_channels, sensor_decomposition
 from harmonix.harmonics.model import HarmonicModel
 from harmonix.pipeline.layout import (
@@ -59,6 +64,7 @@ from harmonix.spectral.aperiodic import fit_aperiodic, peak_in_band
 from harmonix.spectral.bandpower import band_power, peak_frequency
 from harmonix.spectral.bands import MIN_CYCLES, Band, load_bands
 from harmonix.spectral.filterbank import DEFAULT_CHUNK_SECONDS, AnalyticBlock, design_band_filter, iter_analytic_blocks
+from harmonix.spectral.line_noise import MAINS_FREQS, detect_line_noise, notch_taps
 from harmonix.spectral.psd import Spectrum
 from harmonix.spectral.segments import WelchAccumulator, WindowMeans, spread_evenly, tile_windows
 from harmonix.tables import MetricRows
@@ -82,6 +88,10 @@ is the costliest estimator per sample, and 60 windows pin the mean down far belo
 ENERGY_WINDOW_SECONDS = 1.0
 """Averaging window (s) of the energy-parameter trace."""
 
+MAINS_EXCERPT_SECONDS = (8.0, 30)
+"""Mains detection reads at most 30 windows of 8 s spread evenly over the good data (4 minutes):
+hum is steady over a recording, and a bounded excerpt keeps the check's cost off hour-long files."""
+
 APERIODIC_SETTINGS = {"max_n_peaks": 6, "peak_width_limits": (1.0, 8.0), "min_peak_height": 0.1, "aperiodic_mode": "fixed"}
 """specparam settings used by :func:`analyze_eeg` (recorded in ``params.json``)."""
 
@@ -91,7 +101,8 @@ class _Part:
 
     def __init__(self, name: str, intervals: np.ndarray, layout: RecordingLayout, *, n_filter_bands: int,
                  nperseg: int, psd_method: str, lz_length: int, n_modes: int, n_regions: int,
-                 group_length: int | None = None, group_bands: Sequence[Band] = ()) -> None:
+                 group_length: int | None = None, group_bands: Sequence[Band] = (),
+                 region_pairs: np.ndarray | None = None) -> None:
         self.name, self.intervals = name, intervals
         n_ch, epoched = layout.n_channels, layout.epoched
         overlap = 0.5 if psd_method == "welch" else 0.0
@@ -104,6 +115,9 @@ class _Part:
                     else PhaseLockingSum(n_filter_bands, n_ch))
         self.harmonic = AmplitudeMoments(n_filter_bands, n_modes) if n_modes else None
         self.region_plv = PhaseLockingSum(n_filter_bands, n_regions) if n_regions and not epoched else None
+        self.region_lag = (LagLockingSum(n_filter_bands, region_pairs)
+                           if region_pairs is not None and len(region_pairs) and not epoched else None)
+        self.harmonic_cross = CrossSpectrumSum(n_filter_bands, n_modes) if self.region_lag is not None else None
         self.energy_sum, self.energy_count = 0.0, 0
 
     def selection(self, start: int, n: int) -> slice | np.ndarray | None:
@@ -137,6 +151,10 @@ class _Part:
             self.harmonic.feed(coefficients[..., chosen], bands=band_ok)
         if self.region_plv is not None and regions is not None:
             self.region_plv.feed(regions[..., chosen], bands=band_ok)
+        if self.region_lag is not None and regions is not None:
+            self.region_lag.feed(regions[..., chosen], bands=band_ok)
+        if self.harmonic_cross is not None and coefficients is not None:
+            self.harmonic_cross.feed(coefficients[..., chosen], bands=band_ok)
         if energy is not None:
             self.energy_sum += float(energy[chosen].sum())
             self.energy_count += int(energy[chosen].size)
@@ -299,6 +317,8 @@ def analyze_eeg(
     steady_state: Sequence[float] | None = None,
     seed: int = 0,
     chunk_seconds: float = DEFAULT_CHUNK_SECONDS,
+    notch: str | float = "auto",
+    skip_proxies: str | None = None,
 ) -> Analysis:
     """Band powers, peaks, aperiodic fit, envelopes, locking, harmonics and proxies in one pass.
 
@@ -345,6 +365,19 @@ def analyze_eeg(
         Seed of the trauma proxy's surrogates.
     chunk_seconds : float
         Block length of the streaming pass (memory scales with it).
+    notch : {'auto', 50, 60, 'off'}
+        Mains interference is always measured
+        (:func:`harmonix.spectral.line_noise.detect_line_noise` on up to
+        :data:`MAINS_EXCERPT_SECONDS` of the good data) and reported in
+        ``params["line_noise"]``, with a :class:`~harmonix.errors.DataWarning`
+        when found. ``'auto'`` removes the detected mains and its harmonics
+        with a zero-phase notch (:func:`harmonix.spectral.line_noise.notch_taps`,
+        MNE's design) applied to every sample read; 50 or 60 removes that
+        frequency whatever is detected; ``'off'`` removes nothing.
+    skip_proxies : str | None
+        A reason not to compute the research proxies (e.g. the recording
+        failed the plausibility checks of :func:`harmonix.io.check_recording`);
+        recorded in ``params["harmonics"]["proxies"]``.
 
     Returns
     -------
@@ -377,6 +410,7 @@ def analyze_eeg(
         raise ParameterError(f"{source}: unknown PSD method {psd_method!r}; use one of welch, multitaper")
     layout = recording_layout(inst, source)
     sfreq, ch_names = layout.sfreq, layout.ch_names
+    layout, line_noise_params = _line_noise(layout, notch, source)
     duration = layout.longest_span / sfreq
     bands, skipped = resolvable_bands(bands, sfreq, duration, source=source, strict=strict_bands)
     fmin = min(b.fmin for b in bands)
@@ -429,7 +463,9 @@ def analyze_eeg(
     n_modes = 0 if decomposition is None else decomposition.eigenvalues.size
     proxies_reason = None
     if decomposition is not None:
-        if layout.epoched:
+        if skip_proxies:
+            proxies_reason = skip_proxies
+        elif layout.epoched:
             proxies_reason = "the proxies need a continuous recording, not epochs"
         elif layout.total_samples / sfreq < MIN_PROXY_SECONDS:
             proxies_reason = (f"the proxies need at least {MIN_PROXY_SECONDS:g} s of continuous data "
@@ -441,16 +477,23 @@ def analyze_eeg(
                 proxies_reason = (f"the trauma proxy's null needs a good span of at least {length / sfreq:.1f} s "
                                   f"(a window and its filter margins); the longest here is {duration:.1f} s")
     with_proxies = decomposition is not None and proxies_reason is None
-    n_regions = 0
+    n_regions, region_pairs, crosstalk, responses = 0, None, None, None
     if decomposition is not None and not layout.epoched:
-        region_means = region_modes(harmonic_model.basis.eigenvectors, harmonic_model.connectome.region_map, n_modes)
+        connectome = harmonic_model.connectome
+        region_means = region_modes(harmonic_model.basis.eigenvectors, connectome.region_map, n_modes)
         n_regions = region_means.shape[0]
+        pairs = homotopic_pairs(connectome.region_labels)
+        region_pairs = np.array([(left, right) for _, left, right in pairs], dtype=np.intp).reshape(-1, 2)
+        matched_leadfield = connectome.leadfield[np.asarray(decomposition.match.sensor_indices)]
+        crosstalk = region_crosstalk(matched_leadfield, connectome.region_map, harmonic_model.basis.eigenvectors,
+                                     decomposition.inverse.operator)
+        responses = region_responses(matched_leadfield, connectome.region_map, decomposition.inverse.operator)
     compare_window = max(COMPARE_WINDOW_SECONDS, 2 * window)
     compare_length = int(round(compare_window * sfreq)) if not layout.epoched else layout.longest_span
     n_compare = tile_windows(layout.spans, compare_length).size
     keep_windows = n_compare >= 4
     common = {"n_filter_bands": len(filter_bands), "nperseg": nperseg, "psd_method": psd_method,
-              "lz_length": lz_length, "n_modes": n_modes, "n_regions": n_regions}
+              "lz_length": lz_length, "n_modes": n_modes, "n_regions": n_regions, "region_pairs": region_pairs}
     whole = _Part("", layout.spans, layout, group_length=compare_length if keep_windows else None,
                   group_bands=bands, **{**common, "n_regions": 0})
     parts = [whole]
@@ -533,14 +576,18 @@ def analyze_eeg(
             arrays["window_harmonic_starts"] = starts / sfreq
         proxies = _proxy_rows(rows, arrays, parts, trauma, valence_welch, energy_trace, filter_bands, sfreq,
                               harmonic_model, proxies_reason)
-        harmonics_params = {"computed": True, "proxies": proxies, "model": harmonic_model.params(),
+        regional = _regional_rows(rows, arrays, parts, filter_bands, harmonic_model, crosstalk, responses)
+        harmonics_params = {"computed": True, "proxies": proxies, "regions": regional,
+                            "model": harmonic_model.params(),
                             "decomposition": decomposition.params(),
                             "channel_matching": decomposition.match.summary(),
                             "reference": "Atasoy et al. 2016 Nat Commun 7:10340; 2017 Sci Rep 7:17661"}
 
     steady_params = None
     if steady_state:
-        steady_params = _steady_state_rows(rows, layout, conditions, steady_state, source)
+        notch_record = line_noise_params["notch"]
+        mains = (notch_record["freqs_hz"][0] if notch_record["applied"] else line_noise_params["detected_hz"]) or "off"
+        steady_params = _steady_state_rows(rows, layout, conditions, steady_state, source, mains)
 
     params = {
         "kind": "eeg",
@@ -579,8 +626,105 @@ def analyze_eeg(
         "harmonics": harmonics_params,
         "conditions": condition_notes,
         "steady_state": steady_params,
+        "line_noise": line_noise_params,
     }
     return Analysis(rows.to_frame(), params, arrays)
+
+
+def _regional_rows(rows: MetricRows, arrays: dict, parts: Sequence[_Part], bands: Sequence[Band],
+                   model: HarmonicModel, crosstalk: np.ndarray | None, responses: np.ndarray | None) -> dict | None:
+    """Lag-based coupling of homotopic region pairs (every part) and the estimate's cross-talk."""
+    if crosstalk is None:
+        return None
+    pairs = homotopic_pairs(model.connectome.region_labels)
+    for part in parts:
+        if part.region_lag is None or not part.region_lag.count.any():
+            continue
+        wpli = part.region_lag.wpli()
+        fit = lagged_pair_fit(part.harmonic_cross.mean(), responses, part.region_lag.pairs)
+        for b, band in enumerate(bands):
+            for p, (name, _, _) in enumerate(pairs):
+                rows.add("region_wpli_homotopic", wpli[b, p], "1", band=band.name, component=name,
+                         condition=part.name)
+                rows.add("region_lag_fit_homotopic", fit[b, p], "1", band=band.name, component=name,
+                         condition=part.name)
+    leakage = pair_leakage(crosstalk, pairs)
+    arrays["region_crosstalk"] = crosstalk.astype(np.float32)
+    arrays["region_labels"] = np.asarray(model.connectome.region_labels)
+    names = [name for name, _, _ in pairs]
+    summary = {}
+    for a, name in enumerate(names):
+        others = np.where(np.arange(len(names)) == a, -np.inf, leakage[a])
+        top = int(np.argmax(others)) if len(names) > 1 else a
+        summary[name] = {"own": round(float(leakage[a, a]), 4), "largest_other": names[top],
+                         "largest_other_leakage": round(float(leakage[a, top]), 4),
+                         "explained_by": {b: round(v, 4) for b, v in explained_by(leakage, names, name, names)}}
+    return {"crosstalk": CROSSTALK_DEFINITION, "pairs": summary,
+            "wpli": ("weighted phase-lag index between each left region and its right homologue over time, "
+                     "per band (Vinck et al. 2011); blind to zero-lag mixing (harmonix.estimators.lagged_coupling)"),
+            "lag_fit": ("share of the harmonic coefficients' imaginary cross-spectrum that a lagged link in the pair "
+                        "explains, through the estimate's cross-talk (harmonix.harmonics.crosstalk.lagged_pair_fit)"),
+            "explained_by": ("pairs whose coupling leaks into this pair's estimates at least as much as its own "
+                             "(pair leakage >= own); a change there can explain a zero-lag change here")}
+
+
+def _notch_request(notch: str | float, source: str) -> float | None | str:
+    """``'auto'``, a mains frequency, or ``None`` (off), from the user's value."""
+    if isinstance(notch, str):
+        word = notch.strip().lower()
+        if word in ("auto", "off", "none"):
+            return None if word != "auto" else "auto"
+        try:
+            notch = float(word)
+        except ValueError:
+            notch = -1.0
+    if notch is None:
+        return None
+    if isinstance(notch, bool) or float(notch) not in MAINS_FREQS:
+        raise ParameterError(f"{source}: notch must be 'auto', 50, 60 or 'off', got {notch!r}")
+    return float(notch)
+
+
+def _line_noise(layout: RecordingLayout, notch: str | float, source: str) -> tuple[RecordingLayout, dict]:
+    """Detect mains on an excerpt of the good data; return the layout to read (notched or not) and the record."""
+    request = _notch_request(notch, source)
+    sfreq = layout.sfreq
+    seconds, max_windows = MAINS_EXCERPT_SECONDS
+    length = min(int(round(seconds * sfreq)), int(layout.span_lengths.min()) if layout.epoched else layout.longest_span)
+    starts = spread_evenly(tile_windows(layout.spans, length), max_windows)
+    excerpt = np.stack([layout.read(int(a), int(a) + length) for a in starts])
+    found = detect_line_noise(excerpt, sfreq, segment_seconds=min(2.0, length / sfreq))
+    record = {
+        "method": ("Welch PSD at each mains harmonic over the median of the bins 0.5-2 Hz away; threshold from the "
+                   "chi-square null of that ratio, Bonferroni over channels and harmonics "
+                   "(harmonix.spectral.line_noise)"),
+        "excerpt_s": float(starts.size * length / sfreq),
+        "detected_hz": found.freq,
+        "summary": found.summary(),
+        "threshold_db": float(found.threshold_db), "alpha": float(found.alpha), "dof": float(found.dof),
+        "harmonics": [{"freq_hz": float(h), "excess_db": float(e), "detected": bool(d)}
+                      for h, e, d in zip(found.harmonics, found.excess_db, found.detected)],
+    }
+    target = found.freq if request == "auto" else request
+    notch_record = {"requested": "off" if request is None else (request if request == "auto" else float(request)),
+                    "applied": False, "freqs_hz": []}
+    if target is not None:
+        taps, removed = notch_taps(float(target), sfreq)
+        layout = replace(layout, fir=taps)
+        notch_record.update(applied=True, freqs_hz=[float(f) for f in removed], fir_length_s=taps.size / sfreq,
+                            design=("mne.filter.create_filter band-stop, firwin/Hamming, widths f/200 + 1 Hz "
+                                    "transition (as mne.io.Raw.notch_filter), zero-phase, per good span"))
+    record["notch"] = notch_record
+    if found.freq is not None:
+        if notch_record["applied"] and target == found.freq:
+            action = f"removed by a notch at {', '.join(f'{f:g}' for f in notch_record['freqs_hz'])} Hz"
+        elif notch_record["applied"]:
+            action = f"but the notch requested is at {target:g} Hz, so it stays in the data"
+        else:
+            action = ("not removed (notch off): band powers near it, the broadband energy and the harmonic "
+                      "proxies include it")
+        warnings.warn(f"{source}: {found.summary()}; {action}", DataWarning, stacklevel=3)
+    return layout, record
 
 
 def _proxy_rows(rows: MetricRows, arrays: dict, parts: Sequence[_Part], trauma: TraumaAccumulator | None,
@@ -636,7 +780,7 @@ def _proxy_rows(rows: MetricRows, arrays: dict, parts: Sequence[_Part], trauma: 
 
 
 def _steady_state_rows(rows: MetricRows, layout: RecordingLayout, conditions: Sequence | None,
-                       freqs: Sequence[float], source: str) -> dict:
+                       freqs: Sequence[float], source: str, mains: float | str) -> dict:
     """Steady-state SNR, ITC and trial classification per condition (trials read from the recording)."""
     from harmonix.estimators.steady_state import steady_state_by_condition
 
@@ -648,7 +792,7 @@ def _steady_state_rows(rows: MetricRows, layout: RecordingLayout, conditions: Se
         length = int((intervals[:, 1] - intervals[:, 0]).min())
         trials[condition.name] = np.stack([layout.read(int(a), int(a) + length) for a, _ in intervals])
     table = steady_state_by_condition(trials, layout.sfreq, tuple(freqs), layout.ch_names,
-                                      condition_freqs={c.name: c.frequency for c in conditions})
+                                      condition_freqs={c.name: c.frequency for c in conditions}, line_noise=mains)
     for row in table.rows():
         rows.add(row["metric"], row["value"], row["unit"], band=row["band"], component=row["component"],
                  condition=row["condition"])

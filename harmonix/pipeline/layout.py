@@ -18,7 +18,7 @@ import mne
 import numpy as np
 
 from harmonix.errors import ChannelError, DataQualityError, ParameterError
-from harmonix.spectral.filterbank import SignalSource
+from harmonix.spectral.filterbank import FilteredSource, SignalSource
 from harmonix.io.events import good_spans
 from harmonix.spectral.segments import RawSource, intersect_intervals
 
@@ -59,6 +59,9 @@ class RecordingLayout:
         Spans are the epochs of an epoched recording (equal lengths).
     rejected_seconds : float
         Duration left out by annotations (Raw).
+    fir : ndarray | None
+        Zero-phase FIR (e.g. a mains notch) every reader applies, per span
+        (:class:`~harmonix.spectral.filterbank.FilteredSource`); ``None``: raw samples.
     """
 
     inst: mne.io.BaseRaw | mne.BaseEpochs
@@ -68,6 +71,7 @@ class RecordingLayout:
     spans: np.ndarray
     epoched: bool
     rejected_seconds: float
+    fir: np.ndarray | None = None
 
     @property
     def n_channels(self) -> int:
@@ -86,13 +90,15 @@ class RecordingLayout:
         return int(self.span_lengths.sum())
 
     def source(self, span: int) -> SignalSource:
-        """Reader of span ``span`` (coordinates from the span's start)."""
+        """Reader of span ``span`` (coordinates from the span's start), through :attr:`fir` when set."""
         start, stop = (int(v) for v in self.spans[span])
         if self.epoched:
-            return _EpochSource(self.inst, self.picks, span, stop - start)
-        if isinstance(self.inst, mne.BaseEpochs):  # a single epoch analysed as one continuous segment
-            return _EpochSource(self.inst, self.picks, 0, stop - start)
-        return RawSource(self.inst, self.picks, start, stop - start)
+            reader = _EpochSource(self.inst, self.picks, span, stop - start)
+        elif isinstance(self.inst, mne.BaseEpochs):  # a single epoch analysed as one continuous segment
+            reader = _EpochSource(self.inst, self.picks, 0, stop - start)
+        else:
+            reader = RawSource(self.inst, self.picks, start, stop - start)
+        return reader if self.fir is None else FilteredSource(reader, self.fir)
 
     def span_of(self, start: int, stop: int) -> int:
         """Index of the span holding ``[start, stop)``; :class:`ParameterError` if none does."""

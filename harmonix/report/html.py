@@ -747,7 +747,26 @@ def analysis_report(
         _methods(params),
     ]
     sections = [section for section in sections if section is not None]
-    return _page(title, escape(", ".join(subtitle_parts)), sections, _provenance(params))
+    return _page(title, escape(", ".join(subtitle_parts)), sections, _provenance(params),
+                 issues=_issues_html(_analysis_issues(params)))
+
+
+def _analysis_issues(params: Mapping) -> list[str]:
+    """What qualifies the numbers of one analysis: data-quality warnings, mains, proxies withheld."""
+    quality = params.get("quality") or {}
+    # in memory a RecordingCheck, read back from params.json a dict
+    found = quality.get("warnings") if isinstance(quality, Mapping) else getattr(quality, "warnings", ())
+    lines = [str(line) for line in (found or [])]
+    mains = params.get("line_noise") or {}
+    if mains.get("detected_hz"):
+        notch = mains.get("notch") or {}
+        removed = (f"removed by a notch at {', '.join(f'{f:g}' for f in notch.get('freqs_hz', []))} Hz"
+                   if notch.get("applied") else "not removed")
+        lines.append(f"{mains.get('summary', 'mains interference detected')}; {removed}")
+    proxies = ((params.get("harmonics") or {}).get("proxies") or {})
+    if proxies.get("computed") is False and "plausibility" in str(proxies.get("reason", "")):
+        lines.append(f"research proxies not computed: {proxies['reason']}")
+    return lines
 
 
 def _atomic_write_text(path: Path, text: str) -> None:

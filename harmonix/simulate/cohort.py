@@ -14,7 +14,11 @@ of the kind the Neural Annealing account expects after an annealing cycle
   alone);
 * **stronger inter-regional locking**: the two regions' rhythms, independent
   before, share a common drive in the post session so that their phase
-  locking rises, with their power unchanged (correlation ``coupling``).
+  locking rises, with their power unchanged (correlation ``coupling``). The
+  drive reaches the second region ``delay`` seconds after the first, as
+  coupling through axons does (interhemispheric transfer takes about
+  10-20 ms, Saron & Davidson 1989); a zero-lag link would look exactly like
+  the field spread that mixes neighbouring regions' estimates.
 
 A session without a change (a pre session, or a test-retest control) has
 the same distribution as any other such session of that subject, so a
@@ -48,6 +52,9 @@ class PlantedChange:
     coupling : float
         Correlation, in [0, 1), of the two regions' rhythms in the post session
         (pre: 0, independent).
+    delay : float
+        Conduction delay (s) of the common drive from the first region to the
+        second, rounded to whole samples.
     regions : (str, str)
         The coupled regions (labels of the default connectome).
     """
@@ -56,6 +63,7 @@ class PlantedChange:
     n_low: int = 4
     coupling: float = 0.9
     regions: tuple[str, str] = ("rPFCDL", "lPFCDL")
+    delay: float = 0.015
 
 
 def cohort_session(
@@ -105,6 +113,8 @@ def cohort_session(
     if change is not None:
         if not 0 <= change.coupling < 1:
             raise ParameterError(f"coupling={change.coupling}: must be in [0, 1)")
+        if not 0 <= change.delay < duration / 2:
+            raise ParameterError(f"delay={change.delay}: must be between 0 and half the duration")
         if not 1 <= change.n_low < n_modes:
             raise ParameterError(f"n_low={change.n_low}: must be between 1 and n_modes - 1 = {n_modes - 1}")
         if tuple(change.regions) != tuple(regions):
@@ -131,8 +141,10 @@ def cohort_session(
 
     rhythms = np.stack([_resonance(n_times, sfreq, f, rng) for f in region_frequencies])
     if change is not None and change.coupling > 0:
-        common = _resonance(n_times, sfreq, region_frequencies.mean(), rng)
-        rhythms = np.sqrt(1 - change.coupling**2) * rhythms + change.coupling * common
+        lag = int(round(change.delay * sfreq))
+        common = _resonance(n_times + lag, sfreq, region_frequencies.mean(), rng)
+        drive = np.stack([common[lag:], common[: n_times]])  # the second region receives it lag samples later
+        rhythms = np.sqrt(1 - change.coupling**2) * rhythms + change.coupling * drive
     rhythms *= session_gain[0] * region_gain_factor
 
     modes = harmonic_gain(connectome, basis, n_modes=n_modes)

@@ -40,6 +40,7 @@ from typing import Protocol, runtime_checkable
 import mne
 import numpy as np
 import scipy.fft
+import scipy.signal
 
 from harmonix.errors import ParameterError
 from harmonix.spectral.bands import Band, load_bands
@@ -164,6 +165,50 @@ def _padded_segment(source: SignalSource, start: int, stop: int) -> np.ndarray:
     out = np.zeros((source.n_channels, stop - start), dtype=np.float64)
     out[:, valid] = window[:, mirrored[valid] - needed_lo]
     return out
+
+
+@dataclass(frozen=True)
+class FilteredSource:
+    """A :class:`SignalSource` whose samples pass through a zero-phase FIR filter on reading.
+
+    ``read(start, stop)`` reads ``[start - h, stop + h)`` of ``source``
+    (``h = (len(taps) - 1) / 2``; reflected at the source's edges as in
+    :func:`iter_analytic_blocks`) and keeps the fully filtered interior,
+
+    .. math::  y[n] = \\sum_{k=-h}^{h} b_{k+h}\\, x[n - k],
+
+    which for symmetric taps of odd length is the zero-phase filtering MNE
+    applies (``phase='zero'``). Every reader of the source sees the same
+    filtered samples, block after block, without the recording in memory.
+
+    Parameters
+    ----------
+    source : SignalSource
+        The unfiltered samples (one span: edges are reflected, never crossed).
+    taps : ndarray, shape (n_taps,)
+        Symmetric FIR of odd length (e.g. from ``mne.filter.create_filter``).
+    """
+
+    source: SignalSource
+    taps: np.ndarray
+
+    def __post_init__(self) -> None:
+        taps = np.asarray(self.taps, dtype=float)
+        if taps.ndim != 1 or taps.size % 2 == 0 or not np.allclose(taps, taps[::-1]):
+            raise ParameterError(f"a zero-phase FIR needs symmetric taps of odd length, got {taps.size} taps")
+
+    @property
+    def n_channels(self) -> int:
+        return self.source.n_channels
+
+    @property
+    def n_times(self) -> int:
+        return self.source.n_times
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        half = (len(self.taps) - 1) // 2
+        padded = _padded_segment(self.source, start - half, stop + half)
+        return scipy.signal.oaconvolve(padded, np.asarray(self.taps, dtype=float)[np.newaxis], mode="valid", axes=-1)
 
 
 def _check_input(data: np.ndarray | SignalSource, sfreq: float) -> SignalSource:

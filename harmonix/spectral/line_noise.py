@@ -222,3 +222,52 @@ def mains_harmonics(freq: float, sfreq: float) -> np.ndarray:
     if freq <= 0:
         raise ParameterError(f"mains frequency must be > 0, got {freq!r}")
     return freq * np.arange(1, int(np.floor(sfreq / 2.0 / freq)) + 1)
+
+
+NOTCH_TRANS_BANDWIDTH = 1.0
+"""Transition bandwidth (Hz) of the mains notch, split over both sides of each stop band (MNE's default)."""
+
+
+def notch_taps(freq: float, sfreq: float) -> tuple[np.ndarray, np.ndarray]:
+    """Zero-phase FIR that removes mains ``freq`` and its harmonics, designed as ``mne.io.Raw.notch_filter`` does.
+
+    One stop band per harmonic :math:`k f_m` below the Nyquist frequency, of
+    width :math:`k f_m / 200` (MNE's default ``notch_widths``) widened by half
+    the transition bandwidth :data:`NOTCH_TRANS_BANDWIDTH` on each side, from
+    :func:`mne.filter.create_filter` (windowed-sinc ``firwin`` design, Hamming
+    window, about 53 dB at the line; length set by the 0.5 Hz transitions,
+    3.3 / 0.5 s).
+
+    Parameters
+    ----------
+    freq : float
+        Mains frequency (Hz).
+    sfreq : float
+        Sampling rate (Hz).
+
+    Returns
+    -------
+    taps : ndarray
+        Symmetric FIR of odd length.
+    freqs : ndarray
+        The harmonics removed (Hz).
+
+    Examples
+    --------
+    >>> taps, freqs = notch_taps(60.0, 256.0)
+    >>> freqs.tolist(), taps.size % 2
+    ([60.0, 120.0], 1)
+    """
+    import mne
+
+    half = NOTCH_TRANS_BANDWIDTH / 2.0
+    harmonics = mains_harmonics(freq, sfreq)
+    harmonics = harmonics[harmonics + harmonics / 400.0 + 2 * half < sfreq / 2.0]
+    if harmonics.size == 0:
+        raise ParameterError(f"mains {freq:g} Hz lies above the Nyquist frequency of {sfreq:g} Hz sampling")
+    widths = harmonics / 200.0
+    taps = mne.filter.create_filter(None, sfreq, l_freq=harmonics + widths / 2 + half,
+                                    h_freq=harmonics - widths / 2 - half, l_trans_bandwidth=half,
+                                    h_trans_bandwidth=half, method="fir", fir_design="firwin", phase="zero",
+                                    verbose=False)
+    return np.asarray(taps, dtype=float), harmonics
