@@ -177,3 +177,20 @@ def test_channel_types_keep_aux_as_eeg(shared_data):
         load_eeg(path, verbose=False, channel_types={"Left AUX": "eeg"})
     with pytest.raises(ParameterError, match="unknown channel type"):
         load_eeg(path, verbose=False, channel_types={"Right AUX": "brain"})
+
+
+def test_cli_channel_types_and_notch(shared_data, tmp_path, capsys):
+    import json
+
+    from harmonix.cli import main
+
+    path = shared_data / "eegnb_muse_ssvep_s1_2017-09-14-21.20.04.csv"
+    out = tmp_path / "out"
+    assert main(["-q", "analyze", str(path), "--out", str(out), "--harmonics", "off",
+                 "--channel-types", "Right AUX=eeg", "--notch", "60"]) == 0
+    params = json.loads(next(out.glob("*/params.json")).read_text())
+    assert "Right AUX" in params["channels_analysed"]
+    assert params["line_noise"]["notch"]["applied"] and params["line_noise"]["notch"]["freqs_hz"][0] == 60.0
+    assert "harmonix: warning:" in capsys.readouterr().err  # the 60 Hz hum is reported on the console
+    assert main(["-q", "analyze", str(path), "--out", str(tmp_path / "bad"), "--channel-types", "Right AUX"]) == 2
+    assert "each item must be NAME=TYPE" in capsys.readouterr().err
