@@ -378,6 +378,9 @@ def _compare_sessions(args: argparse.Namespace) -> tuple["pd.DataFrame", list[st
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
+    import numpy as np
+    import pandas as pd
+
     from harmonix.study.batch import BatchFailed
     from harmonix.workflows import run_comparison
 
@@ -413,7 +416,10 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     within = bool(len(comparison)) and (comparison["design"] == "windows").all()
     kind = "over windows within subject" if within else f"{args.design}, across subjects"
     state = " (up to date, not recomputed)" if comparison.attrs.get("up_to_date") else ""
-    print(f"{len(comparison)} comparisons ({kind}); {significant} with q < 0.05 -> {folder / 'comparison.csv'}{state}")
+    p_min = pd.to_numeric(comparison.get("p_min", pd.Series(dtype=float)), errors="coerce").min()
+    reach = f" (smallest attainable p {p_min:.3g})" if np.isfinite(p_min) else ""
+    print(f"{len(comparison)} comparisons ({kind}); {significant} with q < 0.05{reach} -> "
+          f"{folder / 'comparison.csv'}{state}")
     for line in comparison.attrs.get("warnings", []):
         print(f"harmonix: warning: {line}", file=sys.stderr)
     for line in comparison.attrs.get("issues", []):

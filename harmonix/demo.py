@@ -71,6 +71,7 @@ class DemoSummary:
     n_tests_null: int
     stimulus: str
     region_ranks: dict | None = None
+    p_min: float = float("nan")
 
 
 def _session_name(subject: int, visit: str) -> str:
@@ -241,6 +242,7 @@ def run_demo(
             n_tests=int(comparison["p"].notna().sum()), n_significant=int((comparison["q"] < 0.05).sum()),
             n_tests_null=int(null["p"].notna().sum()), n_significant_null=int((null["q"] < 0.05).sum()),
             region_ranks=region_ranks(comparison, PLANTED.regions[0][1:]),
+            p_min=float(pd.to_numeric(comparison["p_min"], errors="coerce").min()),
             stimulus=f"{audio.name}: strongest modulation {check.peak_modulation_hz:.1f} Hz (protocol: 40 Hz), "
                      f"{check.loudness_lufs:.1f} LUFS, {'passes' if check.ok else 'FAILS'} its safety checks",
         )
@@ -264,7 +266,8 @@ def _print_summary(summary: DemoSummary) -> None:
         label = f"{row.planted} [{row.metric}, {row.band}]"
         print(f"  {label[:50]:50s} {row.difference:+11.3g} {row.effect_size:+10.2f}   {row.q:<8.2g} "
               f"{'yes' if row.found else 'NO'}")
-    print(f"  pre vs post:   {summary.n_significant} of {summary.n_tests} tests with q < 0.05 (FDR across all)")
+    print(f"  pre vs post:   {summary.n_significant} of {summary.n_tests} tests with q < 0.05 (FDR across all; "
+          f"smallest attainable p {summary.p_min:.2g})")
     print(f"  pre vs retest: {summary.n_significant_null} of {summary.n_tests_null} tests with q < 0.05 "
           "(null control: nothing was changed)")
     if summary.region_ranks:

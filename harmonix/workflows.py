@@ -765,6 +765,11 @@ def run_comparison(
             # Within-subject windows are then the only comparison: it is the comparison table.
             results = {"comparison": results["comparison_windows"]}
         from harmonix.compare.regions import crosstalk_map, flag_crosstalk
+        from harmonix.compare.stats import significance_warning
+
+        reach = significance_warning(results["comparison"])
+        if reach:
+            warnings.append(reach)
 
         explains = crosstalk_map(params_by_folder.values())
         results = {name: flag_crosstalk(frame, explains) if name == "comparison" else frame

@@ -212,6 +212,9 @@ def test_compare_command_writes_tables_and_reports_missing_post(bids_like_record
                               "--no-report", "--permutations", "2000"], capsys)
     assert code == 0, err
     assert "subject 04: pre recording without a post recording" in stdout
+    # 3 paired subjects: the exact sign-flip test bottoms out at p = 2/8 (issue 16)
+    assert "(smallest attainable p 0.25)" in stdout
+    assert "harmonix: warning: with 3 paired subjects the smallest attainable p is 0.25" in err
     comparison = pd.read_csv(out / "comparison.csv", keep_default_na=False, na_values=[""])
     # condition (the event condition of a metric row, empty for the whole recording) is part of the key
     assert list(comparison.columns[:16]) == ["metric", "band", "component", "condition", "n", "mean_pre", "mean_post",

@@ -562,3 +562,30 @@ def test_compare_tables_bad_input():
     bad.loc[0, "value"] = "high"
     with pytest.raises(ParameterError, match="non-numeric"):
         compare_tables(bad, post)
+
+
+@pytest.mark.parametrize("n_subjects, p_min, warns", [(3, 0.25, True), (4, 0.125, True), (5, 0.0625, True),
+                                                      (6, 0.03125, False), (12, 2 / 4096, False)])
+def test_smallest_attainable_p_and_the_warning(n_subjects, p_min, warns):
+    """Acceptance (issue 16): the exact sign-flip test's floor, and a warning exactly when q < 0.05 is impossible."""
+    from harmonix.compare.stats import significance_warning
+
+    rng = np.random.default_rng(n_subjects)
+    rows = []
+    for s in range(n_subjects):
+        for label, shift in (("pre", 0.0), ("post", 1.0)):
+            for metric in ("a", "b"):
+                rows.append({"subject": f"{s:02d}", "session": label, "metric": metric, "band": "alpha",
+                             "component": "all", "value": rng.normal() + 5 * shift, "unit": "1"})
+    table = pd.DataFrame(rows)
+    out = compare_tables(table[table.session == "pre"], table[table.session == "post"], n_permutations=10000)
+    assert np.allclose(out["p_min"], p_min)
+    # every difference is positive: the test reaches its floor
+    assert np.allclose(out["p"], p_min)
+    warning = significance_warning(out)
+    assert bool(warning) == warns and ((out["q"] < 0.05).any() != warns)
+    if warns:
+        assert f"{n_subjects} paired subjects" in warning and f"{p_min:.3g}" in warning
+        assert out["note"].str.contains("impossible with this design").all()
+    else:
+        assert not out["note"].str.contains("impossible").any()

@@ -96,6 +96,9 @@ __all__ = [
     "paired_permutation_test",
     "unpaired_permutation_test",
     "window_permutation_test",
+    "smallest_p",
+    "unreachable_note",
+    "significance_warning",
     "paired_tests",
     "unpaired_tests",
     "fdr_bh",
@@ -650,6 +653,49 @@ def _p_from_counts(n_ge: int, n_le: int, total: int, exact: bool, alternative: s
     if alternative == "less":
         return float(p_less)
     return float(min(1.0, 2.0 * min(p_greater, p_less)))
+
+
+def smallest_p(n_permutations: int, exact: bool, alternative: str = "two-sided") -> float:
+    """The smallest p-value a permutation test of this size can return.
+
+    Exact enumeration of :math:`N` arrangements: :math:`1/N` one-sided,
+    :math:`\\min(1, 2/N)` two-sided (the observed arrangement always counts).
+    :math:`B` random arrangements: :math:`1/(B+1)` and :math:`2/(B+1)` (Phipson &
+    Smyth 2010). A paired sign-flip test of :math:`n` subjects enumerates
+    :math:`2^n`: 0.25 for 3 subjects, 0.0625 for 5, 0.00049 for 12, so with
+    five or fewer subjects no row can reach :math:`p < 0.05`, hence no
+    :math:`q < 0.05` either (BH never lowers a p-value below the smallest one).
+
+    Examples
+    --------
+    >>> smallest_p(2**5, True), smallest_p(2**3, True), smallest_p(9999, False)
+    (0.0625, 0.25, 0.0002)
+    """
+    one = 1.0 / n_permutations if exact else 1.0 / (n_permutations + 1)
+    return float(min(1.0, 2.0 * one)) if alternative == "two-sided" else float(one)
+
+
+def unreachable_note(p_min: float, alpha: float = 0.05) -> str:
+    """The note for a row whose test cannot reach ``alpha``; empty when it can."""
+    if not np.isfinite(p_min) or p_min < alpha:
+        return ""
+    return f"smallest attainable p is {p_min:.3g}: p < {alpha:g} (and q < {alpha:g}) impossible with this design"
+
+
+def significance_warning(comparison: pd.DataFrame, alpha: float = 0.05) -> str:
+    """One line when no tested row of ``comparison`` can reach ``q < alpha`` (its ``p_min``); empty otherwise."""
+    if "p_min" not in comparison.columns:
+        return ""
+    p_min = pd.to_numeric(comparison["p_min"], errors="coerce").dropna()
+    if p_min.empty or p_min.min() < alpha:
+        return ""
+    design = str(comparison["design"].iloc[0]) if "design" in comparison.columns and len(comparison) else ""
+    n = int(pd.to_numeric(comparison["n"], errors="coerce").max()) if "n" in comparison.columns else 0
+    who = {"paired": f"{n} paired subjects", "unpaired": f"{n} recordings in two groups",
+           "windows": f"{n} windows"}.get(design, f"n={n}")
+    return (f"with {who} the smallest attainable p is {p_min.min():.3g}, so no row can reach q < {alpha:g}: "
+            "an empty list of significant rows says nothing about the effects; read the effect sizes and "
+            "intervals, and add subjects for a test")
 
 
 def paired_permutation_test(
@@ -1460,6 +1506,7 @@ def compare_tables(
             n_post=0,
             hedges_g=np.nan,
             design=design,
+            p_min=np.nan,
         )
         notes = []
         if design == "paired":
@@ -1495,6 +1542,7 @@ def compare_tables(
                         p=res.p_permutation,
                         p_wilcoxon=res.p_wilcoxon,
                         p_ttest=res.p_ttest,
+                        p_min=smallest_p(res.n_permutations, res.exact, alternative),
                     )
         else:
             vx = a_v[a_idx[key]] if key in a_idx else np.empty(0)
@@ -1527,11 +1575,13 @@ def compare_tables(
                         p=res.p_permutation,
                         p_wilcoxon=res.p_mannwhitney,
                         p_ttest=res.p_welch,
+                        p_min=smallest_p(res.n_permutations, res.exact, alternative),
                     )
-        row["note"] = "; ".join(notes)
+        notes.append(unreachable_note(row["p_min"]))
+        row["note"] = "; ".join(n for n in notes if n)
         rows.append(row)
 
-    extra = ["unit", "n_pre", "n_post", "hedges_g", "design", "note"]
+    extra = ["unit", "n_pre", "n_post", "hedges_g", "design", "p_min", "note"]
     columns = [*by] + [c for c in COMPARISON_COLUMNS[3:] if c not in by] + [c for c in extra if c not in by]
     if not rows:
         out = pd.DataFrame(columns=columns)

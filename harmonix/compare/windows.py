@@ -27,7 +27,14 @@ import numpy as np
 import pandas as pd
 
 from harmonix.compare.sessions import SUMMARY_COMPONENT
-from harmonix.compare.stats import COMPARISON_COLUMNS, _seed_sequence, fdr_bh, window_permutation_test
+from harmonix.compare.stats import (
+    COMPARISON_COLUMNS,
+    _seed_sequence,
+    fdr_bh,
+    smallest_p,
+    unreachable_note,
+    window_permutation_test,
+)
 from harmonix.errors import ParameterError
 
 WINDOW_COLUMNS = ("metric", "band", "component", "window", "value", "unit")
@@ -179,7 +186,7 @@ def compare_windows(
         row = dict(zip(keys, key), n=x.size + y.size, mean_pre=np.nan, mean_post=np.nan, difference=np.nan,
                    effect_size=np.nan, effect_size_kind="hedges_g_windows", ci_low=np.nan, ci_high=np.nan,
                    p=np.nan, p_wilcoxon=np.nan, p_ttest=np.nan, unit=str(groups_pre[key]["unit"].iloc[0]),
-                   n_pre=x.size, n_post=y.size, hedges_g=np.nan, design="windows", subject=subject)
+                   n_pre=x.size, n_post=y.size, hedges_g=np.nan, design="windows", p_min=np.nan, subject=subject)
         block = auto_block_size(x, y) if min(x.size, y.size) >= 2 else 1
         try:
             result = window_permutation_test(x, y, block_size=block, n_permutations=n_permutations,
@@ -190,9 +197,13 @@ def compare_windows(
             row.update(mean_pre=result.mean_pre, mean_post=result.mean_post, difference=result.difference,
                        effect_size=result.hedges_g, hedges_g=result.hedges_g, ci_low=result.ci_low,
                        ci_high=result.ci_high, p=result.pvalue,
-                       note=f"blocks of {block} windows; lag-1 autocorrelation {result.autocorrelation:.2f}")
+                       p_min=smallest_p(result.n_permutations, result.exact, result.alternative),
+                       note="; ".join(n for n in (f"blocks of {block} windows; lag-1 autocorrelation "
+                                                  f"{result.autocorrelation:.2f}",
+                                                  unreachable_note(smallest_p(result.n_permutations, result.exact,
+                                                                              result.alternative))) if n))
         rows.append(row)
-    columns = [*COMPARISON_COLUMNS, "unit", "n_pre", "n_post", "hedges_g", "design", "note", "subject"]
+    columns = [*COMPARISON_COLUMNS, "unit", "n_pre", "n_post", "hedges_g", "design", "p_min", "note", "subject"]
     if not rows:
         return pd.DataFrame(columns=columns)
     out = pd.DataFrame(rows)
