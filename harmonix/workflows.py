@@ -753,6 +753,7 @@ def run_comparison(
                                   "than 4 windows), no within-subject comparison")
             if window_tables:
                 results["comparison_windows"] = pd.concat(window_tables, ignore_index=True)
+                results["comparison_windows"].attrs["parameters"] = dict(window_tables[0].attrs["parameters"])
         if not results:
             if contrast is not None:
                 raise ParameterError(f"--contrast {','.join(contrast)}: {len(subjects)} recording(s) have both conditions; "

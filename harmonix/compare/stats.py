@@ -73,7 +73,7 @@ from __future__ import annotations
 import itertools
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -99,6 +99,7 @@ __all__ = [
     "smallest_p",
     "unreachable_note",
     "significance_warning",
+    "methods_sentence",
     "paired_tests",
     "unpaired_tests",
     "fdr_bh",
@@ -680,6 +681,53 @@ def unreachable_note(p_min: float, alpha: float = 0.05) -> str:
     if not np.isfinite(p_min) or p_min < alpha:
         return ""
     return f"smallest attainable p is {p_min:.3g}: p < {alpha:g} (and q < {alpha:g}) impossible with this design"
+
+
+_CI_NAMES = {"bca": "BCa", "percentile": "percentile", "basic": "basic"}
+
+
+def methods_sentence(parameters: Mapping) -> str:
+    """The statistics of a comparison table in words, from the parameters that produced it.
+
+    The single source of every methods sentence in reports: ``parameters``
+    is ``attrs["parameters"]`` of a :func:`compare_tables` or
+    :func:`harmonix.compare.windows.compare_windows` table.
+
+    Examples
+    --------
+    >>> print(methods_sentence({"design": "paired", "ci_method": "bca", "ci_level": 0.95, "n_bootstrap": 2000,
+    ...                         "n_permutations": 10000, "fdr_method": "bh", "alternative": "two-sided"}))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    difference = mean of the paired differences post - pre; BCa bootstrap 95% CI of the difference (2000
+    resamples); effect size Cohen's d_z (mean difference / SD of the differences); p from a two-sided
+    sign-flip permutation test (all 2^n sign vectors when 2^n <= 10000, else 10000 random ones); q:
+    Benjamini-Hochberg false discovery rate over all tested rows.
+    """
+    design = str(parameters.get("design", "paired"))
+    ci = _CI_NAMES.get(str(parameters.get("ci_method", "bca")), str(parameters.get("ci_method", "bca")))
+    level = f"{100 * float(parameters.get('ci_level', 0.95)):g}%"
+    n_boot = parameters.get("n_bootstrap")
+    n_perm = int(parameters.get("n_permutations", 10000))
+    side = str(parameters.get("alternative", "two-sided"))
+    fdr = "Benjamini-Yekutieli" if parameters.get("fdr_method") == "by" else "Benjamini-Hochberg"
+    resamples = f" ({int(n_boot)} resamples)" if n_boot else ""
+    if design == "windows":
+        return (f"difference = mean of the post windows - mean of the pre windows of one recording; {ci} bootstrap "
+                f"{level} CI of the difference over blocks of consecutive windows{resamples}; effect size Hedges' g "
+                "over windows (pooled SD of the windows: the shift relative to window-to-window variability, not a "
+                f"between-subject effect); p from a {side} block permutation test (blocks of consecutive windows "
+                f"exchanged between pre and post, block size per row in the note; all arrangements when they "
+                f"number at most {n_perm}, else {n_perm} random ones); q: {fdr} false discovery rate over the rows "
+                "of each subject.")
+    if design == "unpaired":
+        return (f"difference = mean of the second group - mean of the first; {ci} bootstrap {level} CI of the "
+                f"difference{resamples}; effect size Hedges' g (pooled SD, small-sample corrected); p from a {side} "
+                f"permutation test of the group labels (all arrangements when they number at most {n_perm}, else "
+                f"{n_perm} random ones); q: {fdr} false discovery rate over all tested rows.")
+    return (f"difference = mean of the paired differences post - pre; {ci} bootstrap {level} CI of the "
+            f"difference{resamples}; effect size Cohen's d_z (mean difference / SD of the differences); p from a "
+            f"{side} sign-flip permutation test (all 2^n sign vectors when 2^n <= {n_perm}, else {n_perm} random "
+            f"ones); q: {fdr} false discovery rate over all tested rows.")
 
 
 def significance_warning(comparison: pd.DataFrame, alpha: float = 0.05) -> str:

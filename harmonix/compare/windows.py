@@ -204,8 +204,17 @@ def compare_windows(
                                                                               result.alternative))) if n))
         rows.append(row)
     columns = [*COMPARISON_COLUMNS, "unit", "n_pre", "n_post", "hedges_g", "design", "p_min", "note", "subject"]
-    if not rows:
-        return pd.DataFrame(columns=columns)
-    out = pd.DataFrame(rows)
-    out["q"] = fdr_bh(out["p"].to_numpy(float))
-    return out[columns]
+    out = pd.DataFrame(rows) if rows else pd.DataFrame(columns=columns)
+    if rows:
+        out["q"] = fdr_bh(out["p"].to_numpy(float))
+    out = out[columns]
+    out.attrs["parameters"] = window_parameters(n_permutations=n_permutations, n_bootstrap=n_bootstrap,
+                                                ci_level=ci_level)
+    return out
+
+
+def window_parameters(*, n_permutations: int, n_bootstrap: int, ci_level: float) -> dict:
+    """``attrs["parameters"]`` of a window comparison (what its methods sentence is written from)."""
+    return {"design": "windows", "effect_size": "hedges_g_windows", "n_permutations": int(n_permutations),
+            "n_bootstrap": int(n_bootstrap), "ci_level": float(ci_level), "ci_method": "bca",
+            "alternative": "two-sided", "fdr_method": "bh", "p": "block permutation"}

@@ -36,6 +36,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from harmonix import __version__
+from harmonix.compare.stats import methods_sentence
 from harmonix.errors import HarmonixError, InputFileError, OutputError
 from harmonix.proxies.energy import PROXY_NOTE as ENERGY_NOTE
 from harmonix.proxies.trauma import PROXY_NOTE as TRAUMA_NOTE
@@ -941,6 +942,9 @@ def comparison_report(
     tested = np.isfinite(table["p"].to_numpy(dtype=float))
     significant = (table["q"] < Q_THRESHOLD).to_numpy()
     designs = sorted(set(table["design"].dropna().astype(str))) if "design" in table else []
+    if len(designs) == 1 and stats_params.get("design") != designs[0]:
+        # the table's own rows say how they were tested; parameters of another table must not describe them
+        stats_params = {"design": designs[0]}
     design = stats_params.get("design") or (", ".join(designs) if designs else "unknown")
 
     facts = []
@@ -958,13 +962,9 @@ def comparison_report(
     facts.append(("Rows tested", f"{int(tested.sum())}" + (f" ({int((~tested).sum())} could not be tested; "
                                                            "see the note column)" if (~tested).any() else "")))
     facts.append((f"q < {Q_THRESHOLD:g} (FDR)", f"<strong>{int(significant.sum())}</strong>"))
-    method = (f"difference = mean post - mean pre; {stats_params.get('ci_method', 'bootstrap')} bootstrap "
-              f"{_num(100 * stats_params.get('ci_level', 0.95))}% CI of the difference; effect size d_z (paired) or "
-              f"Hedges' g (unpaired); p from a permutation test "
-              f"({stats_params.get('n_permutations', '?')} permutations at most); q: "
-              f"{'Benjamini-Yekutieli' if stats_params.get('fdr_method') == 'by' else 'Benjamini-Hochberg'} "
-              "false discovery rate over all tested rows.")
-    facts.append(("Statistics", escape(method)))
+    facts.append(("Statistics", escape(methods_sentence(stats_params))))
+    if "p_min" in table.columns and np.isfinite(pd.to_numeric(table["p_min"], errors="coerce")).any():
+        facts.append(("Smallest attainable p", _num(float(pd.to_numeric(table["p_min"], errors="coerce").min()))))
     sections = [_Section("summary", "Summary", _facts(facts))]
 
     forest = _figure(figures.plot_comparison_forest, "Forest plot", table, FOREST_ROWS, Q_THRESHOLD,
