@@ -78,3 +78,54 @@ def test_float_flac_is_a_one_line_error(tmp_path, capsys):
                  "-o", str(out)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "subtype" in err and not out.exists()
+
+
+QUIET_END = """
+[safety]
+loudness_lufs = -23
+fade_in = 5
+fade_out = 5
+[[segments]]
+duration = 20
+[[segments.voices]]
+type = "isochronic"
+carrier = 300
+rate = 10
+level = -12
+[[segments]]
+duration = 20
+gain = 0.25
+[[segments.voices]]
+type = "isochronic"
+carrier = 300
+rate = 10
+level = -12
+"""
+
+
+def test_check_judges_fades_against_their_own_segment(tmp_path, capsys):
+    """Issue 16: a quiet last segment passes, a cut fade fails, a WAV without sidecar is measured only."""
+    protocol = tmp_path / "quiet-end.toml"
+    protocol.write_text(QUIET_END)
+    out = tmp_path / "quiet.wav"
+    assert main(["-q", "stimulate", str(protocol), "-o", str(out)]) == 0, capsys.readouterr().err
+    capsys.readouterr()
+    assert main(["stimulate", "--check", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert text.strip().endswith("PASS") and "fade-out 0.6" in text, text
+    assert "modulation planned 10.00 Hz, measured" in text and "(medians over" in text
+
+    x, sr = soundfile.read(str(out))
+    fade = int(5 * sr)
+    x[-fade:] = x[-2 * fade:-fade]  # the last segment's plateau where its fade-out was
+    soundfile.write(str(out), x, sr, subtype=soundfile.info(str(out)).subtype)
+    assert main(["stimulate", "--check", str(out)]) == 1
+    text = capsys.readouterr().out
+    assert text.strip().endswith("FAIL") and "fade-out 1.0" in text, text
+
+    bare = tmp_path / "bare" / "quiet.wav"
+    bare.parent.mkdir()
+    bare.write_bytes((tmp_path / "quiet.wav").read_bytes())
+    assert main(["stimulate", "--check", str(bare)]) == 0
+    text = capsys.readouterr().out
+    assert "no protocol to compare" in text and "PASS" not in text and "FAIL" not in text

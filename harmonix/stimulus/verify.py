@@ -77,8 +77,14 @@ class CheckResult:
         Modulation spectrum of the whole file (Hz, 1/Hz).
     segments : list of SegmentCheck
         Per-segment comparison (empty without a protocol).
-    fade_in_ok, fade_out_ok : bool
-        First / last 5 s quieter (RMS) than the median 1 s RMS of the file.
+    fade_in_ok, fade_out_ok : bool | None
+        Each fade of the protocol is present: the envelope's RMS over the
+        fade, relative to the same length of its own segment next to it
+        (:func:`_fade_ratio`), is below the midpoint between 1 (no fade)
+        and :data:`RAISED_COSINE_RMS` (the raised-cosine fade rendered).
+        ``None`` without a protocol (nothing to compare with).
+    fade_in_ratio, fade_out_ratio : float
+        Those RMS ratios (NaN when not measured).
     """
 
     path: Path
@@ -94,8 +100,11 @@ class CheckResult:
     times: np.ndarray = field(repr=False)
     mod_freqs: np.ndarray = field(repr=False)
     segments: list[SegmentCheck] = field(default_factory=list)
-    fade_in_ok: bool = True
-    fade_out_ok: bool = True
+    fade_in_ok: bool | None = None
+    fade_out_ok: bool | None = None
+    fade_in_ratio: float = math.nan
+    fade_out_ratio: float = math.nan
+    compared: bool = False
     peak_ok: bool | None = None
     loudness_ok: bool | None = None
     true_peak_bound_dbfs: float = math.nan
@@ -106,8 +115,8 @@ class CheckResult:
 
     @property
     def ok(self) -> bool:
-        """Everything checked passed."""
-        return bool(self.fade_in_ok and self.fade_out_ok and self.peak_ok is not False
+        """Everything compared with the protocol passed (True when there was nothing to compare)."""
+        return bool(self.fade_in_ok is not False and self.fade_out_ok is not False and self.peak_ok is not False
                     and self.loudness_ok is not False and all(s.ok for s in self.segments if s.n_windows))
 
     def report(self) -> str:
@@ -120,22 +129,41 @@ class CheckResult:
                  f"loudness {self.loudness_lufs:.1f} LUFS ({_ok(self.loudness_ok)}), true peak "
                  f"{self.true_peak_dbfs:.2f} dBFS (16x; {bound}: {_ok(self.peak_ok)}), "
                  f"sample peak {self.sample_peak_dbfs:.2f} dBFS",
-                 f"strongest modulation {self.peak_modulation_hz:.2f} Hz; fade-in {_ok(self.fade_in_ok)}, "
-                 f"fade-out {_ok(self.fade_out_ok)}"]
+                 f"strongest modulation {self.peak_modulation_hz:.2f} Hz"]
+        if self.compared:
+            lines.append(f"fade-in RMS {_ratio(self.fade_in_ratio)} of its segment's level ({_ok(self.fade_in_ok)}), "
+                         f"fade-out {_ratio(self.fade_out_ratio)} ({_ok(self.fade_out_ok)}); a raised-cosine fade "
+                         f"gives {RAISED_COSINE_RMS:.2f}, none 1.00, pass below {FADE_PASS_RATIO:.2f}")
         for s in self.segments:
             lr = f", L/R carriers {s.left_hz:.3f}/{s.right_hz:.3f} Hz" if math.isfinite(s.left_hz) else ""
             if s.n_windows:
-                lines.append(f"segment {s.index} {s.label!r} {s.start:.0f}-{s.end:.0f} s: planned {s.planned_hz:.2f} Hz, "
-                             f"measured {s.measured_hz:.2f} Hz (median error {s.median_abs_error_hz:.3f} Hz, "
-                             f"{s.n_windows} windows) {_ok(s.ok)}{lr}")
+                lines.append(f"segment {s.index} {s.label!r} {s.start:.0f}-{s.end:.0f} s: modulation planned "
+                             f"{s.planned_hz:.2f} Hz, measured {s.measured_hz:.2f} Hz (medians over {s.n_windows} "
+                             f"windows; median error {s.median_abs_error_hz:.3f} Hz, tolerance {TOLERANCE_HZ:g} Hz) "
+                             f"{_ok(s.ok)}{lr}")
             else:
                 lines.append(f"segment {s.index} {s.label!r}: no rhythm to check ({s.n_skipped} windows skipped){lr}")
-        lines.append("PASS" if self.ok else "FAIL")
+        if not self.compared:
+            lines.append("no protocol to compare (no harmonix sidecar beside the file): measured only, "
+                         "nothing passed or failed")
+        else:
+            lines.append("PASS" if self.ok else "FAIL")
         return "\n".join(lines)
 
 
 def _ok(flag: bool | None) -> str:
     return "n/a" if flag is None else ("ok" if flag else "FAIL")
+
+
+def _ratio(value: float) -> str:
+    return "n/a" if not math.isfinite(value) else f"{value:.2f}"
+
+
+RAISED_COSINE_RMS = math.sqrt(3.0 / 8.0)
+"""RMS of a raised-cosine fade's gain ``(1 - cos(pi u)) / 2`` over the fade, relative to full level."""
+
+FADE_PASS_RATIO = (1.0 + RAISED_COSINE_RMS) / 2.0
+"""A fade passes when its RMS ratio lies below the midpoint between no fade (1) and the rendered fade."""
 
 
 MIN_CHECK_S = 0.4
@@ -267,15 +295,13 @@ def check_rendered(path: str | PathLike, protocol: P.Protocol | None = None, *, 
 
     freqs, psd = _modulation_spectrum(env, env_rate)
     peak_mod = float(freqs[np.argmax(psd)]) if psd.size else math.nan
-    fade_in_ok, fade_out_ok = _fades(env, env_rate)
     # the bound holds for band-guarded renders (module docstring of safety); a file without a harmonix
     # sidecar may hold anything up to Nyquist, so only its 16x grid maximum is reported
     bound = peak.bound(**residual) if meta is not None else math.nan
     result = dict(path=path, sfreq=sfreq, channels=channels, n_samples=n_total, loudness_lufs=loud.integrated,
                   true_peak_dbfs=peak.true_peak_dbfs, sample_peak_dbfs=peak.sample_peak_dbfs,
                   true_peak_bound_dbfs=S.db(bound) if meta is not None else math.nan,
-                  peak_modulation_hz=peak_mod, spectrum_freqs=freqs, spectrum_power=psd,
-                  fade_in_ok=fade_in_ok, fade_out_ok=fade_out_ok)
+                  peak_modulation_hz=peak_mod, spectrum_freqs=freqs, spectrum_power=psd)
     if protocol is None:
         times, mods = _sliding(env, env_t, env_rate, 0.0, env_t[-1] if env.size else 0.0, 4.0)
         return CheckResult(times=times, mod_freqs=mods, **result)
@@ -286,8 +312,12 @@ def check_rendered(path: str | PathLike, protocol: P.Protocol | None = None, *, 
         if channels == 2 and any(v.type == "binaural" for v in seg.voices):
             segs[-1] = _carriers(segs[-1], path, sfreq)
     order = np.argsort(all_t) if all_t else np.zeros(0, int)
+    fade_in_ratio, fade_out_ratio = _fade_ratios(env, env_t, protocol)
     return CheckResult(
-        times=np.asarray(all_t)[order], mod_freqs=np.asarray(all_f)[order], segments=segs,
+        times=np.asarray(all_t)[order], mod_freqs=np.asarray(all_f)[order], segments=segs, compared=True,
+        fade_in_ratio=fade_in_ratio, fade_out_ratio=fade_out_ratio,
+        fade_in_ok=None if math.isnan(fade_in_ratio) else bool(fade_in_ratio < FADE_PASS_RATIO),
+        fade_out_ok=None if math.isnan(fade_out_ratio) else bool(fade_out_ratio < FADE_PASS_RATIO),
         peak_ok=bool((bound if meta is not None else peak.true_peak) <= 10 ** (protocol.peak_dbfs / 20)),
         loudness_ok=bool(abs(loud.integrated - protocol.loudness_lufs) <= 1.0) if protocol.normalize else None,
         **result)
@@ -307,15 +337,35 @@ def _modulation_spectrum(env: np.ndarray, rate: float) -> tuple[np.ndarray, np.n
     return f[keep], p[keep]
 
 
-def _fades(env: np.ndarray, rate: float) -> tuple[bool, bool]:
-    n5 = int(5 * rate)
-    n1 = max(1, int(rate))
-    if env.size < 4 * n5:
-        return True, True
-    k = env.size // n1
-    rms1 = np.sqrt(np.mean(env[: k * n1].reshape(k, n1) ** 2, axis=1))
-    plateau = np.median(rms1)
-    return _rms(env[:n5]) < plateau, _rms(env[-n5:]) < plateau
+def _fade_ratios(env: np.ndarray, env_t: np.ndarray, protocol: P.Protocol) -> tuple[float, float]:
+    """RMS of the envelope over each fade relative to the same length of its own segment beside it.
+
+    The reference stretch lies inside the first (last) segment, right after
+    (before) the fade, as long as the fade and at most 5 s; the fade is
+    judged against the level its own segment asks for, not the whole file's.
+    NaN when there is no fade or no room for a reference of at least 1 s.
+    """
+    def rms(t0: float, t1: float) -> float:
+        inside = (env_t >= t0) & (env_t < t1)
+        return _rms(env[inside]) if inside.sum() >= 8 else math.nan
+
+    first, last = protocol.segments[0], protocol.segments[-1]
+    fade_in, fade_out, total = protocol.fade_in, protocol.fade_out, protocol.duration
+    # inside the fade's own segment when it leaves >= 1 s, else into the next (previous) one
+    in_end = fade_in + min(fade_in, 5.0)
+    in_end = min(first.end, in_end) if min(first.end, in_end) - fade_in >= 1.0 else min(in_end, total - fade_out)
+    out_start = total - fade_out - min(fade_out, 5.0)
+    out_start = (max(last.start, out_start) if total - fade_out - max(last.start, out_start) >= 1.0
+                 else max(out_start, fade_in))
+    ratios = []
+    for fade, start, stop, ref in ((fade_in, 0.0, fade_in, (fade_in, in_end)),
+                                   (fade_out, total - fade_out, total, (out_start, total - fade_out))):
+        if fade <= 0 or ref[1] - ref[0] < 1.0:
+            ratios.append(math.nan)
+            continue
+        level = rms(*ref)
+        ratios.append(rms(start, stop) / level if level > 0 else math.nan)
+    return ratios[0], ratios[1]
 
 
 def _rms(x: np.ndarray) -> float:
