@@ -98,6 +98,17 @@ class EnergyEpisodes:
     note: str = PROXY_NOTE
 
 
+def smoothed_trace(times: np.ndarray, energy: np.ndarray, smooth_seconds: float) -> np.ndarray:
+    """The moving average :func:`detect_episodes` thresholds (width ``smooth_seconds``, edges held).
+
+    What a figure of the detection must draw: the raw 1-s trace can cross the
+    threshold where the smoothed one does not.
+    """
+    times, energy = np.asarray(times, dtype=float), np.asarray(energy, dtype=float)
+    step = float(np.median(np.diff(times))) if times.size > 1 else 1.0
+    return _smooth(energy, max(1, int(round(smooth_seconds / step))))
+
+
 def _smooth(x: np.ndarray, width: int) -> np.ndarray:
     if width <= 1:
         return x.astype(float)
@@ -195,7 +206,7 @@ def detect_episodes(
     if not np.isfinite(energy).all():
         raise ParameterError("the energy trace contains NaN or Inf")
     step = float(np.median(np.diff(times)))
-    smooth = _smooth(energy, max(1, int(round(smooth_seconds / step))))
+    smooth = smoothed_trace(times, energy, smooth_seconds)
     baseline = float(np.median(smooth))
     spread = 1.4826 * float(np.median(np.abs(smooth - baseline)))
     threshold = baseline + threshold_mads * spread

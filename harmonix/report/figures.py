@@ -525,6 +525,7 @@ def plot_energy_trace(
     threshold: float | None = None,
     baseline: float | None = None,
     unit: str = "a.u.",
+    smoothed: np.ndarray | None = None,
 ) -> Figure:
     """Energy parameter over time with the detected annealing episodes shaded.
 
@@ -545,6 +546,11 @@ def plot_energy_trace(
         Detection threshold and baseline, drawn as horizontal lines.
     unit : str
         Unit of ``energy``.
+    smoothed : ndarray, shape (n_windows,) | None
+        The trace the detection thresholds
+        (:func:`harmonix.proxies.energy.smoothed_trace`): drawn in black, the
+        raw windows in grey, so that the line compared with the threshold is
+        the one the episodes come from.
 
     Returns
     -------
@@ -566,7 +572,11 @@ def plot_energy_trace(
     table = _episode_table(episodes)
     fig = Figure(figsize=(7, 2.8))
     ax = fig.subplots()
-    ax.plot(times, energy, color="k", lw=1.2, label="energy parameter")
+    if smoothed is not None:
+        ax.plot(times, energy, color="0.7", lw=0.8, label="energy parameter (1-s windows)")
+        ax.plot(times, np.asarray(smoothed, dtype=float), color="k", lw=1.4, label="smoothed (detection)")
+    else:
+        ax.plot(times, energy, color="k", lw=1.2, label="energy parameter")
     for i, episode in enumerate(table.itertuples()):
         ax.axvspan(episode.onset, episode.onset + episode.duration, color="#e67e22", alpha=0.25, lw=0,
                    label="episode" if i == 0 else None)

@@ -39,6 +39,7 @@ from harmonix import __version__
 from harmonix.compare.stats import methods_sentence
 from harmonix.errors import HarmonixError, InputFileError, OutputError
 from harmonix.proxies.energy import PROXY_NOTE as ENERGY_NOTE
+from harmonix.proxies.energy import smoothed_trace
 from harmonix.proxies.trauma import PROXY_NOTE as TRAUMA_NOTE
 from harmonix.proxies.valence import PROXY_NOTE as VALENCE_NOTE
 from harmonix.report import figures
@@ -591,9 +592,15 @@ def _energy(metrics: pd.DataFrame, params: Mapping, arrays: Mapping) -> _Section
         return _Section("energy", "Energy parameter", "\n".join(parts))
     threshold = detection.get("threshold") if isinstance(detection, Mapping) else None
     baseline = detection.get("baseline") if isinstance(detection, Mapping) else None
-    parts.append(_figure(figures.plot_energy_trace, "Energy parameter over time", np.asarray(arrays["energy_times"]),
-                         np.asarray(arrays["energy"]), metrics, threshold=threshold, baseline=baseline,
-                         caption="Energy parameter in 1 s windows; detected episodes shaded, their peaks dashed."))
+    times, energy = np.asarray(arrays["energy_times"]), np.asarray(arrays["energy"])
+    smooth_seconds = detection.get("smooth_seconds") if isinstance(detection, Mapping) else None
+    smoothed = smoothed_trace(times, energy, float(smooth_seconds)) if smooth_seconds and times.size > 1 else None
+    caption = ("Energy parameter in 1 s windows" + (f" (grey) and its {_num(smooth_seconds)}-s moving average "
+                                                   "(black), the trace compared with the threshold"
+                                                   if smoothed is not None else "")
+               + "; detected episodes shaded, their peaks dashed.")
+    parts.append(_figure(figures.plot_energy_trace, "Energy parameter over time", times, energy, metrics,
+                         threshold=threshold, baseline=baseline, smoothed=smoothed, caption=caption))
     if isinstance(detection, Mapping) and detection:
         parts.append(f"<p>Detection: threshold = median + {_num(detection.get('threshold_mads'))} x 1.4826 MAD of "
                      f"the trace smoothed over {_num(detection.get('smooth_seconds'))} s; episodes shorter than "
@@ -611,7 +618,11 @@ def _energy(metrics: pd.DataFrame, params: Mapping, arrays: Mapping) -> _Section
         parts.append(_table(["episode", "onset (s)", "peak (s)", "duration (s)", "cooling tau (s)"], body,
                             numeric=[False, True, True, True, True]))
     elif isinstance(detection, Mapping) and detection:
-        parts.append("<p>No episode rose above the threshold in this recording.</p>")
+        crossed = smoothed is not None and threshold is not None and bool(np.any(smoothed > threshold))
+        parts.append("<p>" + (f"The smoothed trace rose above the threshold only for less than "
+                              f"{_num(detection.get('min_duration'))} s at a time: no episode in this recording."
+                              if crossed else "The smoothed trace never rose above the threshold: no episode in "
+                              "this recording.") + "</p>")
     return _Section("energy", "Energy parameter", "\n".join(parts))
 
 
