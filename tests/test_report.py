@@ -433,7 +433,7 @@ def test_write_analysis_report(tmp_path, short_analysis, monkeypatch):
 def test_comparison_report_highlights_exactly_significant_rows():
     table = _comparison_table()
     page = comparison_report(table, SESSIONS, {"command": "harmonix compare pre/ post/", "versions": {"mne": "1"}},
-                             issues=["sub-09: post file unreadable"])
+                             issues=["sub-09: post file unreadable"]).replace("<wbr>", "")  # wrap points
     assert _external_references(page) == []
     highlighted = re.findall(r'<tr class="sig"><td>([^<]*)(?:<span[^>]*>[^<]*</span>)?</td><td>([^<]*)</td>'
                              r'<td>([^<]*)</td>', page)
@@ -461,7 +461,7 @@ def test_comparison_report_limits_the_table():
                           "mean_pre": 1 + rng.uniform(size=n), "mean_post": 1.2 + rng.uniform(size=n),
                           "difference": 0.2, "effect_size": 0.5, "effect_size_kind": "d_z", "ci_low": 0.0,
                           "ci_high": 0.4, "p": p, "q": np.minimum(p * 3, 1.0), "design": "paired"})
-    page = comparison_report(table, SESSIONS.iloc[:0], {})
+    page = comparison_report(table, SESSIONS.iloc[:0], {}).replace("<wbr>", "")
     rows = re.findall(r"<tr(?: class=\"sig\")?><td>harmonic_power", page)
     assert len(rows) == report_html.TABLE_ROWS
     assert page.count('<tr class="sig">') == int((table["q"] < 0.05).sum())
@@ -484,7 +484,7 @@ def test_comparison_report_of_compare_tables(short_analysis):
         post.append(base.assign(subject=f"s{subject}", value=base["value"] * noise * shift
                                 * rng.normal(1.0, 0.02, size=len(base))))
     comparison = compare_tables(pd.concat(pre), pd.concat(post), n_permutations=1000, n_bootstrap=200)
-    page = comparison_report(comparison, SESSIONS, {})
+    page = comparison_report(comparison, SESSIONS, {}).replace("<wbr>", "")
     highlighted = set(re.findall(r'<tr class="sig"><td>([a-z_]+)</td><td>alpha</td><td>([^<]*)</td>', page))
     significant = comparison[comparison["q"] < 0.05]
     assert highlighted == set(zip(significant["metric"], significant["component"]))
@@ -590,3 +590,79 @@ def test_report_in_headless_chromium(chromium, full_report, tmp_path):
     colourful, spread = counts["report"]
     assert spread > 20 and colourful > 20000
     assert counts["no-images"][0] < colourful / 5
+
+
+_LAYOUT_SCRIPT = """<script>
+window.addEventListener("load", function () {
+  var doc = document.documentElement;
+  var scrollers = [], cells = [];
+  document.querySelectorAll(".scroll").forEach(function (el, i) {
+    if (el.scrollWidth > el.clientWidth + 1) scrollers.push([i, el.scrollWidth, el.clientWidth]);
+  });
+  document.querySelectorAll("td, th, p, li, dd, figcaption, h1, h2").forEach(function (el) {
+    if (el.scrollWidth > el.clientWidth + 1) cells.push(el.tagName + ": " + el.textContent.slice(0, 60));
+  });
+  var pre = document.createElement("pre");
+  pre.id = "harmonix-layout";
+  pre.textContent = JSON.stringify({scrollWidth: doc.scrollWidth, clientWidth: doc.clientWidth,
+                                    scrollers: scrollers, overflowing: cells});
+  document.body.appendChild(pre);
+});
+</script>"""
+
+
+def _layout(binary: str, page: str, tmp: Path, name: str) -> dict:
+    path = tmp / f"{name}.html"
+    path.write_text(page.replace("<head>", "<head>\n" + _LAYOUT_SCRIPT, 1), encoding="utf-8")
+    result = _run_chromium(binary, path, tmp / f"profile-layout-{name}", "--window-size=1400,1000",
+                           "--virtual-time-budget=5000", "--dump-dom")
+    match = re.search(r'<pre id="harmonix-layout">(.*?)</pre>', result.stdout, flags=re.S)
+    assert match, f"Chromium did not load {path}: {result.stderr[-2000:]}"
+    shot = tmp / f"{name}.png"
+    _run_chromium(binary, path, tmp / f"profile-layout-shot-{name}", f"--screenshot={shot}", "--window-size=1400,2400")
+    assert shot.is_file()
+    return json.loads(html.unescape(match.group(1)))
+
+
+def _comparison_pages(rng) -> dict[str, str]:
+    from harmonix.compare import compare_tables
+    from harmonix.compare.windows import compare_windows
+
+    rows = []
+    for s in range(4):
+        for label, shift in (("pre", 0.0), ("post", 1.0)):
+            for metric in ("band_power", "harmonic_low_energy_fraction", "region_plv_homotopic", "trauma_proxy"):
+                for component in ("all", "PFCORB", "Oz"):
+                    rows.append({"subject": f"{s:02d}", "session": label, "metric": metric, "band": "alpha",
+                                 "component": component, "value": rng.normal() + shift, "unit": "V^2"})
+    table = pd.DataFrame(rows)
+    by_subject = compare_tables(table[table.session == "pre"], table[table.session == "post"], n_permutations=200,
+                                n_bootstrap=200)
+    by_subject.loc[by_subject.component == "PFCORB", "note"] += (
+        "; cross-talk from PFCDL (leakage 0.26), PFCCL (leakage 0.16), PFCPOL (leakage 0.07) can explain this row")
+    sessions = pd.DataFrame({"subject": [f"{s:02d}" for s in range(4) for _ in (0, 1)],
+                             "session": ["pre", "post"] * 4, "path": [f"r{i}.fif" for i in range(8)]})
+    windows = table[(table.subject == "00")].assign(window=0)
+    windows = pd.concat([windows.assign(window=w, value=windows["value"] + rng.normal(size=len(windows)))
+                         for w in range(16)])
+    by_window = compare_windows(windows[windows.session == "pre"].drop(columns=["subject", "session"]),
+                                windows[windows.session == "post"].drop(columns=["subject", "session"]),
+                                subject="00", n_permutations=200, n_bootstrap=200)
+    long_issue = ["with 4 paired subjects the smallest attainable p is 0.125, so no row can reach q < 0.05: an empty "
+                  "list of significant rows says nothing about the effects; read the effect sizes and intervals"]
+    return {"comparison": comparison_report(by_subject, sessions, {}, issues=long_issue),
+            "windows": comparison_report(by_window, sessions.iloc[:2], {})}
+
+
+def test_reports_fit_the_page_at_1400px(chromium, full_report, rng, tmp_path):
+    """Issue 16: no report is wider than a 1400 px window, no table hides a column, no cell's text overflows.
+
+    Measured in headless Chromium: the page's scrollWidth equals its clientWidth, every table's scroll
+    container is as wide as its content, and no cell, paragraph or caption has scrollWidth > clientWidth.
+    """
+    pages = {"analysis": full_report, **_comparison_pages(rng)}
+    for name, page in pages.items():
+        found = _layout(chromium, page, tmp_path, name)
+        assert found["scrollWidth"] <= found["clientWidth"], (name, found)
+        assert found["scrollers"] == [], (name, found["scrollers"])
+        assert found["overflowing"] == [], (name, found["overflowing"])

@@ -865,15 +865,20 @@ def _issues_html(lines: Sequence[str]) -> str:
     return f'<div class="issues"><strong>Check before reading the results:</strong><ul>{items}</ul></div>'
 
 
+def _breakable(text: str) -> str:
+    """Escaped ``text`` that may wrap after underscores (long metric names), never inside a word."""
+    return escape(text).replace("_", "_<wbr>")
+
+
 def _comparison_cells(row) -> list[str]:
-    metric = escape(str(row.metric))
+    metric = _breakable(str(row.metric))
     if _is_proxy_metric(str(row.metric)):
         metric += '<span class="tag">research proxy</span>'
     kind = escape(str(getattr(row, "effect_size_kind", "") or ""))
     effect = _num(row.effect_size) + (f" <small>{kind}</small>" if kind and np.isfinite(float(row.effect_size))
                                       else "")
     ci = f"[{_num(row.ci_low)}, {_num(row.ci_high)}]" if np.isfinite(float(row.ci_low)) else "&ndash;"
-    return [metric, escape(str(row.band)), escape(str(row.component)), escape(str(row.n)), _num(row.mean_pre),
+    return [metric, escape(str(row.band)), _breakable(str(row.component)), escape(str(row.n)), _num(row.mean_pre),
             _num(row.mean_post), _num(row.difference), ci, effect, _num(row.p), _num(row.q),
             escape(str(getattr(row, "unit", "") or "")), escape(str(getattr(row, "note", "") or ""))]
 
