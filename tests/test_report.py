@@ -666,3 +666,16 @@ def test_reports_fit_the_page_at_1400px(chromium, full_report, rng, tmp_path):
         assert found["scrollWidth"] <= found["clientWidth"], (name, found)
         assert found["scrollers"] == [], (name, found["scrollers"])
         assert found["overflowing"] == [], (name, found["overflowing"])
+
+
+def test_whole_spectrum_proxy_is_written_once_and_empty_ones_say_why(full_analysis, full_report):
+    """Issue 16: golden_ratio_regime is one number (band 'broadband'), not copied into each band; the
+    component sensor EEG cannot give is absent with its reason in params and the report."""
+    rows = full_analysis.metrics.query("metric == 'trauma_proxy_component'")
+    golden = rows[rows.component == "golden_ratio_regime"]
+    assert len(golden) == 1 and golden["band"].iloc[0] == "broadband"
+    assert "cshw_rshw_decoupling" not in set(rows.component)
+    reason = full_analysis.params["harmonics"]["proxies"]["trauma_components_not_estimated"]["cshw_rshw_decoupling"]
+    assert "vertex-level" in reason
+    assert "cshw_rshw_decoupling not computed: " + reason in html.unescape(full_report)
+    assert "not for reading one value on its own" in full_report

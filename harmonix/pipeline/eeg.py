@@ -72,6 +72,9 @@ from harmonix.tables import MetricRows
 APERIODIC_RANGE = (1.0, 45.0)
 """Default frequency range (Hz) of the specparam fit; matches the default bands."""
 
+WHOLE_SPECTRUM_COMPONENTS = ("golden_ratio_regime",)
+"""Trauma-proxy components computed once per recording (not per band)."""
+
 MIN_PROXY_SECONDS = 20.0
 """Shortest continuous recording for which the research proxies are computed."""
 
@@ -753,10 +756,18 @@ def _proxy_rows(rows: MetricRows, arrays: dict, parts: Sequence[_Part], trauma: 
         for name in ("consonance", "dissonance", "noise"):
             rows.add(f"valence_proxy_{name}", getattr(proxy, name), "1", band=proxy.band, component="harmonic_signature")
     results = trauma.result()
-    for result in results:
+    not_estimated = {}
+    for i, result in enumerate(results):
         rows.add("trauma_proxy", result.combined, "z", band=result.band, component="combined")
         for name, value in result.components.items():
-            rows.add("trauma_proxy_component", value, "z", band=result.band, component=name)
+            if name in WHOLE_SPECTRUM_COMPONENTS:
+                # one number from the regions' whole spectra: written once, not copied into every band
+                if i == 0:
+                    rows.add("trauma_proxy_component", value, "z", band="broadband", component=name)
+            elif not np.isfinite(value) and name in result.params:
+                not_estimated[name] = str(result.params[name])
+            else:
+                rows.add("trauma_proxy_component", value, "z", band=result.band, component=name)
         arrays[f"region_plv_{result.band}"] = result.region_plv.astype(np.float32)
         for name, left, right in homotopic_pairs(model.connectome.region_labels):
             rows.add("region_plv_homotopic", result.region_plv[left, right], "1", band=result.band, component=name)
@@ -774,6 +785,10 @@ def _proxy_rows(rows: MetricRows, arrays: dict, parts: Sequence[_Part], trauma: 
         "computed": True,
         "valence": VALENCE_NOTE, "trauma": TRAUMA_NOTE, "energy_parameter": ENERGY_NOTE,
         "trauma_null": results[0].params["null"] if results else None,
+        "trauma_components_not_estimated": not_estimated,
+        "trauma_whole_spectrum_components": {name: "from the regions' whole spectra (2-30 Hz): one value, band "
+                                             "'broadband', entering every band's combined score"
+                                             for name in WHOLE_SPECTRUM_COMPONENTS},
         "energy_episodes": None if episodes is None else {"baseline": episodes.baseline, "threshold": episodes.threshold,
                                                            **episodes.params},
     }

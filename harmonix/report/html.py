@@ -107,8 +107,15 @@ _PROXIES = (
         "Per band, the mean of components z-scored against phase-randomised surrogates, signed so that positive "
         "is trauma-like: low_harmonic_deficit (-z of the share of power in the lowest harmonics), "
         "regional_decoupling (-z of the mean phase locking between the 76 regions), golden_ratio_regime "
-        "(z of how close the regions' dominant frequency ratios are to the golden ratio) and "
-        "cshw_rshw_decoupling (needs vertex-level activity; empty for sensor EEG).",
+        "(z of how close the regions' dominant frequency ratios are to the golden ratio; one value from the "
+        "whole spectrum, band 'broadband') and cshw_rshw_decoupling (needs vertex-level activity; not computed "
+        "for sensor EEG). Reading the numbers: each z is a paired t statistic of the recording's windows against "
+        "phase-randomised surrogates of the same windows (null: same power spectrum per channel, no phase "
+        "structure), so its size grows with the number of windows, and any real EEG is far from its surrogates: "
+        "on the shared EEGMMIDB recordings the combined score lies between -40 and -90 per band and "
+        "low_harmonic_deficit reaches -210. A large negative value says that the recording is structured, not "
+        "that someone is well; the proxy is meant for comparing sessions of the same person recorded and "
+        "analysed alike (harmonix compare), not for reading one value on its own.",
         TRAUMA_NOTE, "Johnson 2019 (Neural Annealing); Atasoy et al. 2017",
     ),
     _Proxy(
@@ -647,6 +654,8 @@ def _proxies(metrics: pd.DataFrame, params: Mapping, bands: Sequence[str]) -> _S
                             numeric=[False] + [True] * len(present)))
     else:
         parts.append(_absent(f"valence and trauma proxies: {_proxies_reason(params)}."))
+    for name, reason in (_get(params, "harmonics", "proxies", "trauma_components_not_estimated") or {}).items():
+        parts.append(f'<p class="absent">{escape(name)} not computed: {escape(str(reason))}.</p>')
     parts.append("<h3>Definitions</h3>")
     blocks = []
     present_metrics = set(metrics["metric"])
