@@ -346,9 +346,12 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         temperature=args.temperature, coupling=args.coupling, protocol=args.protocol or args.preset,
         couple=couple, couple_weight=args.couple_weight, sink=args.sink,
     )
+    from harmonix.workflows import simulation_file_name
+
     raw = simulated.raw
+    path = folder / simulation_file_name(simulated.params)
     print(f"{args.model}: {raw.times[-1]:.1f} s, {len(raw.ch_names)} EEG channels at {raw.info['sfreq']:g} Hz -> "
-          f"{folder / 'raw.fif'} (analyse it with: harmonix analyze {folder / 'raw.fif'} --out DIR)")
+          f"{path} (analyse it with: harmonix analyze {path} --out DIR)")
     return 0
 
 

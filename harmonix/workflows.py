@@ -10,8 +10,9 @@ runner (:func:`harmonix.study.batch.run_batch`), so its analyses resume.
 from __future__ import annotations
 
 import json
+import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -199,7 +200,7 @@ def music_outputs(files: Sequence[str | Path], out_dir: str | Path) -> list[tupl
         An output would replace, or sit inside, one of the ``files``.
     """
     from harmonix.study.batch import existing_owners
-    from harmonix.study.inputs import unique_names
+    from harmonix.study.inputs import recording_stem, unique_names
     from harmonix.tables import check_not_input
 
     unique: dict[Path, Path] = {}
@@ -208,7 +209,7 @@ def music_outputs(files: Sequence[str | Path], out_dir: str | Path) -> list[tupl
     paths = list(unique.values())
     out_dir = Path(out_dir)
     check_not_input(out_dir, paths, replaces=False, what="--out")
-    bases = [path.name.split(".")[0] or "session" for path in paths]
+    bases = [recording_stem(path, default="session") for path in paths]
     names = unique_names(paths, bases, taken=existing_owners(out_dir, bases))
     for name in names:
         check_not_input(out_dir / name, paths)
@@ -252,7 +253,10 @@ def run_harmonics(
 def run_simulation(out_dir: str | Path, **options) -> tuple[Path, "SimulatedRecording"]:
     """Simulate a recording (:func:`harmonix.simulate.run.simulate_recording`) and write it.
 
-    Writes ``raw.fif`` (what ``harmonix analyze`` reads), ``traces.csv`` (tidy:
+    Writes the recording as ``<model>-<schedule>-seed<seed>-<seconds>s[-<protocol>]_raw.fif``
+    (:func:`simulation_file_name`: its name says what was simulated, so that
+    analyses of several simulations are told apart; what ``harmonix analyze``
+    reads), ``traces.csv`` (tidy:
     ``time, metric, value``: order parameter, energy, temperature, and for the
     network models the power of harmonics 1-5 of the region activity), a figure
     ``traces.png`` and ``params.json``.
@@ -266,7 +270,7 @@ def run_simulation(out_dir: str | Path, **options) -> tuple[Path, "SimulatedReco
     simulated = simulate_recording(**options)
     traces = simulated.traces
     with atomic_output_dir(out_dir) as staging:
-        simulated.raw.save(staging / "raw.fif", verbose=False)
+        simulated.raw.save(staging / simulation_file_name(simulated.params), verbose=False)
         series = {k: v for k, v in traces.items() if k != "time" and np.shape(v) == np.shape(traces["time"])}
         frames = [pd.DataFrame({"time": traces["time"], "metric": name, "value": values}) for name, values in series.items()]
         if frames:
@@ -281,6 +285,20 @@ def run_simulation(out_dir: str | Path, **options) -> tuple[Path, "SimulatedReco
         fig.savefig(staging / "traces.png", dpi=110)
         write_json(staging / "params.json", {**simulated.params, **_run_provenance()})
     return Path(out_dir), simulated
+
+
+def simulation_file_name(params: Mapping) -> str:
+    """``<model>-<schedule>-seed<seed>-<seconds>s[-<protocol>]_raw.fif`` from a simulation's parameters.
+
+    Examples
+    --------
+    >>> simulation_file_name({"model": "stuart-landau", "schedule": "anneal", "seed": 3, "seconds": 30.0})
+    'stuart-landau-anneal-seed3-30s_raw.fif'
+    """
+    parts = [str(params.get("model", "sim")), str(params.get("schedule") or ""), f"seed{params.get('seed', 0)}",
+             f"{float(params.get('seconds', 0)):g}s", Path(str(params.get("protocol") or "")).stem]
+    name = "-".join(part for part in parts if part)
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", name) + "_raw.fif"
 
 
 def _run_provenance() -> dict:

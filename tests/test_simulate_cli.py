@@ -13,9 +13,9 @@ from harmonix.cli import main
 
 def _simulate_and_analyze(tmp_path, name, *extra):
     assert main(["-q", "simulate", "--seconds", "30", "--seed", "3", "--out", str(tmp_path / name), *extra]) == 0
-    raw = tmp_path / name / "raw.fif"
+    raw = next((tmp_path / name).glob("*_raw.fif"))
     assert main(["-q", "analyze", str(raw), "--out", str(tmp_path / f"{name}-analysis")]) == 0
-    return pd.read_csv(tmp_path / f"{name}-analysis" / "raw" / "metrics.csv")
+    return pd.read_csv(tmp_path / f"{name}-analysis" / raw.name[: -len(".fif")] / "metrics.csv")
 
 
 def test_simulate_writes_recording_traces_and_figure(tmp_path, capsys):
@@ -33,8 +33,8 @@ def test_simulation_is_reproducible(tmp_path):
 
     for name in ("a", "b"):
         assert main(["-q", "simulate", "--seconds", "3", "--seed", "7", "--out", str(tmp_path / name)]) == 0
-    a = mne.io.read_raw_fif(tmp_path / "a" / "raw.fif", verbose=False).get_data()
-    b = mne.io.read_raw_fif(tmp_path / "b" / "raw.fif", verbose=False).get_data()
+    a = mne.io.read_raw_fif(next((tmp_path / "a").glob("*_raw.fif")), verbose=False).get_data()
+    b = mne.io.read_raw_fif(next((tmp_path / "b").glob("*_raw.fif")), verbose=False).get_data()
     assert (a == b).all()
 
 
@@ -73,7 +73,8 @@ def test_coupling_two_regions_raises_their_locking(tmp_path):
 def test_wave_model_with_a_protocol_runs(tmp_path):
     assert main(["-q", "simulate", "--model", "wave", "--seconds", "5", "--preset", "gamma-40hz",
                  "--out", str(tmp_path / "w")]) == 0
-    assert (tmp_path / "w" / "raw.fif").is_file()
+    # named by what was simulated: model, schedule, seed, length, protocol
+    assert [p.name for p in (tmp_path / "w").glob("*_raw.fif")] == ["wave-constant-seed0-5s-gamma-40hz_raw.fif"]
 
 
 def test_unknown_preset_exits_2(tmp_path, capsys):

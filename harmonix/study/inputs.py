@@ -122,8 +122,35 @@ def _bids_dataset_of(path: Path) -> Path | None:
     return None
 
 
+_COMPRESSION_SUFFIXES = (".gz", ".bz2", ".xz", ".zip")
+
+
+def recording_stem(path: str | Path, default: str = "recording") -> str:
+    """The file name without its extension, every other dot kept.
+
+    Compressed files lose both suffixes (``raw.fif.gz``); a time of day in
+    the name stays (a headset export ``...-21.20.04.csv`` is not cut to
+    ``...-21``, so two files of the same hour keep distinct names).
+
+    Examples
+    --------
+    >>> recording_stem("eegnb_muse_ssvep_s1_2017-09-14-21.20.04.csv")
+    'eegnb_muse_ssvep_s1_2017-09-14-21.20.04'
+    >>> recording_stem("sub-01_raw.fif.gz"), recording_stem("S001R01.edf")
+    ('sub-01_raw', 'S001R01')
+    """
+    path = Path(path)
+    name = path.name
+    suffix = path.suffix
+    if suffix.lower() in _COMPRESSION_SUFFIXES:
+        name = name[: -len(suffix)]
+        suffix = Path(name).suffix
+    stem = name[: -len(suffix)] if suffix else name
+    return stem or default
+
+
 def _stem(path: Path) -> str:
-    return path.name.split(".")[0] or "recording"
+    return recording_stem(path)
 
 
 def _bids_name(path: Path) -> str:
