@@ -162,6 +162,9 @@ def _analysis_line(path, metrics_file: Path, analysis, *, harmonics_wanted: bool
     harmonics = analysis.params["harmonics"]
     if harmonics["computed"]:
         notes.append(f"harmonics: {harmonics['channel_matching']}")
+        proxies = harmonics.get("proxies") or {}
+        if proxies.get("computed") is False:
+            notes.append(f"research proxies skipped: {proxies.get('reason')}")
     elif harmonics_wanted:
         notes.append(f"harmonics skipped: {harmonics['reason']}")
     if report_file is not None:
@@ -241,7 +244,10 @@ def _cmd_harmonics(args: argparse.Namespace) -> int:
         check_not_input(args.out, [connectome], what="--out")
     folder, model = run_harmonics(args.out, connectome=connectome, n_modes=args.n, kind=args.basis)
     basis = model.basis
-    print(f"{basis.n_modes} {basis.kind} harmonics of {model.connectome.name} ({basis.n_vertices} vertices; "
+    extra = basis.n_modes - args.n
+    kept = (f" ({args.n} asked; {extra} more kept so that no degenerate eigenspace is cut in two)"
+            if extra > 0 else "")
+    print(f"{basis.n_modes} {basis.kind} harmonics{kept} of {model.connectome.name} ({basis.n_vertices} vertices; "
           f"cache {basis.params.get('cache')}) -> {folder}/harmonics.png, eigenvalues.csv")
     return 0
 
@@ -276,9 +282,9 @@ def _cmd_music(args: argparse.Namespace) -> int:
             if model is not None:
                 peak = metrics.query("metric == 'resonance_drive_frequency'").iloc[0]
                 specific = metrics.query("metric == 'resonance_specific_ratio'").iloc[0]
-                note = (f"; most energised harmonic {peak['component']}, driven mostly at {peak['value']:.1f} Hz; "
-                        f"most specific to this piece {specific['component']} "
-                        f"({specific['value']:.2g}x a flat envelope)")
+                note = (f"; most energised connectome harmonic (cortical mode) {peak['component']}, driven mostly "
+                        f"at {peak['value']:.1f} Hz envelope modulation; most specific to this piece "
+                        f"{specific['component']} ({specific['value']:.2g}x a flat envelope)")
             shown = "report.html" if args.report else "metrics.csv"
             write_line(f"{path} -> {folder / shown} ({tempo_text}, {f0_text}{key_text}{note})")
     except KeyboardInterrupt:

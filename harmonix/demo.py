@@ -34,12 +34,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from harmonix.progress import progress
+from harmonix.progress import progress, stage_line
 from harmonix.simulate.cohort import PlantedChange
 from harmonix.tables import atomic_output_dir, write_json
 
 VISITS = {"pre": 0, "post": 1, "retest": 2}
-PLANTED = PlantedChange()
+PLANTED = PlantedChange(n_low=9)
+"""The planted change raises harmonics 1-9: exactly the non-constant harmonics that the reported metrics
+(harmonic_low_energy_fraction, harmonic_low_power_fraction: the share of h000-h009) measure."""
 DEMO_PROTOCOL = "gamma-40hz"
 
 # The rows the planted change acts on, with the expected sign of post - pre:
@@ -117,7 +119,8 @@ def _analyse_cohort(jobs: list, workers: int) -> dict[str, str]:
         try:
             with ProcessPoolExecutor(max_workers=workers, initializer=_worker_init, mp_context=context) as pool:
                 futures = [pool.submit(_simulate_and_analyse, job) for job in jobs]
-                for future in progress(as_completed(futures), total=len(futures), desc="simulate + analyse"):
+                for future in progress(as_completed(futures), total=len(futures), desc="simulate + analyse",
+                                       lines=True):
                     name, folder = future.result()
                     done[name] = folder
             return done
@@ -126,7 +129,7 @@ def _analyse_cohort(jobs: list, workers: int) -> dict[str, str]:
                   file=sys.stderr)
     _worker_init()
     remaining = [job for job in jobs if _session_name(job[0], job[1]) not in done]
-    for job in progress(remaining, desc="simulate + analyse"):
+    for job in progress(remaining, desc="simulate + analyse", lines=True):
         name, folder = _simulate_and_analyse(job)
         done[name] = folder
     return done
@@ -217,18 +220,27 @@ def run_demo(
         analysis.mkdir()
         jobs = [(s, visit, seed, duration, recordings, analysis, s == 0 and visit == "pre")
                 for s in range(n_subjects) for visit in VISITS]
+        stage_line(f"demo: simulating and analysing {len(jobs)} recordings ({n_subjects} subjects x pre, post, "
+                   f"retest; {workers} at a time)")
         folders = _analyse_cohort(jobs, workers)
 
         comparisons = {}
         for name, labels in (("pre-vs-post", ("pre", "post")), ("pre-vs-retest", ("pre", "retest"))):
+            stage_line(f"demo: comparing {labels[0]} with {labels[1]} ({n_permutations} permutations per row)")
             sessions = _sessions(folders, n_subjects, labels)
             _, comparisons[name] = run_comparison(
                 sessions, staging / name, labels=labels, n_permutations=n_permutations, seed=seed,
                 notes=[f"simulated cohort ({n_subjects} subjects, {duration:g} s per session): "
-                       + ("post sessions carry the planted changes" if labels[1] == "post"
-                          else "retest sessions carry no change (null control)")],
+                       + (f"post sessions carry the planted changes: harmonics 1-{PLANTED.n_low} amplitude x"
+                          f"{PLANTED.low_harmonic_gain:g}, and a link from {PLANTED.regions[0]} to "
+                          f"{PLANTED.regions[1]} (alpha, correlation {PLANTED.coupling:g}, "
+                          f"{1000 * PLANTED.delay:g} ms delay); harmonics from {PLANTED.n_low + 1} up and every "
+                          "other region were not changed, so any change there comes from the estimate (the "
+                          "sensor inverse and its regularisation are fitted per recording)"
+                          if labels[1] == "post" else "retest sessions carry no change (null control)")],
             )
 
+        stage_line(f"demo: rendering and checking a 30-s preview of the {DEMO_PROTOCOL} protocol")
         audio = staging / "stimulus" / f"{DEMO_PROTOCOL}-preview.wav"
         audio.parent.mkdir()
         stimulus.render_protocol(DEMO_PROTOCOL, audio, seconds=30.0, progress=False)
@@ -261,11 +273,11 @@ def run_demo(
 def _print_summary(summary: DemoSummary) -> None:
     out = summary.folder
     print(f"harmonix demo: simulated pre/post study of {summary.n_subjects} subjects -> {out}/")
-    print("  planted change (post vs pre)                       difference   effect d_z   q        found")
+    width = max(len(row.planted) for row in summary.planted.itertuples())
+    print(f"  {'planted change (post vs pre)':{width}s}   difference   effect d_z   q        found   metric, band")
     for row in summary.planted.itertuples():
-        label = f"{row.planted} [{row.metric}, {row.band}]"
-        print(f"  {label[:50]:50s} {row.difference:+11.3g} {row.effect_size:+10.2f}   {row.q:<8.2g} "
-              f"{'yes' if row.found else 'NO'}")
+        print(f"  {row.planted:{width}s} {row.difference:+12.3g} {row.effect_size:+12.2f}   {row.q:<8.2g} "
+              f"{'yes' if row.found else 'NO':5s}   {row.metric}, {row.band}")
     print(f"  pre vs post:   {summary.n_significant} of {summary.n_tests} tests with q < 0.05 (FDR across all; "
           f"smallest attainable p {summary.p_min:.2g})")
     print(f"  pre vs retest: {summary.n_significant_null} of {summary.n_tests_null} tests with q < 0.05 "

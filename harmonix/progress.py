@@ -148,13 +148,30 @@ def write_line(text: str, *, file: IO[str] | None = None) -> None:
         print(text, file=file, flush=True)
 
 
-def progress(iterable: Iterable[T], *, total: int | None = None, desc: str = "") -> Iterator[T]:
+def stage_line(text: str) -> None:
+    """Announce a stage of a long command on stderr (``harmonix: text``), terminal or not; silent with ``--quiet``."""
+    if not _QUIET:
+        write_line(f"harmonix: {text}", file=sys.stderr)
+
+
+def progress(iterable: Iterable[T], *, total: int | None = None, desc: str = "", lines: bool = False) -> Iterator[T]:
     """Wrap ``iterable`` in a tqdm bar when stderr is a terminal and not quiet.
 
-    Inside a :func:`study` the bar sits below the study's two lines.
+    Inside a :func:`study` the bar sits below the study's two lines. With
+    ``lines``, when stderr is not a terminal (a log, CI) each item done is
+    one plain line ``harmonix: desc 3/36 (41 s)`` instead, so that a long
+    loop is never silent.
     """
     if not _terminal():
-        yield from iterable
+        if not lines or _QUIET:
+            yield from iterable
+            return
+        started = time.monotonic()
+        count = total if total is not None else (len(iterable) if hasattr(iterable, "__len__") else None)
+        for done, item in enumerate(iterable, start=1):
+            yield item
+            of = f"/{count}" if count is not None else ""
+            print(f"harmonix: {desc} {done}{of} ({time.monotonic() - started:.0f} s)", file=sys.stderr, flush=True)
         return
     from tqdm import tqdm
 
