@@ -300,3 +300,34 @@ def test_music_report_command_writes_report_and_says_no_tempo_for_a_sustained_to
     assert "no tempo (no pulse)" in out and "f0 110." in out
     page = (tmp_path / "out" / "drone" / "report.html").read_text()
     assert "Spectrogram, f0 and beats" in page and "CDNS over time" in page and "--no-resonance" in page
+
+
+def test_long_loops_print_plain_lines_when_not_on_a_terminal(capsys):
+    """Issue 16: the demo's loop is never silent in a log (stderr not a terminal); --quiet silences it."""
+    from harmonix import progress as shown
+
+    assert list(shown.progress(range(3), desc="simulate + analyse", lines=True)) == [0, 1, 2]
+    shown.stage_line("demo: comparing pre with post")
+    err = capsys.readouterr().err.splitlines()
+    assert err[:3] == [f"harmonix: simulate + analyse {i}/3 (0 s)" for i in (1, 2, 3)]
+    assert err[3] == "harmonix: demo: comparing pre with post"
+    shown.set_quiet(True)
+    try:
+        list(shown.progress(range(3), desc="x", lines=True))
+        shown.stage_line("nothing")
+    finally:
+        shown.set_quiet(False)
+    assert capsys.readouterr().err == ""
+
+
+def test_outputs_share_one_file_mode(tmp_path, capsys):
+    """Issue 16: rendered audio, its sidecar and analysis outputs get the same mode (0666 less the umask)."""
+    import os
+    import stat
+
+    umask = os.umask(0o022)
+    os.umask(umask)
+    out = tmp_path / "r" / "tone.wav"
+    assert main(["-q", "stimulate", "--preset", "gamma-40hz", "--seconds", "20", "-o", str(out)]) == 0
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in out.parent.iterdir()}
+    assert set(modes.values()) == {0o666 & ~umask}, modes

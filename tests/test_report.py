@@ -654,13 +654,26 @@ def _comparison_pages(rng) -> dict[str, str]:
             "windows": comparison_report(by_window, sessions.iloc[:2], {})}
 
 
+def _music_page(rng) -> str:
+    from harmonix.io.audio import Audio
+    from harmonix.pipeline import analyze_music
+    from harmonix.report.music import music_report
+
+    sfreq = 22050.0
+    t = np.arange(int(8 * sfreq)) / sfreq
+    clicks = (np.sin(2 * np.pi * 2.0 * t) > 0.99).astype(float)  # 120 bpm
+    tone = 0.3 * np.sin(2 * np.pi * 220 * t) * (1 + 0.5 * np.sin(2 * np.pi * 4 * t)) + 0.5 * clicks
+    analysis = analyze_music(Audio(tone + 0.01 * rng.standard_normal(t.size), sfreq), session="tone")
+    return music_report(analysis.metrics, analysis.params, analysis.arrays)
+
+
 def test_reports_fit_the_page_at_1400px(chromium, full_report, rng, tmp_path):
     """Issue 16: no report is wider than a 1400 px window, no table hides a column, no cell's text overflows.
 
     Measured in headless Chromium: the page's scrollWidth equals its clientWidth, every table's scroll
     container is as wide as its content, and no cell, paragraph or caption has scrollWidth > clientWidth.
     """
-    pages = {"analysis": full_report, **_comparison_pages(rng)}
+    pages = {"analysis": full_report, **_comparison_pages(rng), "music": _music_page(rng)}
     for name, page in pages.items():
         found = _layout(chromium, page, tmp_path, name)
         assert found["scrollWidth"] <= found["clientWidth"], (name, found)
