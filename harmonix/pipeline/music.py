@@ -9,6 +9,7 @@ import numpy as np
 
 from harmonix.harmonics.model import HarmonicModel
 from harmonix.io.audio import Audio
+from harmonix.errors import ParameterError
 from harmonix.pipeline.result import Analysis
 from harmonix.spectral.audio import ModulationSpectrum, modulation_band_energy, modulation_spectrum, spectral_partials
 from harmonix.spectral.bands import Band, load_bands
@@ -87,6 +88,9 @@ def analyze_music(
     from harmonix.estimators.pitch import estimate_key, note_intervals, segment_notes, track_f0
     from harmonix.estimators.tempo import estimate_tempo
 
+    if not isinstance(audio, Audio):
+        raise ParameterError(f"analyze_music needs a harmonix.io.audio.Audio (harmonix.io.load_audio(path) reads "
+                             f"one), got {type(audio).__name__}")
     bands = load_bands(bands)
     rows = MetricRows(session)
     tempo = estimate_tempo(audio)

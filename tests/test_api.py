@@ -1,0 +1,92 @@
+"""The front door (issue 17): harmonix.analyze on MNE objects and arrays, read_analysis, errors."""
+
+from __future__ import annotations
+
+import warnings
+
+import mne
+import numpy as np
+import pandas as pd
+import pytest
+
+import harmonix
+from harmonix.errors import HarmonixError
+
+CHANNELS = ["Fz", "Cz", "Pz", "Oz", "C3", "C4"]
+SFREQ = 128.0
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(5)
+    t = np.arange(int(30 * SFREQ)) / SFREQ
+    x = rng.normal(0, 8e-6, (len(CHANNELS), t.size)) + 15e-6 * np.sin(2 * np.pi * 10 * t)
+    return x
+
+
+def _values(analysis) -> pd.Series:
+    table = analysis.to_data_frame()
+    return table.set_index(["condition", "metric", "band", "component"])["value"].sort_index()
+
+
+def _quiet(call, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return call(*args, **kwargs)
+
+
+def test_raw_and_array_give_the_same_metrics(data):
+    raw = mne.io.RawArray(data, mne.create_info(CHANNELS, SFREQ, "eeg"), verbose=False)
+    raw.set_montage("standard_1005", verbose=False)
+    from_raw = _quiet(harmonix.analyze, raw, session="s")
+    from_array = _quiet(harmonix.analyze, data, sfreq=SFREQ, ch_names=CHANNELS, session="s")
+    pd.testing.assert_series_equal(_values(from_raw), _values(from_array))
+    assert isinstance(from_raw, harmonix.Analysis) and "harmonix Analysis" in from_raw._repr_html_()
+    wide = from_raw.to_data_frame(wide=True)
+    assert wide.shape == (1, len(from_raw.metrics)) and "band_power|alpha|Cz" in wide.columns
+
+
+def test_epochs_and_3d_array_give_the_same_metrics(data):
+    trials = data[:, : 7 * int(4 * SFREQ)].reshape(len(CHANNELS), 7, int(4 * SFREQ)).transpose(1, 0, 2).copy()
+    epochs = mne.EpochsArray(trials, mne.create_info(CHANNELS, SFREQ, "eeg"), verbose=False)
+    epochs.set_montage("standard_1005", verbose=False)
+    from_epochs = _quiet(harmonix.analyze, epochs, session="e")
+    from_array = _quiet(harmonix.analyze, trials, sfreq=SFREQ, ch_names=CHANNELS, session="e")
+    pd.testing.assert_series_equal(_values(from_epochs), _values(from_array))
+    assert from_epochs.params["n_epochs"] == 7
+
+
+def test_read_analysis_gives_back_the_whole_analysis(data, tmp_path):
+    from harmonix.cli import main
+
+    raw = mne.io.RawArray(data, mne.create_info(CHANNELS, SFREQ, "eeg"), verbose=False)
+    path = tmp_path / "rec_raw.fif"
+    raw.save(path, fmt="double", verbose=False)
+    assert main(["-q", "analyze", str(path), "--harmonics", "off", "--out", str(tmp_path / "out")]) == 0
+    back = harmonix.read_analysis(tmp_path / "out" / "rec_raw")
+    direct = _quiet(harmonix.analyze, raw, session="rec_raw")
+    np.testing.assert_allclose(_values(back).to_numpy(), _values(direct).to_numpy(), rtol=1e-6, equal_nan=True)
+    assert back.params["sfreq"] == SFREQ and back.arrays["psd"].shape == direct.arrays["psd"].shape
+
+
+BAD_CALLS = [
+    ("analyze", ("rec.edf",), {}, "not a path"),
+    ("analyze", ([["a", "b"]],), {"sfreq": 100.0}, "numeric array"),
+    ("analyze", (np.zeros(100),), {"sfreq": 100.0}, "shape"),
+    ("analyze", (np.zeros((2, 100)),), {}, "sampling rate"),
+    ("analyze", (np.zeros((2, 100)),), {"sfreq": -5}, "positive"),
+    ("analyze", (np.zeros((2, 100)),), {"sfreq": 100.0, "ch_names": ["a"]}, "name each"),
+    ("analyze", (np.ones((2, 1000)) * np.nan,), {"sfreq": 100.0}, "NaN"),
+    ("analyze", (np.random.default_rng(0).normal(0, 1e-5, (2, 6000)),), {"sfreq": 100.0, "colour": 1},
+     "unexpected keyword"),
+    ("analyze", (np.random.default_rng(0).normal(0, 1e-5, (2, 6000)),), {"sfreq": 100.0, "verbose": "LOUD"},
+     "verbose"),
+    ("analyze_music", (np.zeros(100),), {"session": "m"}, "Audio"),
+    ("read_analysis", ("/nonexistent/analysis",), {}, "nonexistent"),
+]
+
+
+@pytest.mark.parametrize("name, args, kwargs, text", BAD_CALLS, ids=[f"{c[0]}-{c[3]}" for c in BAD_CALLS])
+def test_wrong_input_is_a_harmonix_error(name, args, kwargs, text):
+    with pytest.raises(HarmonixError, match=text):
+        _quiet(getattr(harmonix, name), *args, **kwargs)
