@@ -331,3 +331,25 @@ def test_outputs_share_one_file_mode(tmp_path, capsys):
     assert main(["-q", "stimulate", "--preset", "gamma-40hz", "--seconds", "20", "-o", str(out)]) == 0
     modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in out.parent.iterdir()}
     assert set(modes.values()) == {0o666 & ~umask}, modes
+
+
+@pytest.mark.parametrize("argv, text", [
+    (["analyze", "x.edf", "--out", "o", "--n-harmonics", "-3"], "--n-harmonics: -3: a count must be >= 1"),
+    (["compare", "a", "--post", "b", "--out", "o", "--permutations", "0"], "--permutations: 0: a count must be >= 1"),
+    (["simulate", "--out", "o", "--seconds", "-1"], "--seconds: -1: a duration in s must be > 0"),
+    (["simulate", "--out", "o", "--seed", "1.5"], "--seed: '1.5' is not an integer"),
+    (["stimulate", "--preset", "gamma-40hz", "-o", "x.wav", "--sfreq", "nan"], "--sfreq: nan: a rate in Hz"),
+    (["harmonics", "--out", "o", "--n", "0"], "--n: 0: a count must be >= 1"),
+])
+def test_numeric_options_are_validated(argv, text, capsys):
+    """Issue 17: a nonsensical number is a usage error (exit 2) before any work."""
+    with pytest.raises(SystemExit) as stopped:
+        main(argv)
+    assert stopped.value.code == 2 and text in capsys.readouterr().err
+
+
+def test_help_shows_defaults(capsys):
+    with pytest.raises(SystemExit):
+        main(["analyze", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "(default: 30)" in out and "(default: graph-normalized)" in out and "(default: welch)" in out
