@@ -7,11 +7,11 @@ import pytest
 from scipy import special, stats
 
 from harmonix.errors import DataQualityError, HarmonixError, ParameterError
+from harmonix.estimators.adler import fit_adler
+from harmonix.estimators.frequency_ratios import frequency_ratio_decoupling
 from harmonix.estimators.locking import (
     GOLDEN_RATIO,
     band_plv_over_time,
-    fit_adler,
-    frequency_ratio_decoupling,
     nm_orders,
     nm_plv,
     pairwise_phase_consistency,

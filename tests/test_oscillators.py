@@ -7,7 +7,7 @@ import pytest
 from scipy.optimize import brentq
 
 from harmonix.errors import ParameterError
-from harmonix.estimators.locking import fit_adler
+from harmonix.estimators.adler import fit_adler
 from harmonix.simulate.oscillators import (
     Hebbian,
     lorentzian_quantiles,

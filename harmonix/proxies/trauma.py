@@ -16,7 +16,7 @@ no cross-channel phase relations, see :mod:`harmonix.estimators.surrogates`):
 * ``regional_decoupling``: :math:`-z` of the mean phase-locking value between
   region time courses (harmonic reconstruction averaged over each region);
 * ``golden_ratio_regime``: :math:`z` of the mean golden-ratio decoupling index
-  of the regions' dominant frequencies (:func:`~harmonix.estimators.locking.frequency_ratio_decoupling`);
+  of the regions' dominant frequencies (:func:`~harmonix.estimators.frequency_ratios.frequency_ratio_decoupling`);
 * ``cshw_rshw_decoupling``: :math:`-z` of the mean n:m phase locking between
   low-band connectome harmonics and a region's high-band regional harmonics
   (:func:`cshw_rshw_decoupling`, null from circular time shifts). It needs
@@ -76,7 +76,8 @@ from threadpoolctl import threadpool_limits
 
 from harmonix.errors import ParameterError
 from harmonix.estimators.accumulators import PhaseLockingSum, cross_phasor_sum, modulus_sums, real_matrix_apply
-from harmonix.estimators.locking import frequency_ratio_decoupling, nm_orders, nm_plv
+from harmonix.estimators.frequency_ratios import frequency_ratio_decoupling
+from harmonix.estimators.locking import nm_orders, nm_plv
 from harmonix.spectral.bands import Band
 from harmonix.spectral.filterbank import analytic_response, analytic_signal, design_band_filter, iter_analytic_blocks
 from harmonix.spectral.psd import compute_psd
