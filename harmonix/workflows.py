@@ -784,7 +784,7 @@ def run_comparison(
             # Within-subject windows are then the only comparison: it is the comparison table.
             results = {"comparison": results["comparison_windows"]}
         from harmonix.compare.regions import crosstalk_map, flag_crosstalk
-        from harmonix.compare.stats import significance_warning
+        from harmonix.compare.tables import significance_warning
 
         reach = significance_warning(results["comparison"])
         if reach:

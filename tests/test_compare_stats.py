@@ -568,7 +568,7 @@ def test_compare_tables_bad_input():
                                                       (6, 0.03125, False), (12, 2 / 4096, False)])
 def test_smallest_attainable_p_and_the_warning(n_subjects, p_min, warns):
     """Acceptance (issue 16): the exact sign-flip test's floor, and a warning exactly when q < 0.05 is impossible."""
-    from harmonix.compare.stats import significance_warning
+    from harmonix.compare.tables import significance_warning
 
     rng = np.random.default_rng(n_subjects)
     rows = []

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from harmonix.compare import compare_tables
-from harmonix.compare.stats import methods_sentence
+from harmonix.compare.tables import methods_sentence
 from harmonix.compare.windows import compare_windows
 from harmonix.report.html import analysis_report, comparison_report
 

@@ -16,7 +16,7 @@ on every metric x band x component with blocks of windows sized from the
 series' autocorrelation, and corrects across rows with
 :func:`~harmonix.compare.stats.fdr_bh`. The result answers a question about
 the two recordings, not about an intervention in people (that needs several
-subjects and :func:`~harmonix.compare.stats.compare_tables`).
+subjects and :func:`~harmonix.compare.tables.compare_tables`).
 """
 
 from __future__ import annotations
@@ -28,13 +28,13 @@ import pandas as pd
 
 from harmonix.compare.sessions import SUMMARY_COMPONENT
 from harmonix.compare.stats import (
-    COMPARISON_COLUMNS,
     _seed_sequence,
     fdr_bh,
     smallest_p,
     unreachable_note,
     window_permutation_test,
 )
+from harmonix.compare.tables import COMPARISON_COLUMNS
 from harmonix.errors import ParameterError
 
 WINDOW_COLUMNS = ("metric", "band", "component", "window", "value", "unit")
@@ -167,7 +167,7 @@ def compare_windows(
     Returns
     -------
     DataFrame
-        :data:`~harmonix.compare.stats.COMPARISON_COLUMNS` (``n`` = windows,
+        :data:`~harmonix.compare.tables.COMPARISON_COLUMNS` (``n`` = windows,
         ``effect_size`` = Hedges' g over windows, ``p`` = block permutation
         p-value, ``q`` = BH across rows) plus ``unit``, ``n_pre``, ``n_post``,
         ``hedges_g``, ``design`` (``'windows'``), ``note`` (block size and

@@ -36,7 +36,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from harmonix import __version__
-from harmonix.compare.stats import methods_sentence
+from harmonix.compare.tables import methods_sentence
 from harmonix.errors import HarmonixError, InputFileError, OutputError
 from harmonix.proxies.energy import PROXY_NOTE as ENERGY_NOTE
 from harmonix.proxies.energy import smoothed_trace
@@ -917,7 +917,7 @@ def comparison_report(
     ----------
     comparison : DataFrame
         Table from :func:`harmonix.compare.compare_tables`
-        (:data:`~harmonix.compare.stats.COMPARISON_COLUMNS` then ``unit, n_pre,
+        (:data:`~harmonix.compare.tables.COMPARISON_COLUMNS` then ``unit, n_pre,
         n_post, hedges_g, design, note``); ``attrs['unpaired_subjects']`` and
         ``attrs['parameters']`` are shown when present.
     sessions : DataFrame
