@@ -807,7 +807,7 @@ def run_comparison(
                                   for name, frame in results.items()},
                        "notes": notes, "issues": issues, "warnings": warnings}
             if report:
-                from harmonix.report.html import comparison_report
+                from harmonix.report.comparison import comparison_report
 
                 html = comparison_report(comparison, table.sessions, summary, issues=warnings + issues + notes)
                 (staging / "report.html").write_text(html, encoding="utf-8")

@@ -18,8 +18,10 @@ from matplotlib.image import AxesImage
 
 from harmonix.errors import InputFileError, OutputError, ParameterError
 from harmonix.report import figures
-from harmonix.report import html as report_html
-from harmonix.report.html import analysis_report, comparison_report, write_analysis_report
+from harmonix.report import comparison as report_comparison
+from harmonix.report import page as report_page
+from harmonix.report.comparison import comparison_report
+from harmonix.report.html import analysis_report, write_analysis_report
 
 RECORDING = "eegmmidb_S001R01.edf"
 NOTE = "research proxy, not a diagnosis"
@@ -416,7 +418,7 @@ def test_write_analysis_report(tmp_path, short_analysis, monkeypatch):
     def fail(*args):
         raise OSError("disk full")
 
-    monkeypatch.setattr(report_html.os, "replace", fail)
+    monkeypatch.setattr(report_page.os, "replace", fail)
     with pytest.raises(OutputError, match="disk full"):
         write_analysis_report(folder)
     assert path.read_text(encoding="utf-8") == page
@@ -463,7 +465,7 @@ def test_comparison_report_limits_the_table():
                           "ci_high": 0.4, "p": p, "q": np.minimum(p * 3, 1.0), "design": "paired"})
     page = comparison_report(table, SESSIONS.iloc[:0], {}).replace("<wbr>", "")
     rows = re.findall(r"<tr(?: class=\"sig\")?><td>harmonic_power", page)
-    assert len(rows) == report_html.TABLE_ROWS
+    assert len(rows) == report_comparison.TABLE_ROWS
     assert page.count('<tr class="sig">') == int((table["q"] < 0.05).sum())
     assert "comparison.csv" in _section(page, "table")
     assert page.count('alt="harmonic_power before and after"') == 1

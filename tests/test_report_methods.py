@@ -12,7 +12,8 @@ import pytest
 from harmonix.compare import compare_tables
 from harmonix.compare.tables import methods_sentence
 from harmonix.compare.windows import compare_windows
-from harmonix.report.html import analysis_report, comparison_report
+from harmonix.report.comparison import comparison_report
+from harmonix.report.html import analysis_report
 
 
 def _statistics(page: str) -> str:

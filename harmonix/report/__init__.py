@@ -4,8 +4,9 @@
   :class:`matplotlib.figure.Figure` (cortex, spectra, scalp maps, CDNS,
   locking matrices, energy trace, comparison forest plot), for notebooks and
   for the report.
-- :mod:`harmonix.report.html`: :func:`~harmonix.report.html.analysis_report`,
-  :func:`~harmonix.report.html.write_analysis_report` and
-  :func:`~harmonix.report.html.comparison_report`, one HTML file with the
+- :mod:`harmonix.report.html`: :func:`~harmonix.report.html.analysis_report` and
+  :func:`~harmonix.report.html.write_analysis_report`;
+  :mod:`harmonix.report.comparison`: :func:`~harmonix.report.comparison.comparison_report`;
+  both built on :mod:`harmonix.report.page`, one HTML file with the
   figures embedded.
 """

@@ -15,7 +15,7 @@ from html import escape
 import numpy as np
 import pandas as pd
 
-from harmonix.report import html as page
+from harmonix.report import page
 
 
 def _by_condition(metrics: pd.DataFrame) -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""Self-contained HTML reports of an analysis and of a pre/post comparison.
+"""The self-contained HTML report of one analysed recording.
 
 A report is one HTML file: figures are PNG images embedded as ``data:`` URIs,
 the style sheet is inline, and there is no script, so it opens offline in any
@@ -8,8 +8,9 @@ every value from the data passed through :func:`html.escape`.
 :func:`analysis_report` renders the outputs of ``harmonix analyze`` (the tidy
 ``metrics.csv`` rows, ``params.json`` and ``arrays.npz``);
 :func:`write_analysis_report` reads an output folder and writes its
-``report.html`` atomically; :func:`comparison_report` renders the table of
-:func:`harmonix.compare.compare_tables`. Every section is optional: when the
+``report.html`` atomically (the comparison report is
+:mod:`harmonix.report.comparison`; the page they share,
+:mod:`harmonix.report.page`). Every section is optional: when the
 analysis lacks a piece (no harmonics, a recording too short for the proxies,
 epoched data, channels without positions) the report says why in one line.
 
@@ -19,316 +20,38 @@ definition and the note that it is a research proxy, not a diagnosis.
 
 from __future__ import annotations
 
-import base64
-import io
-import json
 import logging
 import os
-import secrets
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from html import escape
 from pathlib import Path
-from string import Template
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
-from harmonix import __version__
-from harmonix.compare.tables import methods_sentence
-from harmonix.errors import HarmonixError, InputFileError, OutputError
-from harmonix.proxies.energy import PROXY_NOTE as ENERGY_NOTE
+from harmonix.errors import HarmonixError, InputFileError
 from harmonix.proxies.energy import smoothed_trace
-from harmonix.proxies.trauma import PROXY_NOTE as TRAUMA_NOTE
-from harmonix.proxies.valence import PROXY_NOTE as VALENCE_NOTE
 from harmonix.report import figures
+from harmonix.report.page import (
+    RESEARCH_PROXY_NOTE,
+    _absent,
+    _facts,
+    _figure,
+    _get,
+    _issues_html,
+    _num,
+    _page,
+    _provenance,
+    _Section,
+    _table,
+    _tidy,
+    write_report_page,
+)
+from harmonix.report.proxy_texts import _PROXIES, _PROXY, _proxy_block
 
-__all__ = ["RESEARCH_PROXY_NOTE", "analysis_report", "comparison_report", "write_analysis_report"]
+__all__ = ["RESEARCH_PROXY_NOTE", "analysis_report", "write_analysis_report"]
 
 logger = logging.getLogger(__name__)
-
-RESEARCH_PROXY_NOTE = "research proxy, not a diagnosis"
-"""The words every proxy carries in a report."""
-
-REPORT_NAME = "report.html"
-"""File name of the report in an analysis output folder."""
-
-TABLE_ROWS = 200
-"""Most rows of a comparison shown in the HTML table (all rows are in ``comparison.csv``)."""
-
-FOREST_ROWS = 30
-"""Rows in the forest plot of a comparison."""
-
-Q_THRESHOLD = 0.05
-"""FDR level at which comparison rows are highlighted."""
-
-_DPI = 100
-
-_BANNER = (
-    "harmonix reports documented estimators, each with its formula and reference. The proxies "
-    "(CDNS signature, valence, trauma, energy parameter) operationalise hypotheses of the Neural Annealing "
-    "framework and the Symmetry Theory of Valence: each is a <strong>research proxy, not a diagnosis</strong>, "
-    "and none has been validated for clinical use."
-)
-
-
-@dataclass(frozen=True)
-class _Proxy:
-    key: str
-    title: str
-    prefixes: tuple[str, ...]
-    definition: str
-    note: str
-    references: str
-
-
-_PROXIES = (
-    _Proxy(
-        "cdns", "CDNS signature (consonance, dissonance, noise)", ("cdns_",),
-        "Per channel and band, the specparam peaks of the spectrum are taken as tones, shifted by whole octaves so "
-        "that the band's centre lies near middle C, and expanded into harmonic partials. Consonance C: harmonicity, "
-        "the share of one harmonic series that the peaks occupy. Dissonance D: Plomp-Levelt roughness in Sethares' "
-        "parameterisation, scaled so that a middle-C minor second scores 0.25. Noise N: aperiodic share of the "
-        "model power in the band. Valence C − D.",
-        f"{RESEARCH_PROXY_NOTE}: CDNS has no public specification; this is harmonix's own CDNS-style signature",
-        "Gomez Emilsson 2017 (CDNS); Plomp & Levelt 1965; Sethares 1993; Gill & Purves 2009",
-    ),
-    _Proxy(
-        "valence", "Valence proxy", ("valence_proxy",),
-        "Per band, each connectome harmonic k contributes one tone: its dominant frequency in the band and the "
-        "amplitude of the sinusoid carrying its power. The CDNS of these tones (octave-shifted to middle C) gives "
-        "C, D and N; the proxy is V = C − D, with its spread over a shift of one octave up or down "
-        "(valence_proxy_octave_spread).",
-        VALENCE_NOTE, "Johnson 2016 (Symmetry Theory of Valence); Gomez Emilsson 2017 (CDNS)",
-    ),
-    _Proxy(
-        "trauma", "Trauma proxy", ("trauma_proxy",),
-        "Per band, the mean of components z-scored against phase-randomised surrogates, signed so that positive "
-        "is trauma-like: low_harmonic_deficit (-z of the share of power in the lowest harmonics), "
-        "regional_decoupling (-z of the mean phase locking between the 76 regions), golden_ratio_regime "
-        "(z of how close the regions' dominant frequency ratios are to the golden ratio; one value from the "
-        "whole spectrum, band 'broadband') and cshw_rshw_decoupling (needs vertex-level activity; not computed "
-        "for sensor EEG). Reading the numbers: each z is a paired t statistic of the recording's windows against "
-        "phase-randomised surrogates of the same windows (null: same power spectrum per channel, no phase "
-        "structure), so its size grows with the number of windows, and any real EEG is far from its surrogates: "
-        "on the shared EEGMMIDB recordings the combined score lies between -40 and -90 per band and "
-        "low_harmonic_deficit reaches -210. A large negative value says that the recording is structured, not "
-        "that someone is well; the proxy is meant for comparing sessions of the same person recorded and "
-        "analysed alike (harmonix compare), not for reading one value on its own.",
-        TRAUMA_NOTE, "Johnson 2019 (Neural Annealing); Atasoy et al. 2017",
-    ),
-    _Proxy(
-        "energy_parameter", "Energy parameter and annealing episodes", ("energy_parameter", "energy_episode"),
-        "E(t) = Σ_k λ_k² ⟨|a_k(t)|²⟩ in 1 s windows (λ_k the eigenvalue and a_k(t) the coefficient of harmonic "
-        "k, broadband). Episodes are stretches where the smoothed trace exceeds "
-        "median(E) + c * 1.4826 * MAD(E); each has an onset, a peak, a duration and the time constant tau of an "
-        "exponential fit to its cool-down.",
-        ENERGY_NOTE, "Atasoy et al. 2017, Sci Rep 7:17661; Johnson 2019 (Neural Annealing)",
-    ),
-)
-
-_PROXY = {p.key: p for p in _PROXIES}
-
-_CSS = """
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #222; margin: 0 auto;
-       max-width: 1180px; padding: 0 1.2em 2em; line-height: 1.45; font-size: 15px; }
-h1 { font-size: 1.6em; margin: 0.8em 0 0.1em; }
-h2 { font-size: 1.25em; border-bottom: 2px solid #ddd; padding-bottom: 0.15em; margin-top: 1.8em; }
-h3 { font-size: 1.05em; margin: 1.2em 0 0.3em; }
-.subtitle { color: #555; margin: 0 0 0.8em; }
-.note { background: #fff8e1; border-left: 4px solid #f0b429; padding: 0.6em 0.9em; margin: 0.8em 0; }
-.issues { background: #fdecea; border-left: 4px solid #c0392b; padding: 0.6em 0.9em; margin: 0.8em 0; }
-.issues ul { margin: 0.3em 0 0; }
-.absent { color: #666; font-style: italic; }
-nav { font-size: 0.92em; margin: 0.6em 0; }
-nav a { margin-right: 0.9em; color: #1f5f99; text-decoration: none; }
-figure { margin: 0.6em 0; }
-figure img { max-width: 100%; height: auto; display: block; }
-figcaption { color: #555; font-size: 0.88em; }
-.grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(360px, 1fr)); gap: 0.8em; align-items: start; }
-table { border-collapse: collapse; font-size: 0.86em; margin: 0.5em 0; }
-th, td { border-bottom: 1px solid #e3e3e3; padding: 0.2em 0.55em; text-align: left; vertical-align: top; }
-th { background: #f4f4f4; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-tr.sig td { background: #fdecea; font-weight: 600; }
-#results { font-size: 0.8em; }
-#results td:last-child { min-width: 12em; }
-table.facts th { white-space: nowrap; }
-.tag { font-size: 0.75em; background: #fff8e1; border: 1px solid #f0b429; border-radius: 3px; padding: 0 0.3em;
-       margin-left: 0.3em; font-weight: normal; white-space: nowrap; }
-dl.defs dt { font-weight: 600; margin-top: 0.6em; }
-dl.defs dd { margin-left: 1.2em; }
-.proxy-note { color: #8a5a00; }
-.scroll { overflow-x: auto; }
-footer { margin-top: 2.5em; border-top: 1px solid #ddd; padding-top: 0.6em; color: #555; font-size: 0.85em; }
-code { font-size: 0.92em; }
-"""
-
-_PAGE = Template("""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="harmonix $version">
-<link rel="icon" href="data:,">
-<title>$title</title>
-<style>$css</style>
-</head>
-<body>
-<header>
-<h1>$title</h1>
-<p class="subtitle">$subtitle</p>
-</header>
-<div class="note">$banner</div>
-$issues
-<nav>$toc</nav>
-<main>
-$sections
-</main>
-<footer>
-$footer
-</footer>
-</body>
-</html>
-""")
-
-
-# ---------------------------------------------------------------------------
-# small HTML helpers
-
-
-@dataclass(frozen=True)
-class _Section:
-    id: str
-    title: str
-    body: str
-
-
-def _num(value, digits: int = 3) -> str:
-    """A number with ``digits`` significant digits; an en dash when missing."""
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        return "&ndash;"
-    return f"{x:.{digits}g}" if np.isfinite(x) else "&ndash;"
-
-
-def _absent(text: str) -> str:
-    return f'<p class="absent">Not shown: {escape(text)}</p>'
-
-
-def _png(fig: Figure) -> str:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=_DPI, bbox_inches="tight", pad_inches=0.05, metadata={"Software": None})
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
-def _figure(build: Callable[..., Figure], alt: str, *args, caption: str = "", **kwargs) -> str:
-    """Build a figure and embed it; a missing input becomes a one-line note instead of an error.
-
-    :class:`~harmonix.errors.HarmonixError` (input that lacks what the figure
-    draws) is reported as "not shown"; any other error is logged with its
-    traceback and reported as "could not be drawn", so that one bad figure
-    does not cost the whole report.
-    """
-    try:
-        fig = build(*args, **kwargs)
-    except HarmonixError as err:
-        return _absent(f"{alt}: {err}")
-    except Exception as err:  # one figure must not cost the whole report; the traceback goes to the log
-        logger.warning("report figure %r could not be drawn", alt, exc_info=True)
-        return f'<p class="absent">{escape(alt)} could not be drawn ({escape(type(err).__name__)}: {escape(str(err))}).</p>'
-    caption_html = f"<figcaption>{caption}</figcaption>" if caption else ""
-    return (f'<figure><img src="data:image/png;base64,{_png(fig)}" alt="{escape(alt)}">'
-            f"{caption_html}</figure>")
-
-
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]], *, numeric: Sequence[bool] | None = None,
-           row_classes: Sequence[str] | None = None, table_id: str | None = None) -> str:
-    """An HTML table; cells are HTML already (escape text before)."""
-    numeric = numeric or [False] * len(header)
-    head = "".join(f"<th>{h}</th>" for h in header)
-    body = []
-    for i, row in enumerate(rows):
-        cls = f' class="{row_classes[i]}"' if row_classes and row_classes[i] else ""
-        cells = "".join(f'<td class="num">{c}</td>' if num else f"<td>{c}</td>" for c, num in zip(row, numeric))
-        body.append(f"<tr{cls}>{cells}</tr>")
-    ident = f' id="{table_id}"' if table_id else ""
-    return f'<div class="scroll"><table{ident}><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
-
-
-def _facts(items: Sequence[tuple[str, str]]) -> str:
-    """Two-column table of (label, HTML value)."""
-    rows = "".join(f"<tr><th>{escape(k)}</th><td>{v}</td></tr>" for k, v in items)
-    return f"<table class=\"facts\"><tbody>{rows}</tbody></table>"
-
-
-def _get(mapping, *keys, default=None):
-    """``mapping[k1][k2]...`` or ``default`` when a level is missing."""
-    for key in keys:
-        if not isinstance(mapping, Mapping) or key not in mapping:
-            return default
-        mapping = mapping[key]
-    return mapping
-
-
-def _proxy_block(proxy: _Proxy, note: str | None = None, status: str = "") -> str:
-    note = note or proxy.note
-    status_html = f' <span class="absent">({escape(status)})</span>' if status else ""
-    return (f"<dt>{escape(proxy.title)}{status_html}</dt>"
-            f"<dd>{escape(proxy.definition)}<br><span class=\"proxy-note\">Note: {escape(note)}.</span>"
-            f"<br>References: {escape(proxy.references)}.</dd>")
-
-
-def _proxies_for(metric_names) -> list[_Proxy]:
-    names = [str(m) for m in metric_names]
-    return [p for p in _PROXIES if any(n.startswith(p.prefixes) for n in names)]
-
-
-def _is_proxy_metric(metric: str) -> bool:
-    return any(metric.startswith(p.prefixes) for p in _PROXIES)
-
-
-def _provenance(params: Mapping) -> str:
-    lines = [f"Report generated by harmonix {escape(__version__)}."]
-    versions = params.get("versions") if isinstance(params, Mapping) else None
-    if isinstance(versions, Mapping) and versions:
-        lines.append("Versions used by the analysis: "
-                     + ", ".join(f"{escape(str(k))} {escape(str(v))}" for k, v in versions.items()) + ".")
-    command = params.get("command") if isinstance(params, Mapping) else None
-    if command:
-        lines.append(f"Command: <code>{escape(str(command))}</code>")
-    sha = _get(params, "input", "sha256")
-    if isinstance(sha, Mapping):
-        for path, digest in sha.items():
-            lines.append(f"Input <code>{escape(str(path))}</code> SHA-256 <code>{escape(str(digest))}</code>")
-    return "<br>\n".join(lines)
-
-
-def _page(title: str, subtitle: str, sections: Sequence[_Section], footer: str, issues: str = "") -> str:
-    toc = "".join(f'<a href="#{s.id}">{escape(s.title)}</a>' for s in sections)
-    body = "\n".join(f'<section id="{s.id}">\n<h2>{escape(s.title)}</h2>\n{s.body}\n</section>' for s in sections)
-    return _PAGE.substitute(version=escape(__version__), title=escape(title), subtitle=subtitle, css=_CSS,
-                            banner=_BANNER, issues=issues, toc=toc, sections=body, footer=footer)
-
-
-# ---------------------------------------------------------------------------
-# analysis report
-
-
-def _tidy(metrics: pd.DataFrame) -> pd.DataFrame:
-    if not isinstance(metrics, pd.DataFrame):
-        raise InputFileError(f"metrics: expected a DataFrame of tidy metric rows, got {type(metrics).__name__}")
-    missing = [c for c in ("metric", "band", "component", "value") if c not in metrics.columns]
-    if missing:
-        raise InputFileError(f"metrics: missing column(s) {', '.join(missing)}; expected the rows of metrics.csv")
-    out = metrics.copy()
-    for column in ("condition", "metric", "band", "component", "unit"):
-        if column in out.columns:
-            out[column] = out[column].fillna("").astype(str)
-    out["value"] = pd.to_numeric(out["value"], errors="coerce")
-    return out
 
 
 def _band_names(params: Mapping, metrics: pd.DataFrame) -> list[str]:
@@ -790,30 +513,6 @@ def _analysis_issues(params: Mapping) -> list[str]:
     return lines
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and :func:`os.replace`.
-
-    The temporary file is created with mode 0o666 less the umask, like any new
-    file (:func:`tempfile.mkstemp` would make the report private, 0o600).
-    """
-    for _ in range(100):
-        temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-        try:
-            descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        except FileExistsError:
-            continue
-        break
-    else:
-        raise OutputError(f"{path}: cannot create a temporary file beside it")
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-
-
 def write_analysis_report(folder: str | os.PathLike, *, harmonic_model=None) -> Path:
     """Read an ``harmonix analyze`` output folder and write its ``report.html``.
 
@@ -851,197 +550,3 @@ def write_analysis_report(folder: str | os.PathLike, *, harmonic_model=None) -> 
     arrays_path = folder / "arrays.npz"
     arrays = read_arrays_file(arrays_path) if arrays_path.is_file() else {}
     return write_report_page(folder, analysis_report(metrics, params, arrays, harmonic_model=harmonic_model))
-
-
-def write_report_page(folder: Path, page: str) -> Path:
-    """Write ``page`` as ``folder / REPORT_NAME``, atomically; an unwritable folder is an :class:`OutputError`."""
-    target = folder / REPORT_NAME
-    try:
-        _atomic_write_text(target, page)
-    except OSError as err:
-        raise OutputError(f"{target}: cannot write the report ({err})") from err
-    return target
-
-
-# ---------------------------------------------------------------------------
-# comparison report
-
-
-def _issues_html(lines: Sequence[str]) -> str:
-    if not lines:
-        return ""
-    items = "".join(f"<li>{escape(str(line))}</li>" for line in lines)
-    return f'<div class="issues"><strong>Check before reading the results:</strong><ul>{items}</ul></div>'
-
-
-def _breakable(text: str) -> str:
-    """Escaped ``text`` that may wrap after underscores (long metric names), never inside a word."""
-    return escape(text).replace("_", "_<wbr>")
-
-
-def _comparison_cells(row) -> list[str]:
-    metric = _breakable(str(row.metric))
-    if _is_proxy_metric(str(row.metric)):
-        metric += '<span class="tag">research proxy</span>'
-    kind = escape(str(getattr(row, "effect_size_kind", "") or ""))
-    effect = _num(row.effect_size) + (f" <small>{kind}</small>" if kind and np.isfinite(float(row.effect_size))
-                                      else "")
-    ci = f"[{_num(row.ci_low)}, {_num(row.ci_high)}]" if np.isfinite(float(row.ci_low)) else "&ndash;"
-    return [metric, escape(str(row.band)), _breakable(str(row.component)), escape(str(row.n)), _num(row.mean_pre),
-            _num(row.mean_post), _num(row.difference), ci, effect, _num(row.p), _num(row.q),
-            escape(str(getattr(row, "unit", "") or "")), escape(str(getattr(row, "note", "") or ""))]
-
-
-def _clean_comparison(comparison: pd.DataFrame) -> pd.DataFrame:
-    figures._check_comparison(comparison, ("metric", "band", "component", "n", "mean_pre", "mean_post",
-                                           "difference", "effect_size", "ci_low", "ci_high", "p", "q"))
-    out = comparison.copy()
-    for column in ("metric", "band", "component"):
-        out[column] = out[column].fillna("").astype(str)
-    for column in ("mean_pre", "mean_post", "difference", "effect_size", "ci_low", "ci_high", "p", "q"):
-        out[column] = pd.to_numeric(out[column], errors="coerce")
-    return out
-
-
-def comparison_report(
-    comparison: pd.DataFrame,
-    sessions: pd.DataFrame,
-    params: Mapping,
-    *,
-    title: str | None = None,
-    issues: Sequence[str] = (),
-) -> str:
-    """HTML report of a pre/post comparison.
-
-    Parameters
-    ----------
-    comparison : DataFrame
-        Table from :func:`harmonix.compare.compare_tables`
-        (:data:`~harmonix.compare.tables.COMPARISON_COLUMNS` then ``unit, n_pre,
-        n_post, hedges_g, design, note``); ``attrs['unpaired_subjects']`` and
-        ``attrs['parameters']`` are shown when present.
-    sessions : DataFrame
-        One row per recording with columns ``subject``, ``session`` (label,
-        e.g. ``'pre'``/``'post'``), ``condition`` and ``path``.
-    params : mapping
-        Parameters of the comparison run; ``versions`` and ``command`` go to
-        the footer, the other entries to the parameter table.
-    title : str | None
-        Page title (default ``"harmonix comparison"``).
-    issues : sequence of str
-        Problems to show prominently at the top (e.g. ``"sub-03: pre without
-        post"``); subjects listed in ``attrs['unpaired_subjects']`` are added.
-
-    Returns
-    -------
-    html : str
-        A self-contained HTML document: summary, forest plot of the rows with
-        the lowest q, the table of at most :data:`TABLE_ROWS` rows (rows with
-        ``q <`` :data:`Q_THRESHOLD` highlighted), the harmonic spectrum
-        before and after, and the definitions of the proxies compared.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> table = pd.DataFrame({"metric": ["band_power", "valence_proxy"], "band": "alpha",
-    ...                       "component": ["Cz", "harmonic_signature"], "n": 8, "mean_pre": [1.0, 0.1],
-    ...                       "mean_post": [2.0, 0.1], "difference": [1.0, 0.0], "effect_size": [1.5, 0.0],
-    ...                       "ci_low": [0.5, -0.1], "ci_high": [1.5, 0.1], "p": [0.001, 0.9], "q": [0.002, 0.9]})
-    >>> sessions = pd.DataFrame({"subject": ["s1", "s1"], "session": ["pre", "post"], "condition": "",
-    ...                          "path": ["a.edf", "b.edf"]})
-    >>> page = comparison_report(table, sessions, {})
-    >>> page.count('<tr class="sig">'), "research proxy, not a diagnosis" in page
-    (1, True)
-    """
-    table = _clean_comparison(comparison)
-    sessions = sessions if isinstance(sessions, pd.DataFrame) else pd.DataFrame(sessions)
-    params = dict(params or {})
-    stats_params = dict(comparison.attrs.get("parameters") or {})
-    issue_lines = [str(line) for line in issues]
-    unpaired = comparison.attrs.get("unpaired_subjects") or {}
-    for key, text in (("pre_only", "pre without post"), ("post_only", "post without pre")):
-        for subject in unpaired.get(key, []) or []:
-            if not any(str(subject) in line for line in issue_lines):
-                issue_lines.append(f"{subject}: {text}")
-
-    tested = np.isfinite(table["p"].to_numpy(dtype=float))
-    significant = (table["q"] < Q_THRESHOLD).to_numpy()
-    designs = sorted(set(table["design"].dropna().astype(str))) if "design" in table else []
-    if len(designs) == 1 and stats_params.get("design") != designs[0]:
-        # the table's own rows say how they were tested; parameters of another table must not describe them
-        stats_params = {"design": designs[0]}
-    design = stats_params.get("design") or (", ".join(designs) if designs else "unknown")
-
-    facts = []
-    if "subject" in sessions.columns:
-        facts.append(("Subjects", str(sessions["subject"].astype(str).nunique())))
-    if "session" in sessions.columns:
-        counts = sessions["session"].astype(str).value_counts(sort=False)
-        facts.append(("Recordings", escape(", ".join(f"{label}: {n}" for label, n in counts.items()))))
-    if "condition" in sessions.columns:
-        conditions = [c for c in sessions["condition"].fillna("").astype(str).unique() if c]
-        if conditions:
-            facts.append(("Conditions", escape(", ".join(conditions))))
-    facts.append(("Design", escape(str(design))))
-    facts.append(("Rows compared", f"{len(table)} ({table['metric'].nunique()} metrics)"))
-    facts.append(("Rows tested", f"{int(tested.sum())}" + (f" ({int((~tested).sum())} could not be tested; "
-                                                           "see the note column)" if (~tested).any() else "")))
-    facts.append((f"q < {Q_THRESHOLD:g} (FDR)", f"<strong>{int(significant.sum())}</strong>"))
-    facts.append(("Statistics", escape(methods_sentence(stats_params))))
-    if "p_min" in table.columns and np.isfinite(pd.to_numeric(table["p_min"], errors="coerce")).any():
-        facts.append(("Smallest attainable p", _num(float(pd.to_numeric(table["p_min"], errors="coerce").min()))))
-    sections = [_Section("summary", "Summary", _facts(facts))]
-
-    forest = _figure(figures.plot_comparison_forest, "Forest plot", table, FOREST_ROWS, Q_THRESHOLD,
-                     caption=f"The {FOREST_ROWS} tested rows with the lowest q: effect size with the CI of the "
-                             "difference in the same units (difference CI x effect size / difference). Red: "
-                             f"q &lt; {Q_THRESHOLD:g}.")
-    sections.append(_Section("forest", "Largest effects", forest))
-
-    ordered = figures.most_significant(table)
-    ordered = pd.concat([ordered, table[~tested]]).head(TABLE_ROWS)
-    header = ["metric", "band", "component", "n", "mean pre", "mean post", "difference", "CI", "effect size",
-              "p", "q", "unit", "note"]
-    numeric = [False, False, False, True, True, True, True, True, True, True, True, False, False]
-    rows = [_comparison_cells(r) for r in ordered.itertuples()]
-    classes = ["sig" if q < Q_THRESHOLD else "" for q in ordered["q"].to_numpy(dtype=float)]
-    shown = (f"<p>Highlighted: q &lt; {Q_THRESHOLD:g}. Showing {len(ordered)} of {len(table)} rows, lowest q first"
-             + ("; the full table is <code>comparison.csv</code>." if len(ordered) < len(table) else ".") + "</p>")
-    sections.append(_Section("table", "All results", shown + _table(header, rows, numeric=numeric,
-                                                                   row_classes=classes, table_id="results")))
-
-    spectra = []
-    for metric in ("harmonic_power", "harmonic_energy"):
-        if (table["metric"] == metric).any():
-            spectra.append(_figure(figures.plot_pre_post_harmonic_spectrum, f"{metric} before and after", table,
-                                   metric=metric, q_threshold=Q_THRESHOLD,
-                                   caption=f"{metric.replace('_', ' ')} per harmonic before and after (top) and the "
-                                           "difference with its CI (bottom); red dots: q &lt; "
-                                           f"{Q_THRESHOLD:g}."))
-    if not spectra:
-        spectra.append(_absent("the harmonic spectrum: no harmonic_power rows (harmonics were not computed)."))
-    sections.append(_Section("harmonics", "Harmonic spectrum before and after", "\n".join(spectra)))
-
-    proxies = _proxies_for(table["metric"].unique())
-    if proxies:
-        body = f'<dl class="defs">{"".join(_proxy_block(p) for p in proxies)}</dl>'
-    else:
-        body = "<p>No proxy metric was compared.</p>"
-    sections.append(_Section("proxies", "Research proxies", body))
-
-    if len(sessions):
-        columns = [c for c in ("subject", "session", "condition", "path") if c in sessions.columns]
-        session_rows = [[escape("" if pd.isna(v) else str(v)) for v in r] for r in sessions[columns].itertuples(index=False)]
-        sections.append(_Section("sessions", "Recordings", _table(columns, session_rows)))
-
-    shown_params = {k: v for k, v in {**stats_params, **params}.items() if k not in ("versions", "command")}
-    if shown_params:
-        items = []
-        for key, value in shown_params.items():
-            text = value if isinstance(value, str) else json.dumps(value, default=str)
-            items.append((str(key), escape(text if len(text) <= 400 else text[:400] + " ...")))
-        sections.append(_Section("parameters", "Parameters", _facts(items)))
-
-    title = title or "harmonix comparison"
-    subtitle = escape(f"Pre/post comparison, {design} design")
-    return _page(title, subtitle, sections, _provenance(params), issues=_issues_html(issue_lines))

@@ -20,7 +20,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from harmonix.errors import InputFileError, ParameterError
-from harmonix.report.html import (
+from harmonix.report.page import (
     _absent,
     _facts,
     _figure,
