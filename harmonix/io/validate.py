@@ -1,8 +1,9 @@
 """Checks that a recording can be analysed at all, with messages a user can act on.
 
 The library calls these before estimators, and the CLI before any output is
-written, so that NaN samples, dead electrodes or a recording too short for the
-requested bands stop the run with a clear :mod:`harmonix.errors` exception
+written, so that NaN samples, dead electrodes or a recording too short stop
+the run with a clear :mod:`harmonix.errors` exception (whether the bands fit
+is the analysis' check, :func:`harmonix.spectral.bands.check_bands_resolvable`)
 instead of silently producing NaN or meaningless numbers. Problems that
 qualify the numbers rather than prevent them (an implausible amplitude scale,
 staircase signals, clipping, bad channels; :mod:`harmonix.io.quality`) are
@@ -21,7 +22,6 @@ import numpy as np
 from harmonix.errors import ChannelError, DataQualityError, DataWarning, ParameterError
 from harmonix.io.events import good_spans
 from harmonix.io.quality import SampleScan, bad_channel_check, clipping_check, staircase_check
-from harmonix.spectral.bands import Band, check_bands_resolvable
 
 __all__ = ["FLAT_THRESHOLD", "RecordingCheck", "check_finite", "check_recording", "find_flat_channels"]
 
@@ -251,13 +251,12 @@ def check_recording(
     source: str | None = None,
     flat: str = "raise",
     min_duration: float | None = None,
-    bands: Sequence[Band] | None = None,
     flat_threshold: float = FLAT_THRESHOLD,
 ) -> tuple[mne.io.BaseRaw | mne.BaseEpochs, RecordingCheck]:
     """Check that a recording's EEG channels can be analysed.
 
     Runs, on the EEG channels not already marked bad: length against
-    ``min_duration`` and ``bands`` (cheap checks first), finite samples, flat
+    ``min_duration`` (the cheap check first), finite samples, flat
     channels; then, as warnings (:mod:`harmonix.io.quality`), on the channels
     that are not flat: the amplitude scale (median channel standard
     deviation within :data:`PLAUSIBLE_RMS`), staircase (piecewise-constant)
@@ -281,9 +280,6 @@ def check_recording(
         a copy with them in ``info["bads"]``, or only report them.
     min_duration : float | None
         Minimum length in s.
-    bands : sequence of Band | None
-        Frequency bands the analysis will measure; each must lie below Nyquist
-        and fit at least ``MIN_CYCLES`` cycles of its lowest frequency.
     flat_threshold : float
         Standard deviation in V below which a channel is flat.
 
@@ -298,7 +294,7 @@ def check_recording(
     Raises
     ------
     ParameterError
-        Too short, band not resolvable, or an invalid ``flat``.
+        Too short, or an invalid ``flat``.
     DataQualityError
         NaN/Inf samples, or flat channels with ``flat="raise"``.
     ChannelError
@@ -306,10 +302,9 @@ def check_recording(
 
     Examples
     --------
-    >>> from harmonix.spectral.bands import load_bands
     >>> info = mne.create_info(["Cz", "Pz"], 256.0, "eeg")
     >>> raw = mne.io.RawArray(np.random.default_rng(0).normal(0, 1e-5, (2, 2560)), info, verbose=False)
-    >>> raw_ok, check = check_recording(raw, bands=load_bands(), min_duration=5.0)
+    >>> raw_ok, check = check_recording(raw, min_duration=5.0)
     >>> raw_ok is raw, check.flat_channels
     (True, ())
     """
@@ -323,8 +318,6 @@ def check_recording(
         raise ParameterError(
             f"{source}: recording is {duration:.2f} s long, too short (need at least {min_duration:g} s)"
         )
-    if bands is not None:
-        check_bands_resolvable(tuple(bands), sfreq, duration, source=source)
     picks, names = _eeg_picks(inst, source)
     scan, samples = _ChannelScan(len(names)), SampleScan(len(names))
     for start, block in _blocks(inst, picks, max(1, int(round(_BLOCK_SECONDS * sfreq)))):
