@@ -486,15 +486,16 @@ def psd_from_inst(inst: Any, *, picks: Any = "eeg", **kwargs: Any) -> Spectrum:
     ('Oz', 'Pz')
     """
     import mne
-    from mne._fiff.pick import _picks_to_idx  # the resolver Raw.get_data itself uses
 
     if not isinstance(inst, (mne.io.BaseRaw, mne.BaseEpochs)):
         raise ParameterError(f"psd_from_inst needs an mne Raw or Epochs object, got {type(inst).__name__}")
     try:
-        idx = _picks_to_idx(inst.info, picks, exclude="bads")
+        # MNE's picks resolved through its public API: a one-sample RawArray with the same info, picked
+        header = mne.io.RawArray(np.zeros((len(inst.ch_names), 1)), inst.info.copy(), verbose=False)
+        picked = header.pick(picks, exclude="bads", verbose=False).ch_names
     except ValueError as err:
         raise ChannelError(f"cannot pick channels {picks!r}: {err}") from err
-    idx = np.array([i for i in idx if inst.ch_names[i] not in inst.info["bads"]], dtype=int)
+    idx = np.array([inst.ch_names.index(name) for name in picked if name not in inst.info["bads"]], dtype=int)
     if idx.size == 0:
         raise ChannelError(f"no good channels left after picks={picks!r} and excluding bads")
     filenames = getattr(inst, "filenames", None) or [None]
