@@ -449,6 +449,13 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one :class:`ParameterError` line, like every other bad input."""
+
+    def error(self, message: str):
+        raise ParameterError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+
 class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
     """Descriptions as written, and every option's default shown unless its help already says it."""
 
@@ -487,7 +494,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for documentation and tests)."""
     quiet_help = "no progress bars or stage lines (errors and results are still printed)"
     verbose_help = "show library warnings, MNE messages, stage timings and tracebacks of unexpected errors"
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="harmonix",
         description="EEG and music analysis for the Neural Annealing framework (research proxies, not diagnoses).",
         epilog=EXIT_STATUS_HELP, formatter_class=_HelpFormatter,
@@ -496,7 +503,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-q", "--quiet", action="store_true", help=quiet_help)
     parser.add_argument("-v", "--verbose", action="store_true", help=verbose_help)
     # The same flags after the subcommand (harmonix analyze -q ...); SUPPRESS keeps the global value when absent.
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help=quiet_help)
     common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help=verbose_help)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -757,7 +764,11 @@ def _output_folders(args: argparse.Namespace) -> list[Path]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``harmonix`` command; returns the exit status (see :data:`EXIT_STATUS_HELP`)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except ParameterError as error:  # a usage error: one line, exit 2, before any work
+        print(f"harmonix: error: {_one_line(error)}", file=sys.stderr)
+        return EXIT_USER_ERROR
     args.command_line = shlex.join(["harmonix", *argv])  # for provenance: the command as typed
     set_quiet(args.quiet)
     set_verbose(args.verbose)
