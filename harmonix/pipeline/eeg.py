@@ -21,15 +21,13 @@ recording).
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
-from dataclasses import replace
 
 import mne
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from harmonix.errors import ChannelError, DataWarning, ParameterError
+from harmonix.errors import ChannelError, ParameterError
 from harmonix.estimators.accumulators import (
     AmplitudeMoments,
     PhaseLockingSum,
@@ -52,6 +50,7 @@ from harmonix.pipeline.layout import (
     recording_layout,
     scan_second_moment,
 )
+from harmonix.pipeline.mains import mains_layout
 from harmonix.pipeline.result import Analysis, resolvable_bands
 from harmonix.progress import report_stage
 from harmonix.proxies.energy import PROXY_NOTE as ENERGY_NOTE
@@ -64,7 +63,6 @@ from harmonix.spectral.aperiodic import fit_aperiodic, peak_in_band
 from harmonix.spectral.bandpower import band_power, peak_frequency
 from harmonix.spectral.bands import MIN_CYCLES, Band, load_bands
 from harmonix.spectral.filterbank import DEFAULT_CHUNK_SECONDS, AnalyticBlock, design_band_filter, iter_analytic_blocks
-from harmonix.spectral.line_noise import MAINS_FREQS, detect_line_noise, notch_taps
 from harmonix.spectral.psd import Spectrum
 from harmonix.spectral.segments import WelchAccumulator, WindowMeans, spread_evenly, tile_windows
 from harmonix.tables import MetricRows
@@ -90,10 +88,6 @@ is the costliest estimator per sample, and 60 windows pin the mean down far belo
 
 ENERGY_WINDOW_SECONDS = 1.0
 """Averaging window (s) of the energy-parameter trace."""
-
-MAINS_EXCERPT_SECONDS = (8.0, 30)
-"""Mains detection reads at most 30 windows of 8 s spread evenly over the good data (4 minutes):
-hum is steady over a recording, and a bounded excerpt keeps the check's cost off hour-long files."""
 
 APERIODIC_SETTINGS = {"max_n_peaks": 6, "peak_width_limits": (1.0, 8.0), "min_peak_height": 0.1, "aperiodic_mode": "fixed"}
 """specparam settings used by :func:`analyze_eeg` (recorded in ``params.json``)."""
@@ -371,7 +365,7 @@ def analyze_eeg(
     notch : {'auto', 50, 60, 'off'}
         Mains interference is always measured
         (:func:`harmonix.spectral.line_noise.detect_line_noise` on up to
-        :data:`MAINS_EXCERPT_SECONDS` of the good data) and reported in
+        :data:`harmonix.pipeline.mains.MAINS_EXCERPT_SECONDS` of the good data) and reported in
         ``params["line_noise"]``, with a :class:`~harmonix.errors.DataWarning`
         when found. ``'auto'`` removes the detected mains and its harmonics
         with a zero-phase notch (:func:`harmonix.spectral.line_noise.notch_taps`,
@@ -413,7 +407,7 @@ def analyze_eeg(
         raise ParameterError(f"{source}: unknown PSD method {psd_method!r}; use one of welch, multitaper")
     layout = recording_layout(inst, source)
     sfreq, ch_names = layout.sfreq, layout.ch_names
-    layout, line_noise_params = _line_noise(layout, notch, source)
+    layout, line_noise_params = mains_layout(layout, notch, source)
     duration = layout.longest_span / sfreq
     bands, skipped = resolvable_bands(bands, sfreq, duration, source=source, strict=strict_bands)
     fmin = min(b.fmin for b in bands)
@@ -669,65 +663,6 @@ def _regional_rows(rows: MetricRows, arrays: dict, parts: Sequence[_Part], bands
                         "explains, through the estimate's cross-talk (harmonix.harmonics.crosstalk.lagged_pair_fit)"),
             "explained_by": ("pairs whose coupling leaks into this pair's estimates at least as much as its own "
                              "(pair leakage >= own); a change there can explain a zero-lag change here")}
-
-
-def _notch_request(notch: str | float, source: str) -> float | None | str:
-    """``'auto'``, a mains frequency, or ``None`` (off), from the user's value."""
-    if isinstance(notch, str):
-        word = notch.strip().lower()
-        if word in ("auto", "off", "none"):
-            return None if word != "auto" else "auto"
-        try:
-            notch = float(word)
-        except ValueError:
-            notch = -1.0
-    if notch is None:
-        return None
-    if isinstance(notch, bool) or float(notch) not in MAINS_FREQS:
-        raise ParameterError(f"{source}: notch must be 'auto', 50, 60 or 'off', got {notch!r}")
-    return float(notch)
-
-
-def _line_noise(layout: RecordingLayout, notch: str | float, source: str) -> tuple[RecordingLayout, dict]:
-    """Detect mains on an excerpt of the good data; return the layout to read (notched or not) and the record."""
-    request = _notch_request(notch, source)
-    sfreq = layout.sfreq
-    seconds, max_windows = MAINS_EXCERPT_SECONDS
-    length = min(int(round(seconds * sfreq)), int(layout.span_lengths.min()) if layout.epoched else layout.longest_span)
-    starts = spread_evenly(tile_windows(layout.spans, length), max_windows)
-    excerpt = np.stack([layout.read(int(a), int(a) + length) for a in starts])
-    found = detect_line_noise(excerpt, sfreq, segment_seconds=min(2.0, length / sfreq))
-    record = {
-        "method": ("Welch PSD at each mains harmonic over the median of the bins 0.5-2 Hz away; threshold from the "
-                   "chi-square null of that ratio, Bonferroni over channels and harmonics "
-                   "(harmonix.spectral.line_noise)"),
-        "excerpt_s": float(starts.size * length / sfreq),
-        "detected_hz": found.freq,
-        "summary": found.summary(),
-        "threshold_db": float(found.threshold_db), "alpha": float(found.alpha), "dof": float(found.dof),
-        "harmonics": [{"freq_hz": float(h), "excess_db": float(e), "detected": bool(d)}
-                      for h, e, d in zip(found.harmonics, found.excess_db, found.detected)],
-    }
-    target = found.freq if request == "auto" else request
-    notch_record = {"requested": "off" if request is None else (request if request == "auto" else float(request)),
-                    "applied": False, "freqs_hz": []}
-    if target is not None:
-        taps, removed = notch_taps(float(target), sfreq)
-        layout = replace(layout, fir=taps)
-        notch_record.update(applied=True, freqs_hz=[float(f) for f in removed], fir_length_s=taps.size / sfreq,
-                            design=("mne.filter.create_filter band-stop, firwin/Hamming, widths f/200 + 1 Hz "
-                                    "transition (as mne.io.Raw.notch_filter), zero-phase, per good span"))
-    record["notch"] = notch_record
-    if found.freq is not None:
-        if notch_record["applied"] and target == found.freq:
-            action = f"removed by a notch at {', '.join(f'{f:g}' for f in notch_record['freqs_hz'])} Hz"
-        elif notch_record["applied"]:
-            action = f"but the notch requested is at {target:g} Hz, so it stays in the data"
-        else:
-            action = ("not removed (notch off): band powers near it, the broadband energy and the harmonic "
-                      "proxies include it")
-        warnings.warn(f"{source}: {found.summary()}; {action}", DataWarning, stacklevel=3)
-    return layout, record
 
 
 def _proxy_rows(rows: MetricRows, arrays: dict, parts: Sequence[_Part], trauma: TraumaAccumulator | None,

@@ -85,7 +85,7 @@ def analyze_music(
       the flat envelope.
     """
     from harmonix.estimators.consonance import cdns_of_audio
-    from harmonix.estimators.pitch import estimate_key, note_intervals, segment_notes, track_f0
+    from harmonix.estimators.pitch import note_intervals, segment_notes, track_f0
     from harmonix.estimators.tempo import estimate_tempo
 
     if not isinstance(audio, Audio):
