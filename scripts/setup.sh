@@ -45,7 +45,7 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e ".[test,play]"
+.venv/bin/python -m pip install --quiet -e ".[test,play,docs]"
 
 if [ "$WANT_BIDS_VALIDATOR" = "1" ]; then
   # Project-local (.bids-validator/, ignored by git), pinned: tests/test_bids.py runs it from there.

@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -694,3 +695,47 @@ def test_whole_spectrum_proxy_is_written_once_and_empty_ones_say_why(full_analys
     assert "vertex-level" in reason
     assert "cshw_rshw_decoupling not computed: " + reason in html.unescape(full_report)
     assert "not for reading one value on its own" in full_report
+
+
+# ---------------------------------------------------------------------------
+# the documentation site
+
+
+@pytest.mark.slow
+def test_docs_build_and_render(chromium, tmp_path):
+    """Issue 17: the Sphinx site builds with warnings as errors, its gallery runs, and pages render in Chromium.
+
+    The build goes to a temporary folder (sources copied, so generated pages never land in the checkout); the
+    index, an API page and the gallery page are opened with the checking script: every image loads, no error.
+    """
+    pytest.importorskip("sphinx")
+    pytest.importorskip("numpydoc")
+    pytest.importorskip("sphinx_gallery")
+    source = tmp_path / "docs"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "docs", source,
+                    ignore=shutil.ignore_patterns("_build", "generated", "auto_examples"))
+    out = tmp_path / "html"
+    result = subprocess.run([sys.executable, "-m", "sphinx", "-W", "--keep-going", "-b", "html", "-q", str(source),
+                             str(out)], capture_output=True, text=True, timeout=600, check=False,
+                            env={**os.environ, "MPLBACKEND": "Agg"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    pages = [out / "index.html", out / "generated" / "harmonix.analyze.html",
+             out / "auto_examples" / "plot_analyze_array.html"]
+    for page in pages:
+        assert page.is_file(), page
+        checked = page.with_name(f"checked-{page.name}")
+        checked.write_text(page.read_text(encoding="utf-8").replace("<head>", "<head>\n" + _CHECK_SCRIPT, 1),
+                           encoding="utf-8")
+        run = _run_chromium(chromium, checked, tmp_path / f"profile-docs-{page.stem}", "--virtual-time-budget=5000",
+                            "--dump-dom")
+        match = re.search(r'<pre id="harmonix-check">(.*?)</pre>', run.stdout, flags=re.S)
+        assert match, f"Chromium did not load {checked}: {run.stderr[-2000:]}"
+        found = json.loads(html.unescape(match.group(1)))
+        assert found["loaded"] == found["images"], (page.name, found)
+        assert [p for p in found["problems"] if "mathjax" not in p.lower()] == [], (page.name, found)
+        shot = tmp_path / f"{page.stem}.png"
+        _run_chromium(chromium, page, tmp_path / f"profile-docs-shot-{page.stem}", f"--screenshot={shot}",
+                      "--window-size=1400,1400")
+        assert shot.is_file() and shot.stat().st_size > 10_000
+    gallery = (out / "auto_examples" / "plot_analyze_array.html").read_text(encoding="utf-8")
+    assert "mains 60 Hz detected" in gallery and "sphx_glr_plot_analyze_array_001.png" in gallery
