@@ -90,3 +90,19 @@ BAD_CALLS = [
 def test_wrong_input_is_a_harmonix_error(name, args, kwargs, text):
     with pytest.raises(HarmonixError, match=text):
         _quiet(getattr(harmonix, name), *args, **kwargs)
+
+
+def test_analysis_goes_into_an_mne_report(data, tmp_path):
+    """Issue 17: Analysis.add_to_report puts the spectrum, summary and checks into an mne.Report."""
+    analysis = _quiet(harmonix.analyze, data, sfreq=SFREQ, ch_names=CHANNELS, session="rec")
+    report = mne.Report(title="study", verbose=False)
+    assert analysis.add_to_report(report) is report
+    path = tmp_path / "report.html"
+    report.save(path, open_browser=False, verbose=False)
+    page = path.read_text(encoding="utf-8")
+    assert "harmonix: rec: power spectrum" in page and "harmonix: rec: summary" in page
+    assert "harmonix Analysis" in page
+    with pytest.raises(HarmonixError, match="mne.Report"):
+        analysis.add_to_report("not a report")
+    fig = analysis.plot_psd()
+    assert len(fig.axes) >= 1

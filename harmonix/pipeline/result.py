@@ -49,6 +49,52 @@ class Analysis:
         return pd.DataFrame([table["value"].to_numpy()], columns=keys.to_list(), index=[str(table["session"].iloc[0])
                                                                                           if len(table) else ""])
 
+    def plot_psd(self):
+        """The power spectrum of every channel and their mean, bands shaded (:func:`harmonix.report.figures.plot_psd`)."""
+        from harmonix.report.figures import plot_psd
+
+        if "psd" not in self.arrays or "psd_freqs" not in self.arrays:
+            raise ParameterError("this analysis holds no power spectrum (arrays 'psd', 'psd_freqs')")
+        names = [str(c) for c in self.arrays.get("ch_names", [])] or None
+        return plot_psd(self.arrays["psd_freqs"], self.arrays["psd"], names, bands=self.params.get("bands"))
+
+    def add_to_report(self, report, *, title: str | None = None, tags: Sequence[str] = ("harmonix",)):
+        """Put this analysis into an :class:`mne.Report`: its spectrum, its summary and what to check first.
+
+        Parameters
+        ----------
+        report : mne.Report
+        title : str | None
+            Section title (default ``harmonix: <session>``).
+        tags : sequence of str
+            Tags of the added sections.
+
+        Returns
+        -------
+        report : mne.Report
+            The same report, for chaining.
+        """
+        from html import escape
+
+        import mne
+
+        if not isinstance(report, mne.Report):
+            raise ParameterError(f"add_to_report needs an mne.Report, got {type(report).__name__}")
+        session = (self.params or {}).get("session") or (str(self.metrics["session"].iloc[0])
+                                                          if len(self.metrics) else "recording")
+        title = title or f"harmonix: {session}"
+        if "psd" in self.arrays:
+            report.add_figure(self.plot_psd(), title=f"{title}: power spectrum", tags=tuple(tags))
+        summary = self._repr_html_()
+        quality = (self.params or {}).get("quality") or {}
+        lines = quality.get("warnings") if isinstance(quality, dict) else getattr(quality, "warnings", ())
+        mains = ((self.params or {}).get("line_noise") or {}).get("summary")
+        checks = [*(lines or ()), *([mains] if mains else [])]
+        notes = "".join(f"<li>{escape(str(line))}</li>" for line in checks)
+        body = summary + (f"<p><strong>Check before reading:</strong></p><ul>{notes}</ul>" if notes else "")
+        report.add_html(body, title=f"{title}: summary", tags=tuple(tags))
+        return report
+
     def _repr_html_(self) -> str:
         """A short summary for Jupyter: the recording, its size and the metrics computed."""
         from html import escape
