@@ -37,6 +37,8 @@ import pytest
 from bad_inputs import all_cases
 from harmonix.cli import main
 
+pytestmark = pytest.mark.slow  # 278 bad inputs through the CLI, some rendering audio
+
 CASES = all_cases()
 
 

@@ -10,6 +10,8 @@ import pytest
 
 from harmonix.cli import main
 
+pytestmark = pytest.mark.slow  # the whole demo: 36 simulated recordings analysed and compared
+
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):

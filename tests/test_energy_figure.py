@@ -10,6 +10,8 @@ import pytest
 from harmonix.proxies.energy import detect_episodes, smoothed_trace
 from harmonix.report import figures
 
+pytestmark = pytest.mark.slow  # three real recordings analysed with connectome harmonics
+
 RECORDINGS = ("eegmmidb_S001R01.edf", "eegmmidb_S001R04.edf", "eeglab_data.set")
 
 

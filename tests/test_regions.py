@@ -116,6 +116,7 @@ def test_flag_crosstalk_marks_rows_a_significant_change_elsewhere_explains():
     assert not flag_crosstalk(opposite, crosstalk_map(params))["crosstalk_explained"].iloc[1]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("pair", ["PFCDL", "V1"])
 def test_simulated_lagged_coupling_is_recovered(pair):
     """Coupling with a 15-ms delay planted in one homotopic pair: the cross-talk-aware fit ranks it first."""
