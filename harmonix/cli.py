@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harmonix import __version__
+from harmonix.cli_types import COUNT, HERTZ, NON_NEGATIVE, SECONDS, SEED, HelpFormatter, Parser
 from harmonix.errors import HarmonixError, ParameterError
 from harmonix.harmonics.basis import BASIS_KINDS
 from harmonix.progress import progress, set_quiet, set_verbose, write_line
@@ -391,7 +392,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from harmonix.study.batch import BatchFailed
-    from harmonix.workflows import run_comparison
+    from harmonix.study.pre_post import run_comparison
 
     sessions, notes = _compare_sessions(args)
     labels = None
@@ -449,67 +450,26 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-class _Parser(argparse.ArgumentParser):
-    """An argument parser whose usage errors are one :class:`ParameterError` line, like every other bad input."""
-
-    def error(self, message: str):
-        raise ParameterError(f"{self.prog}: {message} (see {self.prog} --help)")
-
-
-class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
-    """Descriptions as written, and every option's default shown unless its help already says it."""
-
-    def _get_help_string(self, action: argparse.Action) -> str:
-        text = action.help or ""
-        default = action.default
-        if ("default" in text.lower() or default in (None, False, argparse.SUPPRESS)
-                or not action.option_strings or isinstance(default, bool)):
-            return text
-        return f"{text} (default: %(default)s)"
-
-
-def _number(kind: type, name: str, *, low: float, inclusive: bool = True):
-    """An argparse type: a ``kind`` number >= ``low`` (or > ``low``), with a message naming the bound."""
-    def parse(text: str):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a{'n integer' if kind is int else ' number'}") from None
-        if not (value >= low if inclusive else value > low) or (kind is float and value != value):
-            raise argparse.ArgumentTypeError(f"{text}: {name} must be {'>=' if inclusive else '>'} {low:g}")
-        return value
-
-    parse.__name__ = name
-    return parse
-
-
-_COUNT = _number(int, "a count", low=1)
-_SEED = _number(int, "a seed", low=0)
-_SECONDS = _number(float, "a duration in s", low=0, inclusive=False)
-_HERTZ = _number(float, "a rate in Hz", low=0, inclusive=False)
-_NON_NEGATIVE = _number(float, "this value", low=0)
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for documentation and tests)."""
     quiet_help = "no progress bars or stage lines (errors and results are still printed)"
     verbose_help = "show library warnings, MNE messages, stage timings and tracebacks of unexpected errors"
-    parser = _Parser(
+    parser = Parser(
         prog="harmonix",
         description="EEG and music analysis for the Neural Annealing framework (research proxies, not diagnoses).",
-        epilog=EXIT_STATUS_HELP, formatter_class=_HelpFormatter,
+        epilog=EXIT_STATUS_HELP, formatter_class=HelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"harmonix {__version__}")
     parser.add_argument("-q", "--quiet", action="store_true", help=quiet_help)
     parser.add_argument("-v", "--verbose", action="store_true", help=verbose_help)
     # The same flags after the subcommand (harmonix analyze -q ...); SUPPRESS keeps the global value when absent.
-    common = _Parser(add_help=False)
+    common = Parser(add_help=False)
     common.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help=quiet_help)
     common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help=verbose_help)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add_parser(name: str, **kwargs) -> argparse.ArgumentParser:
-        kwargs.setdefault("formatter_class", _HelpFormatter)
+        kwargs.setdefault("formatter_class", HelpFormatter)
         return sub.add_parser(name, parents=[common], **kwargs)
 
     def add_study_options(command: argparse.ArgumentParser, analyses: str) -> None:
@@ -554,7 +514,7 @@ def build_parser() -> argparse.ArgumentParser:
         "analyze", help="analyse EEG recordings (any MNE format, headset CSV, BIDS datasets)",
         description="Analyse EEG recordings, one output per recording. A failing recording is reported and the "
                     "others go on; outputs already made by the same command are skipped; re-run to resume.",
-        epilog=EXIT_STATUS_HELP, formatter_class=_HelpFormatter,
+        epilog=EXIT_STATUS_HELP, formatter_class=HelpFormatter,
     )
     analyze.add_argument("inputs", nargs="+", metavar="INPUT",
                          help="recordings: files, glob patterns ('data/**/*.edf'), folders (searched recursively) "
@@ -564,7 +524,7 @@ def build_parser() -> argparse.ArgumentParser:
                               "input (see --layout)")
     analyze.add_argument("--bands", metavar="SPEC", help=bands_help)
     analyze.add_argument("--psd", choices=("welch", "multitaper"), default="welch", help="PSD estimator")
-    analyze.add_argument("--sfreq", type=_HERTZ, help="sampling rate in Hz for CSV files without usable timestamps")
+    analyze.add_argument("--sfreq", type=HERTZ, help="sampling rate in Hz for CSV files without usable timestamps")
     analyze.add_argument("--mark-flat", action="store_true", help="mark flat channels bad and go on instead of stopping")
     analyze.add_argument("--notch", choices=("auto", "50", "60", "off"), default="auto",
                          help="mains removal: auto removes the mains detected (50 or 60 Hz and harmonics; every "
@@ -582,7 +542,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="decompose onto the default connectome's harmonics: auto (when >= 8 channels match its leadfield), "
         "on (required), off",
     )
-    analyze.add_argument("--n-harmonics", type=_COUNT, default=30, metavar="N", help="harmonics estimated from sensors")
+    analyze.add_argument("--n-harmonics", type=COUNT, default=30, metavar="N", help="harmonics estimated from sensors")
     analyze.add_argument("--basis", choices=BASIS_KINDS, default="graph-normalized", help="harmonic basis")
     analyze.add_argument("--report", action="store_true",
                          help="also write report.html (figures embedded, opens offline) beside the tables")
@@ -591,7 +551,7 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.set_defaults(func=_cmd_analyze)
 
     harmonics = add_parser("harmonics", help="compute (or load from cache) connectome harmonics and plot them")
-    harmonics.add_argument("--n", type=_COUNT, default=200, help="number of harmonics (default 200)")
+    harmonics.add_argument("--n", type=COUNT, default=200, help="number of harmonics (default 200)")
     harmonics.add_argument("--connectome", default="default", metavar="default|DIR",
                            help="'default' (tvb-data model) or a folder with surface.*, region_map.*, weights.*")
     harmonics.add_argument("--basis", choices=BASIS_KINDS, default="graph-normalized", help="harmonic basis")
@@ -603,7 +563,7 @@ def build_parser() -> argparse.ArgumentParser:
     music.add_argument("files", nargs="+", metavar="FILE", help="audio files (WAV, FLAC, OGG, MP3)")
     music.add_argument("--out", required=True, metavar="DIR", help="output folder (one subfolder per file)")
     music.add_argument("--bands", metavar="SPEC", help=bands_help)
-    music.add_argument("--seconds", type=_SECONDS, help="analyse only the first N seconds")
+    music.add_argument("--seconds", type=SECONDS, help="analyse only the first N seconds")
     music.add_argument("--no-resonance", action="store_true",
                        help="skip the connectome resonance profile (wave model driven through the auditory cortex)")
     music.add_argument("--report", action="store_true",
@@ -617,8 +577,8 @@ def build_parser() -> argparse.ArgumentParser:
     stimulate.add_argument("--preset", metavar="NAME", help="a built-in protocol instead of a file (see --list-presets)")
     stimulate.add_argument("--list-presets", action="store_true", help="list built-in protocols and exit")
     stimulate.add_argument("--music", metavar="FILE", help="music file for protocols that modulate music")
-    stimulate.add_argument("--seconds", type=_SECONDS, help="compress the whole schedule into N seconds (a preview)")
-    stimulate.add_argument("--sfreq", type=_HERTZ, default=44100.0, help="sample rate in Hz (default 44100)")
+    stimulate.add_argument("--seconds", type=SECONDS, help="compress the whole schedule into N seconds (a preview)")
+    stimulate.add_argument("--sfreq", type=HERTZ, default=44100.0, help="sample rate in Hz (default 44100)")
     stimulate.add_argument("--subtype", choices=("PCM_16", "PCM_24", "FLOAT"), default="PCM_16",
                            help="sample format of the file (default PCM_16; FLOAT only for .wav)")
     stimulate.add_argument("--override", action="store_true", help="allow settings outside the safety limits")
@@ -628,19 +588,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     simulate = add_parser("simulate", help="simulate EEG from the connectome (oscillator networks or the wave model)")
     simulate.add_argument("--model", choices=("stuart-landau", "kuramoto", "wave"), default="stuart-landau")
-    simulate.add_argument("--seconds", type=_SECONDS, default=30.0, help="simulated duration (default 30 s)")
-    simulate.add_argument("--seed", type=_SEED, default=0)
+    simulate.add_argument("--seconds", type=SECONDS, default=30.0, help="simulated duration (default 30 s)")
+    simulate.add_argument("--seed", type=SEED, default=0)
     simulate.add_argument("--schedule", choices=("constant", "anneal"), default="constant",
                           help="noise temperature: constant, or heat-hold-cool (an annealing cycle)")
-    simulate.add_argument("--temperature", type=_NON_NEGATIVE, default=0.05, help="baseline noise temperature")
+    simulate.add_argument("--temperature", type=NON_NEGATIVE, default=0.05, help="baseline noise temperature")
     simulate.add_argument("--coupling", type=float, default=0.5, help="global coupling of the network models")
     simulate.add_argument("--protocol", metavar="FILE", help="stimulation protocol whose envelope drives the auditory regions")
     simulate.add_argument("--preset", metavar="NAME", help="built-in stimulation protocol as drive")
     simulate.add_argument("--couple", metavar="REGION,REGION",
                           help="switch on a direct connection between two regions, e.g. lPFCDL,rPFCDL (network models)")
-    simulate.add_argument("--couple-weight", type=_NON_NEGATIVE, default=4.0, metavar="W",
+    simulate.add_argument("--couple-weight", type=NON_NEGATIVE, default=4.0, metavar="W",
                           help="weight of that connection, in units of the strongest structural connection (default 4)")
-    simulate.add_argument("--sink", type=_NON_NEGATIVE, default=0.0, metavar="S",
+    simulate.add_argument("--sink", type=NON_NEGATIVE, default=0.0, metavar="S",
                           help="energy sink growing with predictable input: feedback cancels up to this share "
                                "(0-1) of the protocol's drive once it is predictable (default 0: off)")
     simulate.add_argument("--out", required=True, metavar="DIR", help="output folder")
@@ -650,7 +610,7 @@ def build_parser() -> argparse.ArgumentParser:
         "compare", help="compare pre/post sessions: paired or group statistics, FDR, report",
         description="Compare two sessions. Recordings are analysed into OUT/analysis/ (kept as each completes, "
                     "resumed on a re-run; a failing recording is left out and listed in failures.tsv).",
-        epilog=EXIT_STATUS_HELP, formatter_class=_HelpFormatter,
+        epilog=EXIT_STATUS_HELP, formatter_class=HelpFormatter,
     )
     compare.add_argument("inputs", nargs="+", metavar="INPUT",
                          help="with --post: the pre recordings (files, globs, folders, BIDS roots) or analyze "
@@ -668,8 +628,8 @@ def build_parser() -> argparse.ArgumentParser:
                          help="channel metrics averaged over channels (default), or one test per channel")
     compare.add_argument("--harmonics", choices=("auto", "off"), default="auto",
                          help="decompose recordings onto the default connectome's harmonics when analysing them")
-    compare.add_argument("--permutations", type=_COUNT, default=10000, help="permutations per test (default 10000)")
-    compare.add_argument("--seed", type=_SEED, default=0)
+    compare.add_argument("--permutations", type=COUNT, default=10000, help="permutations per test (default 10000)")
+    compare.add_argument("--seed", type=SEED, default=0)
     compare.add_argument("--no-report", action="store_true", help="skip the HTML report")
     add_condition_options(compare)
     compare.add_argument("--contrast", metavar="A,B",
@@ -680,7 +640,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = add_parser("demo", help="run the embedded example end to end (no user data needed)")
     demo.add_argument("--out", default="harmonix-demo", metavar="DIR", help="output folder (default: ./harmonix-demo)")
-    demo.add_argument("--seed", type=_SEED, default=0, help="seed of the synthetic recordings")
+    demo.add_argument("--seed", type=SEED, default=0, help="seed of the synthetic recordings")
     demo.set_defaults(func=_cmd_demo)
     return parser
 

@@ -210,7 +210,7 @@ def run_demo(
         Permutations per test (exact enumeration when fewer sign flips exist).
     """
     from harmonix import stimulus
-    from harmonix.workflows import run_comparison
+    from harmonix.study.pre_post import run_comparison
 
     out = Path(out)
     workers = workers or max(1, min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 2))

@@ -194,14 +194,12 @@ def compare_windows(
         except ParameterError as err:
             row["note"] = f"not tested: {err}"
         else:
+            p_min = smallest_p(result.n_permutations, result.exact, result.alternative)
+            notes = (f"blocks of {block} windows; lag-1 autocorrelation {result.autocorrelation:.2f}",
+                     unreachable_note(p_min))
             row.update(mean_pre=result.mean_pre, mean_post=result.mean_post, difference=result.difference,
                        effect_size=result.hedges_g, hedges_g=result.hedges_g, ci_low=result.ci_low,
-                       ci_high=result.ci_high, p=result.pvalue,
-                       p_min=smallest_p(result.n_permutations, result.exact, result.alternative),
-                       note="; ".join(n for n in (f"blocks of {block} windows; lag-1 autocorrelation "
-                                                  f"{result.autocorrelation:.2f}",
-                                                  unreachable_note(smallest_p(result.n_permutations, result.exact,
-                                                                              result.alternative))) if n))
+                       ci_high=result.ci_high, p=result.pvalue, p_min=p_min, note="; ".join(n for n in notes if n))
         rows.append(row)
     columns = [*COMPARISON_COLUMNS, "unit", "n_pre", "n_post", "hedges_g", "design", "p_min", "note", "subject"]
     out = pd.DataFrame(rows) if rows else pd.DataFrame(columns=columns)

@@ -101,7 +101,6 @@ class LagLockingSum:
         self.pairs = np.asarray(pairs, dtype=np.intp).reshape(-1, 2)
         self._signed = np.zeros((n_bands, len(self.pairs)))
         self._absolute = np.zeros((n_bands, len(self.pairs)))
-        self._power = np.zeros((n_bands, len(self.pairs), 2))
         self.count = np.zeros(n_bands, dtype=np.int64)
 
     def feed(self, analytic: np.ndarray, *, bands: np.ndarray | None = None) -> None:
@@ -110,19 +109,10 @@ class LagLockingSum:
             return
         chosen = range(analytic.shape[0]) if bands is None else np.flatnonzero(bands)
         for b in chosen:
-            zx, zy = analytic[b, self.pairs[:, 0]], analytic[b, self.pairs[:, 1]]
-            imag = np.imag(zx * np.conj(zy))
+            imag = np.imag(analytic[b, self.pairs[:, 0]] * np.conj(analytic[b, self.pairs[:, 1]]))
             self._signed[b] += imag.sum(axis=-1, dtype=np.float64)
-            self._power[b, :, 0] += np.square(np.abs(zx)).sum(axis=-1, dtype=np.float64)
-            self._power[b, :, 1] += np.square(np.abs(zy)).sum(axis=-1, dtype=np.float64)
             self._absolute[b] += np.abs(imag).sum(axis=-1, dtype=np.float64)
             self.count[b] += analytic.shape[-1]
-
-    def imaginary_coherency(self) -> np.ndarray:
-        """``(n_bands, n_pairs)`` :math:`|\\sum_t \\operatorname{Im} X| / \\sqrt{\\sum_t |z_x|^2 \\sum_t |z_y|^2}`."""
-        norm = np.sqrt(self._power[..., 0] * self._power[..., 1])
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(norm > 0, np.abs(self._signed) / norm, np.nan)
 
     def wpli(self) -> np.ndarray:
         """``(n_bands, n_pairs)`` wPLI; NaN for bands never fed or pairs with no lagged component."""

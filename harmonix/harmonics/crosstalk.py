@@ -4,7 +4,7 @@ Region activity is estimated from the sensors in three linear steps: the
 regularised inverse :math:`W` (sensors to the lowest harmonics,
 :func:`harmonix.harmonics.decompose.sensor_inverse`), the harmonics
 :math:`\\Psi` (harmonics to vertices) and the region average :math:`A`
-(:func:`harmonix.proxies.trauma.region_modes`). Activity of unit norm spread
+(:func:`region_modes`). Activity of unit norm spread
 evenly over region :math:`j`'s vertices, :math:`p_j = \\mathbf 1_j/\\sqrt{n_j}`,
 reaches the sensors through the leadfield :math:`L`, so the *resolution
 matrix* (Hauk et al. 2019)
@@ -48,12 +48,22 @@ import numpy as np
 
 from harmonix.errors import ParameterError
 
-__all__ = ["region_crosstalk", "region_responses", "pair_leakage", "explained_by", "lagged_pair_fit", "DEFINITION"]
+__all__ = ["region_modes", "region_crosstalk", "crosstalk_shares", "region_responses", "pair_leakage", "explained_by", "lagged_pair_fit", "DEFINITION"]
 
 DEFINITION = ("C[i, j]: share of region i's estimated power that comes from region j when every region is active "
               "with equal power (rows of the resolution matrix A Psi W L P, squared and normalised; Hauk et al. "
               "2019); pair leakage sqrt(C[a_l, b_l] C[a_r, b_r]): the coherence pair a shows when pair b is "
               "perfectly coupled")
+
+
+def region_modes(eigenvectors: np.ndarray, region_map: np.ndarray, n_modes: int) -> np.ndarray:
+    """Region means of the first ``n_modes`` harmonics: ``R Ψ`` (n_regions, n_modes)."""
+    regions = np.unique(region_map)
+    averaging = np.zeros((regions.size, region_map.size))
+    for i, region in enumerate(regions):
+        members = region_map == region
+        averaging[i, members] = 1.0 / members.sum()
+    return averaging @ eigenvectors[:, :n_modes]
 
 
 def region_responses(leadfield: np.ndarray, region_map: np.ndarray, operator: np.ndarray) -> np.ndarray:
@@ -152,20 +162,19 @@ def region_crosstalk(leadfield: np.ndarray, region_map: np.ndarray, eigenvectors
     >>> np.round(c, 6).tolist()  # an exact inverse has no cross-talk
     [[1.0, 0.0], [0.0, 1.0]]
     """
-    leadfield, operator = np.asarray(leadfield, float), np.asarray(operator, float)
-    region_map = np.asarray(region_map)
-    n_modes = operator.shape[0]
-    if leadfield.shape[0] != operator.shape[1] or eigenvectors.shape[0] != leadfield.shape[1]:
-        raise ParameterError(f"cross-talk needs leadfield (sensors, vertices) {leadfield.shape}, operator "
-                             f"(modes, sensors) {operator.shape} and harmonics (vertices, modes) {eigenvectors.shape}")
-    regions = np.unique(region_map)
-    members = region_map[np.newaxis, :] == regions[:, np.newaxis]  # (n_regions, n_vertices)
-    sizes = members.sum(axis=1)
-    averaging = members / sizes[:, np.newaxis]
-    spread = (members / np.sqrt(sizes)[:, np.newaxis]).T  # unit-norm activity of each region
-    psi = np.asarray(eigenvectors, float)[:, :n_modes]
-    resolution = (averaging @ psi) @ operator @ (leadfield @ spread)
-    power = np.square(resolution)
+    operator = np.asarray(operator, float)
+    if np.shape(eigenvectors)[0] != np.shape(leadfield)[1]:
+        raise ParameterError(f"cross-talk needs harmonics on the leadfield's {np.shape(leadfield)[1]} vertices, got "
+                             f"{np.shape(eigenvectors)}")
+    # R = (A Psi) G: the region means of the harmonics times the coefficients each region's activity produces
+    resolution = region_modes(np.asarray(eigenvectors, float), np.asarray(region_map), operator.shape[0]) @ \
+        region_responses(leadfield, region_map, operator)
+    return crosstalk_shares(resolution)
+
+
+def crosstalk_shares(resolution: np.ndarray) -> np.ndarray:
+    """:math:`C_{ij} = R_{ij}^2 / \\sum_k R_{ik}^2` from a resolution matrix ``R`` (rows: estimates, columns: sources)."""
+    power = np.square(np.asarray(resolution, float))
     total = power.sum(axis=1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(total > 0, power / np.where(total > 0, total, 1.0), 0.0)

@@ -40,7 +40,14 @@ from harmonix.estimators.consonance import cdns_of_aperiodic_fit
 from harmonix.estimators.lagged_coupling import CrossSpectrumSum, LagLockingSum
 from harmonix.harmonics.connectome import homotopic_pairs
 from harmonix.harmonics.crosstalk import DEFINITION as CROSSTALK_DEFINITION
-from harmonix.harmonics.crosstalk import explained_by, lagged_pair_fit, pair_leakage, region_crosstalk, region_responses
+from harmonix.harmonics.crosstalk import (
+    crosstalk_shares,
+    explained_by,
+    lagged_pair_fit,
+    pair_leakage,
+    region_modes,
+    region_responses,
+)
 from harmonix.harmonics.decompose import DEFAULT_SENSOR_MODES, harmonic_spectrum, match_channels, sensor_decomposition
 from harmonix.harmonics.model import HarmonicModel
 from harmonix.pipeline.layout import (
@@ -56,7 +63,7 @@ from harmonix.progress import report_stage
 from harmonix.proxies.energy import PROXY_NOTE as ENERGY_NOTE
 from harmonix.proxies.energy import detect_episodes
 from harmonix.proxies.trauma import PROXY_NOTE as TRAUMA_NOTE
-from harmonix.proxies.trauma import TraumaAccumulator, null_windows, region_modes
+from harmonix.proxies.trauma import TraumaAccumulator, null_windows
 from harmonix.proxies.valence import PROXY_NOTE as VALENCE_NOTE
 from harmonix.proxies.valence import valence_from_spectrum
 from harmonix.spectral.aperiodic import fit_aperiodic, peak_in_band
@@ -481,10 +488,9 @@ def analyze_eeg(
         n_regions = region_means.shape[0]
         pairs = homotopic_pairs(connectome.region_labels)
         region_pairs = np.array([(left, right) for _, left, right in pairs], dtype=np.intp).reshape(-1, 2)
-        matched_leadfield = connectome.leadfield[np.asarray(decomposition.match.sensor_indices)]
-        crosstalk = region_crosstalk(matched_leadfield, connectome.region_map, harmonic_model.basis.eigenvectors,
-                                     decomposition.inverse.operator)
-        responses = region_responses(matched_leadfield, connectome.region_map, decomposition.inverse.operator)
+        responses = region_responses(connectome.leadfield[np.asarray(decomposition.match.sensor_indices)],
+                                     connectome.region_map, decomposition.inverse.operator)
+        crosstalk = crosstalk_shares(region_means @ responses)  # the resolution matrix A Psi W L P
     compare_window = max(COMPARE_WINDOW_SECONDS, 2 * window)
     compare_length = int(round(compare_window * sfreq)) if not layout.epoched else layout.longest_span
     n_compare = tile_windows(layout.spans, compare_length).size

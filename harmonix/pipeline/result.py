@@ -86,8 +86,7 @@ class Analysis:
         if "psd" in self.arrays:
             report.add_figure(self.plot_psd(), title=f"{title}: power spectrum", tags=tuple(tags))
         summary = self._repr_html_()
-        quality = (self.params or {}).get("quality") or {}
-        lines = quality.get("warnings") if isinstance(quality, dict) else getattr(quality, "warnings", ())
+        lines = ((self.params or {}).get("quality") or {}).get("warnings")
         mains = ((self.params or {}).get("line_noise") or {}).get("summary")
         checks = [*(lines or ()), *([mains] if mains else [])]
         notes = "".join(f"<li>{escape(str(line))}</li>" for line in checks)

@@ -78,6 +78,7 @@ from harmonix.errors import ParameterError
 from harmonix.estimators.accumulators import PhaseLockingSum, cross_phasor_sum, modulus_sums, real_matrix_apply
 from harmonix.estimators.frequency_ratios import frequency_ratio_decoupling
 from harmonix.estimators.locking import nm_orders, nm_plv
+from harmonix.harmonics.crosstalk import region_modes
 from harmonix.spectral.bands import Band
 from harmonix.spectral.filterbank import analytic_response, analytic_signal, design_band_filter, iter_analytic_blocks
 from harmonix.spectral.psd import compute_psd
@@ -129,16 +130,6 @@ def region_operator(eigenvectors: np.ndarray, region_map: np.ndarray, inverse: n
     ``Ψ`` are the harmonics, ``W`` the sensor inverse (n_modes, n_sensors).
     """
     return region_modes(eigenvectors, region_map, inverse.shape[0]) @ inverse
-
-
-def region_modes(eigenvectors: np.ndarray, region_map: np.ndarray, n_modes: int) -> np.ndarray:
-    """Region means of the first ``n_modes`` harmonics: ``R Ψ`` (n_regions, n_modes)."""
-    regions = np.unique(region_map)
-    averaging = np.zeros((regions.size, region_map.size))
-    for i, region in enumerate(regions):
-        members = region_map == region
-        averaging[i, members] = 1.0 / members.sum()
-    return averaging @ eigenvectors[:, :n_modes]
 
 
 def golden_index(freqs: np.ndarray, psd: np.ndarray) -> float:

@@ -497,10 +497,7 @@ def analysis_report(
 
 def _analysis_issues(params: Mapping) -> list[str]:
     """What qualifies the numbers of one analysis: data-quality warnings, mains, proxies withheld."""
-    quality = params.get("quality") or {}
-    # in memory a RecordingCheck, read back from params.json a dict
-    found = quality.get("warnings") if isinstance(quality, Mapping) else getattr(quality, "warnings", ())
-    lines = [str(line) for line in (found or [])]
+    lines = [str(line) for line in (_get(params, "quality", "warnings") or [])]
     mains = params.get("line_noise") or {}
     if mains.get("detected_hz"):
         notch = mains.get("notch") or {}
