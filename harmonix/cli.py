@@ -128,7 +128,8 @@ def _channel_types(spec: str | None) -> dict[str, str] | None:
 
 def _condition_spec(args: argparse.Namespace):
     """The conditions the flags ask for (``None`` without --conditions/--protocol); usage errors found here."""
-    from harmonix.io.conditions import ConditionSpec, parse_frequencies
+    from harmonix.io.condition_builder import ConditionSpec
+    from harmonix.io.condition_specs import parse_frequencies
 
     if args.conditions is None and args.protocol is None:
         for flag in ("tmin", "tmax", "block_end", "events", "protocol_onset", "steady_state"):
@@ -148,7 +149,7 @@ def _condition_spec(args: argparse.Namespace):
 
 
 def _steady_state(args: argparse.Namespace):
-    from harmonix.io.conditions import parse_frequencies
+    from harmonix.io.condition_specs import parse_frequencies
 
     if args.steady_state in (None, "protocol"):
         return args.steady_state

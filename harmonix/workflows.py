@@ -87,7 +87,7 @@ def run_eeg_file(
     ``params.json`` names the input (``input.path`` as given, ``input.absolute``
     resolved): the record of which output holds which recording.
 
-    ``conditions`` (a :class:`~harmonix.io.conditions.ConditionSpec`, built
+    ``conditions`` (a :class:`~harmonix.io.condition_builder.ConditionSpec`, built
     on the opened recording, or ready :class:`~harmonix.io.conditions.Condition`
     objects) and ``steady_state`` (frequencies in Hz, or ``'protocol'``: the
     modulation frequencies of the spec's protocol sidecar) are passed on to
@@ -100,7 +100,8 @@ def run_eeg_file(
     shown through :func:`harmonix.progress.report_stage`.
     """
     from harmonix.io import check_recording, load_eeg_with_report
-    from harmonix.io.conditions import ConditionSpec, frequencies_from_protocol
+    from harmonix.io.condition_builder import ConditionSpec
+    from harmonix.io.protocol_conditions import frequencies_from_protocol
 
     path = Path(path)
     report_stage("load")

@@ -10,19 +10,15 @@ import pytest
 
 from harmonix.errors import InputFileError, ParameterError
 from harmonix.io import load_eeg, read_headset_csv
-from harmonix.io.conditions import (
-    Condition,
-    condition_trials,
-    conditions_from_events,
-    conditions_from_protocol,
-    frequencies_from_protocol,
+from harmonix.io.condition_specs import (
     frequency_from_name,
     parse_condition_frequencies,
     parse_conditions,
     parse_frequencies,
-    read_events_file,
 )
-from harmonix.io.events import bad_spans, list_events
+from harmonix.io.conditions import Condition, condition_trials, conditions_from_events
+from harmonix.io.events import bad_spans, list_events, read_events_file
+from harmonix.io.protocol_conditions import conditions_from_protocol, frequencies_from_protocol
 
 R04 = "eegmmidb_S001R04.edf"
 SSVEP_FIF = "ssvep_exo_s01_raw.fif"

@@ -14,7 +14,8 @@ import scipy.sparse
 from threadpoolctl import threadpool_limits  # ARPACK's small BLAS calls gain nothing from threads
 
 from harmonix.errors import HarmonixError, InputFileError, ParameterError
-from harmonix.harmonics.basis import HarmonicBasis, _finish, _shift_invert_eigsh, graph_basis, laplace_beltrami_basis
+from harmonix.harmonics.basis import HarmonicBasis, _finish, graph_basis, laplace_beltrami_basis
+from harmonix.harmonics.eigensolve import shift_invert_eigsh
 from harmonix.harmonics.cache import HarmonicCacheWarning, basis_validator, cache_key, cached_basis
 from harmonix.harmonics.connectome import Connectome, region_centres
 from harmonix.harmonics.graph import graph_laplacian
@@ -103,7 +104,7 @@ def test_no_low_sphere_mode_dropped_across_20_seeds(sphere_matrices):
 
 def _check_20_seeds(stiffness, mass):
     for seed in range(20):
-        values, vectors = _shift_invert_eigsh(
+        values, vectors = shift_invert_eigsh(
             stiffness, mass, N_LOW + 3, sigma=-0.01, seed=seed, tol=0.0, n_modes=N_LOW
         )
         values, _, info = _finish(values, vectors, N_LOW, mass)
@@ -626,17 +627,17 @@ def test_components_solved_separately_match_the_whole_mesh(two_spheres, two_sphe
 
 def test_component_search_asks_more_of_a_short_component(two_spheres, two_spheres_whole, monkeypatch):
     # Asking each sphere for 40 % of its area share makes both come up short: the coverage step must fill in.
-    import harmonix.harmonics.basis as basis_module
+    import harmonix.harmonics.eigensolve as eigensolve_module
 
     counts = []
-    lanczos = basis_module._block_lanczos
+    lanczos = eigensolve_module.block_lanczos
 
     def spy(solve, mass, count, found, *args, **kwargs):
         counts.append((count, found.shape[1]))
         return lanczos(solve, mass, count, found, *args, **kwargs)
 
-    monkeypatch.setattr(basis_module, "LB_SPLIT_SAFETY", -0.6)
-    monkeypatch.setattr(basis_module, "_block_lanczos", spy)
+    monkeypatch.setattr(eigensolve_module, "LB_SPLIT_SAFETY", -0.6)
+    monkeypatch.setattr(eigensolve_module, "block_lanczos", spy)
     with threadpool_limits(1):
         split = laplace_beltrami_basis(two_spheres, 40, margin=6, workers=1)
     assert split.params["parts"] == 2
@@ -647,16 +648,16 @@ def test_component_search_asks_more_of_a_short_component(two_spheres, two_sphere
 def test_component_search_finds_degenerate_partners_a_small_block_misses(two_spheres, two_spheres_whole, monkeypatch):
     # A block of 3 cannot see all partners of the sphere's exactly degenerate eigenspaces
     # at once; Sylvester's count per component must bring in the rest.
-    import harmonix.harmonics.basis as basis_module
+    import harmonix.harmonics.eigensolve as eigensolve_module
 
     counts = []
-    lanczos = basis_module._block_lanczos
+    lanczos = eigensolve_module.block_lanczos
 
     def spy(solve, mass, count, found, *args, **kwargs):
         counts.append((count, found.shape[1]))
         return lanczos(solve, mass, count, found, *args, **kwargs)
 
-    monkeypatch.setattr(basis_module, "_block_lanczos", spy)
+    monkeypatch.setattr(eigensolve_module, "block_lanczos", spy)
     with threadpool_limits(1):
         split = laplace_beltrami_basis(two_spheres, 40, margin=6, block=3, workers=1)
     assert any(found > 0 for _, found in counts), counts  # a partner was missing and sought
@@ -674,18 +675,18 @@ def test_small_components_join_the_largest(two_spheres):
 
 
 def test_component_groups_and_their_counts():
-    from harmonix.harmonics.basis import LB_SPLIT_MIN_VERTICES, _component_groups
+    from harmonix.harmonics.eigensolve import LB_SPLIT_MIN_VERTICES, component_groups
 
     big, small = LB_SPLIT_MIN_VERTICES, 10
     labels = np.concatenate([np.full(2 * big, 0), np.full(small, 1), np.full(big, 2)])
     mass = scipy.sparse.identity(len(labels), format="csr")  # vertex areas 1: shares by vertex count
-    groups = _component_groups(labels, mass, 60)
+    groups = component_groups(labels, mass, 60)
     assert [len(members) for members, _ in groups] == [2 * big + small, big]
     assert np.array_equal(groups[0][0], np.flatnonzero(labels != 2))  # the small component joins the largest
     counts = [count for _, count in groups]
     assert sum(counts) >= 60 and counts[0] > counts[1]
-    assert _component_groups(np.zeros(3 * big, dtype=int), scipy.sparse.identity(3 * big, format="csr"), 60) is None
-    assert _component_groups(labels, mass, big) is None  # a component would need more than a quarter of its vertices
+    assert component_groups(np.zeros(3 * big, dtype=int), scipy.sparse.identity(3 * big, format="csr"), 60) is None
+    assert component_groups(labels, mass, big) is None  # a component would need more than a quarter of its vertices
 
 
 def test_default_shift_scales_with_the_spectrum():
@@ -702,13 +703,13 @@ def test_default_shift_scales_with_the_spectrum():
 
 
 def test_b_orthonormalize_repeats_cholesky_qr_for_an_ill_conditioned_block(rng):
-    from harmonix.harmonics.basis import _b_orthonormalize
+    from harmonix.harmonics.eigensolve import b_orthonormalize
 
     _, mass = cotangent_laplacian(icosphere(3))
     well = rng.standard_normal((mass.shape[0], 6))
     ill = well @ np.diag(10.0 ** -np.arange(6))  # condition number ~1e5: one Cholesky QR pass is not enough
     for block in (well, ill):
-        q, r, weighted = _b_orthonormalize(block.copy(), mass)
+        q, r, weighted = b_orthonormalize(block.copy(), mass)
         assert np.abs(q.T @ (mass @ q) - np.eye(6)).max() < 1e-13
         np.testing.assert_allclose(q @ r, block, atol=1e-12 * np.abs(block).max())
         np.testing.assert_allclose(weighted, mass @ q, atol=1e-14)
@@ -717,11 +718,11 @@ def test_b_orthonormalize_repeats_cholesky_qr_for_an_ill_conditioned_block(rng):
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_block_solves_in_chunks_match_single_solves(workers, rng):
-    from harmonix.harmonics.basis import _parallel_solve, _symmetric_lu
+    from harmonix.harmonics.eigensolve import parallel_solve, symmetric_lu
 
     stiffness, mass = cotangent_laplacian(icosphere(3))
-    lu = _symmetric_lu((stiffness + 0.1 * mass).tocsc())
+    lu = symmetric_lu((stiffness + 0.1 * mass).tocsc())
     rhs = rng.standard_normal((mass.shape[0], 19))  # two full chunks of 8 and a partial one
-    out = _parallel_solve(lu, workers)(rhs)
+    out = parallel_solve(lu, workers)(rhs)
     expected = np.column_stack([lu.solve(column) for column in rhs.T])
     np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12 * np.abs(expected).max())

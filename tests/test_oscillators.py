@@ -308,10 +308,10 @@ def _reference_kuramoto(omega, weights, steps, *, dt, n_steps, coupling, tempera
 
 @pytest.mark.parametrize("blocks", [None, (1, 1), (8, 2), (16, 4), (64, 16)])
 def test_stuart_landau_kernel_matches_numpy_reference_loop(blocks, monkeypatch):
-    from harmonix.simulate import oscillators
+    from harmonix.simulate import _kernels
 
     if blocks is not None:  # force the block split (long / middle / short edges) the cost model would pick
-        monkeypatch.setattr(oscillators, "_block_sizes", lambda delay, n: blocks)
+        monkeypatch.setattr(_kernels, "_block_sizes", lambda delay, n: blocks)
     weights, steps = _small_network()
     n, dt, n_steps = weights.shape[0], 1e-3, 400
     omega = 2 * np.pi * np.linspace(8.0, 12.0, n)
@@ -334,10 +334,10 @@ def test_stuart_landau_kernel_matches_numpy_reference_loop(blocks, monkeypatch):
 
 @pytest.mark.parametrize("blocks", [None, (1, 1), (16, 4)])
 def test_kuramoto_kernel_matches_numpy_reference_loop(blocks, monkeypatch):
-    from harmonix.simulate import oscillators
+    from harmonix.simulate import _kernels
 
     if blocks is not None:
-        monkeypatch.setattr(oscillators, "_block_sizes", lambda delay, n: blocks)
+        monkeypatch.setattr(_kernels, "_block_sizes", lambda delay, n: blocks)
     weights, steps = _small_network(seed=1)
     n, dt, n_steps = weights.shape[0], 1e-3, 400
     omega = np.linspace(5.0, 9.0, n)
@@ -373,14 +373,14 @@ def test_compiled_normals_are_numpys_standard_normal():
 
 @pytest.mark.parametrize("model", [simulate_kuramoto, simulate_stuart_landau])
 def test_noise_drawn_in_the_kernel_equals_noise_drawn_by_numpy(model, monkeypatch):
-    from harmonix.simulate import oscillators
+    from harmonix.simulate import _kernels
 
     weights, steps = _small_network(seed=3)
     kw = dict(duration=0.3, dt=1e-3, coupling=2.0, weights=weights, delays=steps * 1e-3, temperature=0.2,
               record_every=2)
     gen_fast, gen_numpy = np.random.default_rng(8), np.random.default_rng(8)
     fast = model(np.arange(7.0), seed=gen_fast, **kw)
-    monkeypatch.setattr(oscillators, "_fast_normals", lambda rng: False)  # pre-drawn Generator.standard_normal
+    monkeypatch.setattr(_kernels, "_fast_normals", lambda rng: False)  # pre-drawn Generator.standard_normal
     slow = model(np.arange(7.0), seed=gen_numpy, **kw)
     assert np.array_equal(fast.states, slow.states)
     assert gen_fast.bit_generator.state == gen_numpy.bit_generator.state  # a caller's generator advances alike

@@ -4,14 +4,14 @@ How many subjects can a pilot study test?
 
 An exact sign-flip permutation test of ``n`` paired subjects cannot give a
 p-value below ``2 / 2**n``; with five or fewer subjects nothing can reach
-q < 0.05 however large the effect. ``harmonix.compare.stats.smallest_p`` gives
+q < 0.05 however large the effect. ``harmonix.compare.permutation.smallest_p`` gives
 that floor; every comparison table carries it as ``p_min``.
 """
 
 import matplotlib.pyplot as plt
 import numpy as np
 
-from harmonix.compare.stats import smallest_p
+from harmonix.compare.permutation import smallest_p
 
 subjects = np.arange(2, 13)
 floor = [smallest_p(2**n, exact=True) for n in subjects]

@@ -14,17 +14,9 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from harmonix.compare.stats import (
-    _check_alternative,
-    _check_ci,
-    _check_permutations,
-    _seed_sequence,
-    fdr_bh,
-    paired_tests,
-    smallest_p,
-    unpaired_tests,
-    unreachable_note,
-)
+from harmonix.compare._checks import _check_alternative, _check_ci, _check_permutations, _seed_sequence
+from harmonix.compare.permutation import smallest_p, unreachable_note
+from harmonix.compare.stats import fdr_bh, paired_tests, unpaired_tests
 from harmonix.errors import ParameterError
 
 __all__ = ["COMPARISON_COLUMNS", "compare_tables", "unmatched_subjects", "methods_sentence", "significance_warning"]

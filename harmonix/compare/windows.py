@@ -11,7 +11,7 @@ quantities that ``harmonix analyze`` keeps in ``arrays.npz``:
   :math:`|a_k(t)|` (Atasoy et al. 2017) over each window;
 * ``energy_parameter``: the energy trace averaged over each window.
 
-:func:`compare_windows` runs :func:`~harmonix.compare.stats.window_permutation_test`
+:func:`compare_windows` runs :func:`~harmonix.compare.permutation.window_permutation_test`
 on every metric x band x component with blocks of windows sized from the
 series' autocorrelation, and corrects across rows with
 :func:`~harmonix.compare.stats.fdr_bh`. The result answers a question about
@@ -27,13 +27,9 @@ import numpy as np
 import pandas as pd
 
 from harmonix.compare.sessions import SUMMARY_COMPONENT
-from harmonix.compare.stats import (
-    _seed_sequence,
-    fdr_bh,
-    smallest_p,
-    unreachable_note,
-    window_permutation_test,
-)
+from harmonix.compare._checks import _seed_sequence
+from harmonix.compare.permutation import smallest_p, unreachable_note, window_permutation_test
+from harmonix.compare.stats import fdr_bh
 from harmonix.compare.tables import COMPARISON_COLUMNS
 from harmonix.errors import ParameterError
 
@@ -121,7 +117,7 @@ def auto_block_size(pre: np.ndarray, post: np.ndarray) -> int:
 
     The autocorrelation time of an AR(1) series with lag-1 autocorrelation
     :math:`\\rho` is :math:`(1 + \\rho) / (1 - \\rho)` windows (see
-    :func:`~harmonix.compare.stats.window_permutation_test`).
+    :func:`~harmonix.compare.permutation.window_permutation_test`).
 
     Examples
     --------
@@ -161,7 +157,7 @@ def compare_windows(
     subject : str
         Written in the ``subject`` column.
     n_permutations, n_bootstrap, ci_level, seed
-        As in :func:`~harmonix.compare.stats.window_permutation_test` (each
+        As in :func:`~harmonix.compare.permutation.window_permutation_test` (each
         row gets its own stream spawned from ``seed``).
 
     Returns

@@ -27,7 +27,8 @@ import scipy.sparse
 
 from harmonix import __version__
 from harmonix.errors import ParameterError
-from harmonix.harmonics.basis import _CACHE_FORMAT, BASIS_KINDS, LB_BLOCK_TOL, HarmonicBasis
+from harmonix.harmonics.basis import _CACHE_FORMAT, BASIS_KINDS, HarmonicBasis
+from harmonix.harmonics.eigensolve import LB_BLOCK_TOL
 
 
 

@@ -1,26 +1,18 @@
 """Conditions from events: which stretches of a recording are 'rest', 'left', '13 Hz'.
 
-A *condition* is a name, the event codes mapped to it and its trials, each a
-``[start, stop)`` span of samples. Conditions come from
-
-* events and a mapping (:func:`conditions_from_events`): the events of a
-  stim channel, of the annotations (EDF+, BrainVision, EEGLAB, BIDS
-  ``events.tsv`` read by mne-bids), of a headset CSV's marker columns, of
-  :class:`mne.Epochs`, or of a separate events file
-  (:func:`read_events_file`); trials are ``[onset + tmin, onset + tmax)``,
-  the annotation's own duration, or whole blocks from a start marker to the
-  next end marker;
-* the JSON sidecar of a protocol rendered by ``harmonix stimulate``
-  (:func:`conditions_from_protocol`): each segment becomes a condition,
-  placed after the recording's protocol-onset marker, carrying the segment's
-  modulation frequency.
-
-The command-line form of a mapping (:func:`parse_conditions`)::
-
-    rest=T0,left=T1,right=T2        one code per condition
-    stim=2|3|4                      several codes pooled into one condition
-    left=T1@13Hz                    the condition carries 13 Hz ('@13' also works)
-    f13=2, 13Hz=2                   names of the form f<number> or <number>Hz carry that frequency
+A *condition* (:class:`Condition`) is a name, the event codes mapped to it
+and its trials, each a ``[start, stop)`` span of samples.
+:func:`conditions_from_events` builds conditions from events and a mapping:
+the events of a stim channel, of the annotations (EDF+, BrainVision, EEGLAB,
+BIDS ``events.tsv`` read by mne-bids), of a headset CSV's marker columns, of
+:class:`mne.Epochs`, or of a separate events file
+(:func:`harmonix.io.events.read_events_file`); trials are
+``[onset + tmin, onset + tmax)``, the annotation's own duration, or whole
+blocks from a start marker to the next end marker. :func:`condition_trials`
+then reads one condition's trials. Conditions from the segments of a
+rendered stimulation protocol are built in
+:mod:`harmonix.io.protocol_conditions`; the mapping's command-line form
+(``'rest=T0,left=T1@13Hz'``) is parsed in :mod:`harmonix.io.condition_specs`.
 
 Codes are matched against the event names of each source in turn (stim
 channel first, then annotations): an annotation description (``T0``,
@@ -37,10 +29,7 @@ read (:func:`condition_trials` then reads just the trials).
 
 from __future__ import annotations
 
-import json
 import math
-import re
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from os import PathLike
@@ -50,22 +39,19 @@ from typing import Any, Union
 import mne
 import numpy as np
 
-from harmonix.errors import InputFileError, ParameterError
-from harmonix.io.events import EventList, bad_spans, list_events
+from harmonix.errors import ParameterError
+from harmonix.io.condition_specs import (
+    frequency_from_name,
+    parse_condition_frequencies,
+    parse_conditions,
+    parse_frequencies,
+)
+from harmonix.io.events import EventList, bad_spans, list_events, read_events_file
 
 __all__ = [
     "Condition",
-    "ConditionSpec",
     "condition_trials",
     "conditions_from_events",
-    "conditions_from_protocol",
-    "frequencies_from_protocol",
-    "frequency_from_name",
-    "parse_condition_frequencies",
-    "parse_conditions",
-    "parse_frequencies",
-    "read_events_file",
-    "read_protocol_sidecar",
 ]
 
 Instance = Union[mne.io.BaseRaw, mne.BaseEpochs]
@@ -140,280 +126,6 @@ class Condition:
         if self.notes:
             text += "; " + "; ".join(self.notes)
         return text
-
-
-# --------------------------------------------------------------------------- parsing
-
-_NUMBER = r"(?:\d+(?:\.\d*)?|\.\d+)"
-_FREQ_VALUE = re.compile(rf"^({_NUMBER})\s*(?:hz)?$", re.IGNORECASE)
-_FREQ_NAME = re.compile(rf"^(?:f\s*({_NUMBER})\s*(?:hz)?|({_NUMBER})\s*hz)$", re.IGNORECASE)
-_RESERVED = set("=,|@")
-
-
-def frequency_from_name(name: str) -> float | None:
-    """The frequency a condition name denotes: ``'f13'``, ``'13Hz'``, ``'13.5 Hz'``, ``'f40hz'``; else None.
-
-    A bare number (``'13'``) is not read as a frequency: it is usually an event code.
-
-    Examples
-    --------
-    >>> frequency_from_name("f13"), frequency_from_name("21Hz"), frequency_from_name("rest"), frequency_from_name("2")
-    (13.0, 21.0, None, None)
-    """
-    m = _FREQ_NAME.match(str(name).strip())
-    if not m:
-        return None
-    value = float(m.group(1) or m.group(2))
-    return value if value > 0 else None
-
-
-def _split_spec(spec: str) -> list[tuple[str, tuple[str, ...], float | None]]:
-    """``[(name, codes, frequency-after-@ or None), ...]`` with one-line errors."""
-    if not isinstance(spec, str) or not spec.strip():
-        raise ParameterError(f"conditions: expected 'name=code,...' (e.g. 'rest=T0,left=T1'), got {spec!r}")
-    out: list[tuple[str, tuple[str, ...], float | None]] = []
-    seen: set[str] = set()
-    for item in spec.split(","):
-        item = item.strip()
-        if not item:
-            raise ParameterError(f"conditions {spec!r}: empty entry (two commas, or a trailing comma)")
-        if "=" not in item:
-            raise ParameterError(f"conditions {spec!r}: entry {item!r} is not name=code (e.g. 'rest=T0')")
-        name, rhs = (part.strip() for part in item.split("=", 1))
-        if not name:
-            raise ParameterError(f"conditions {spec!r}: entry {item!r} has no condition name before '='")
-        if _RESERVED & set(name):
-            raise ParameterError(f"conditions {spec!r}: condition name {name!r} may not contain = , | @")
-        if name in seen:
-            raise ParameterError(f"conditions {spec!r}: condition name {name!r} is given twice; "
-                                 f"pool codes with '|' instead (e.g. '{name}=1|2')")
-        seen.add(name)
-        freq = None
-        if "@" in rhs:
-            rhs, ftext = (part.strip() for part in rhs.rsplit("@", 1))
-            m = _FREQ_VALUE.match(ftext)
-            if not m or float(m.group(1)) <= 0:
-                raise ParameterError(f"conditions {spec!r}: {name!r}: frequency after '@' must be a positive "
-                                     f"number of Hz (e.g. '@13Hz'), got {ftext!r}")
-            freq = float(m.group(1))
-        codes = tuple(code.strip() for code in rhs.split("|"))
-        if not rhs or any(not code for code in codes):
-            raise ParameterError(f"conditions {spec!r}: condition {name!r} needs event codes after '=' "
-                                 f"(e.g. '{name}=T1' or '{name}=1|2')")
-        if "=" in rhs:
-            raise ParameterError(f"conditions {spec!r}: entry {item!r} has more than one '='")
-        out.append((name, tuple(dict.fromkeys(codes)), freq))
-    return out
-
-
-def parse_conditions(spec: str) -> dict[str, tuple[str, ...]]:
-    """Parse ``'rest=T0,left=T1,right=T2'`` into ``{name: codes}``.
-
-    Syntax: comma-separated ``name=code``; ``|`` pools several codes into one
-    condition (``stim=2|3|4``); an optional ``@<f>Hz`` after the codes gives
-    the condition's stimulation frequency (``left=T1@13Hz``; read with
-    :func:`parse_condition_frequencies`, stripped here). Spaces around items
-    are ignored; names may not contain ``= , | @``.
-
-    Raises
-    ------
-    ParameterError
-        Empty spec or entry, an entry without ``=``, no codes, a repeated
-        name, a malformed frequency.
-
-    Examples
-    --------
-    >>> parse_conditions("rest=T0, left=T1,right=T2")
-    {'rest': ('T0',), 'left': ('T1',), 'right': ('T2',)}
-    >>> parse_conditions("stim=2|3|4@13Hz")
-    {'stim': ('2', '3', '4')}
-    """
-    return {name: codes for name, codes, _ in _split_spec(spec)}
-
-
-def parse_condition_frequencies(spec: str) -> dict[str, float]:
-    """Frequencies (Hz) the conditions of a spec carry: ``@<f>Hz`` suffixes, else names like ``f13``/``13Hz``.
-
-    Examples
-    --------
-    >>> parse_condition_frequencies("rest=1,f13=2,f21=3,fast=4@17")
-    {'f13': 13.0, 'f21': 21.0, 'fast': 17.0}
-    """
-    out = {}
-    for name, _, freq in _split_spec(spec):
-        freq = freq if freq is not None else frequency_from_name(name)
-        if freq is not None:
-            out[name] = freq
-    return out
-
-
-def parse_frequencies(spec: str | Sequence[float]) -> tuple[float, ...]:
-    """Parse ``'13,17,21'`` (or ``'13Hz, 17.5'``, or a sequence of numbers) into positive frequencies.
-
-    Raises
-    ------
-    ParameterError
-        Empty, not a number, not positive or finite, or a frequency given twice.
-
-    Examples
-    --------
-    >>> parse_frequencies("13,17,21")
-    (13.0, 17.0, 21.0)
-    >>> parse_frequencies("40Hz, 7.5")
-    (40.0, 7.5)
-    """
-    items = spec.split(",") if isinstance(spec, str) else list(spec)
-    if not items or (isinstance(spec, str) and not spec.strip()):
-        raise ParameterError(f"frequencies: expected comma-separated Hz values (e.g. '13,17,21'), got {spec!r}")
-    out: list[float] = []
-    for item in items:
-        if isinstance(item, str):
-            text = item.strip()
-            m = _FREQ_VALUE.match(text)
-            if not m:
-                raise ParameterError(f"frequencies {spec!r}: {text!r} is not a frequency in Hz (e.g. '13' or '13Hz')")
-            value = float(m.group(1))
-        else:
-            try:
-                value = float(item)
-            except (TypeError, ValueError) as err:
-                raise ParameterError(f"frequencies {spec!r}: {item!r} is not a number") from err
-        if not (math.isfinite(value) and value > 0):
-            raise ParameterError(f"frequencies {spec!r}: {value:g} Hz is not a positive frequency")
-        if value in out:
-            raise ParameterError(f"frequencies {spec!r}: {value:g} Hz is given twice")
-        out.append(value)
-    return tuple(out)
-
-
-# --------------------------------------------------------------------------- events files
-
-
-def read_events_file(
-    path: str | PathLike, *, sfreq: float | None = None, first_samp: int = 0
-) -> tuple[np.ndarray, dict[str, int]]:
-    """Read an events file into MNE ``(events, event_id)``.
-
-    Formats:
-
-    * MNE events: ``*-eve.fif`` (``.fif``, ``.fif.gz``) or text
-      (``.eve``, ``.txt``, ``.lst``), read with :func:`mne.read_events`.
-      ``event_id`` names each code by itself (``{'1': 1, ...}``). Samples
-      count from the acquisition start, as MNE writes them.
-    * BIDS ``*_events.tsv`` (``onset``, ``duration`` and ``trial_type``
-      and/or ``value`` columns): the sample is the ``sample`` column when
-      present, else ``round(onset * sfreq)``; ``first_samp`` is added so
-      that the array follows MNE's convention (pass ``raw.first_samp``).
-      Codes are the integer ``value`` column when it has one, else the
-      ``trial_type`` names numbered 1..n in sorted order; ``event_id`` maps
-      ``trial_type`` (or the code) to the code. Durations are not kept:
-      give a window (``tmax``), or load the recording through BIDS
-      (:func:`harmonix.io.load_eeg`), which makes them annotations.
-
-    Parameters
-    ----------
-    path : path-like
-        The events file.
-    sfreq : float | None
-        Sampling rate (Hz), needed for a TSV without a ``sample`` column.
-    first_samp : int
-        Added to TSV samples (``raw.first_samp``).
-
-    Returns
-    -------
-    events : ndarray of int64, shape (n_events, 3)
-    event_id : dict of str to int
-
-    Raises
-    ------
-    InputFileError
-        Missing, unreadable or malformed file, no events in it, unknown extension.
-    ParameterError
-        A TSV without a ``sample`` column and no ``sfreq``.
-
-    Examples
-    --------
-    >>> events, event_id = read_events_file("ssvep_exo_s01-eve.fif")  # doctest: +SKIP
-    >>> events.shape, event_id  # doctest: +SKIP
-    ((32, 3), {'1': 1, '2': 2, '3': 3, '4': 4})
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise InputFileError(f"{path}: events file not found")
-    name = path.name.lower()
-    if name.endswith(".tsv"):
-        return _read_events_tsv(path, sfreq, int(first_samp))
-    if not name.endswith((".fif", ".fif.gz", ".eve", ".txt", ".lst")):
-        raise InputFileError(f"{path}: unknown events file type; expected an MNE events file (-eve.fif, .eve, "
-                             ".txt, .lst) or a BIDS *_events.tsv")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # naming conventions; corrupt tags end in an error
-            events = mne.read_events(path, verbose=False)
-    except Exception as err:  # noqa: BLE001 - every reader failure is a problem with this file
-        detail = str(err).splitlines()[0] if str(err) else "no detail"
-        raise InputFileError(f"{path}: not a readable MNE events file ({type(err).__name__}: {detail})") from err
-    events = np.asarray(events, dtype=np.int64)
-    if events.ndim != 2 or events.shape[1] != 3:
-        raise InputFileError(f"{path}: expected events as rows of (sample, previous, code), got shape {events.shape}")
-    if not len(events):
-        raise InputFileError(f"{path}: the events file holds no events")
-    return events, {str(int(c)): int(c) for c in np.unique(events[:, 2])}
-
-
-def _read_events_tsv(path: Path, sfreq: float | None, first_samp: int) -> tuple[np.ndarray, dict[str, int]]:
-    import pandas as pd
-
-    try:
-        table = pd.read_csv(path, sep="\t", na_values=["n/a", "N/A", ""], keep_default_na=True)
-    except Exception as err:  # noqa: BLE001
-        raise InputFileError(f"{path}: not a readable tab-separated events table ({err})") from err
-    if "onset" not in table.columns:
-        raise InputFileError(f"{path}: a BIDS events.tsv needs an 'onset' column; columns are "
-                             f"{', '.join(map(str, table.columns)) or 'none'}")
-    if "trial_type" not in table.columns and "value" not in table.columns:
-        raise InputFileError(f"{path}: need a 'trial_type' or 'value' column to name the events; columns are "
-                             f"{', '.join(map(str, table.columns))}")
-    table = table[table["onset"].notna()]
-    if "trial_type" in table.columns:
-        table = table[~table["trial_type"].astype(str).str.lower().str.startswith(("bad", "edge"))]
-    if not len(table):
-        raise InputFileError(f"{path}: the events table holds no events")
-    if "sample" in table.columns and table["sample"].notna().all():
-        samples = pd.to_numeric(table["sample"], errors="coerce")
-        if samples.isna().any():
-            raise InputFileError(f"{path}: the 'sample' column holds non-numbers")
-        samples = np.round(samples.to_numpy(dtype=float)).astype(np.int64)
-    else:
-        if sfreq is None:
-            raise ParameterError(f"{path}: no 'sample' column; give the recording's sampling rate (sfreq=) to "
-                                 "turn onsets in s into samples")
-        onsets = pd.to_numeric(table["onset"], errors="coerce")
-        if onsets.isna().any():
-            raise InputFileError(f"{path}: the 'onset' column holds non-numbers")
-        samples = np.round(onsets.to_numpy(dtype=float) * float(sfreq)).astype(np.int64)
-    names = table["trial_type"].astype(str).to_numpy() if "trial_type" in table.columns else None
-    values = pd.to_numeric(table["value"], errors="coerce") if "value" in table.columns else None
-    if values is not None and values.notna().all() and np.all(values == np.round(values)):
-        codes = values.to_numpy(dtype=float).astype(np.int64)
-        if names is None:
-            event_id = {str(int(c)): int(c) for c in np.unique(codes)}
-        else:
-            event_id = {}
-            for n, c in zip(names, codes):
-                if event_id.setdefault(str(n), int(c)) != int(c):
-                    raise InputFileError(f"{path}: trial_type {n!r} has several values ({event_id[n]}, {int(c)})")
-    else:
-        if names is None:
-            names = table["value"].astype(str).to_numpy()
-        event_id = {n: i for i, n in enumerate(sorted(set(names)), start=1)}
-        codes = np.array([event_id[n] for n in names], dtype=np.int64)
-    events = np.column_stack([samples + first_samp, np.zeros_like(samples), codes]).astype(np.int64)
-    order = np.argsort(events[:, 0], kind="stable")
-    return events[order], event_id
-
-
-# --------------------------------------------------------------------------- conditions from events
 
 
 def _source_label(inst: Any, source: str | PathLike | None) -> str:
@@ -550,7 +262,7 @@ def conditions_from_events(
         channels and annotations).
     mapping : dict of str to code(s) | str
         ``{'rest': 'T0', 'stim': ('2', '3')}`` or a spec string
-        (:func:`parse_conditions`: ``'rest=T0,left=T1@13Hz'``).
+        (:func:`~harmonix.io.condition_specs.parse_conditions`: ``'rest=T0,left=T1@13Hz'``).
     tmin, tmax : float | None
         Window in s relative to each event onset.
     block_end : str | sequence of str | None
@@ -558,7 +270,7 @@ def conditions_from_events(
     events : ndarray, shape (n, 3) | path | None
         Explicit events replacing the recording's own (samples include
         ``first_samp``, as MNE writes them), or an events file read with
-        :func:`read_events_file` (at the recording's rate, ``first_samp`` added).
+        :func:`~harmonix.io.events.read_events_file` (at the recording's rate, ``first_samp`` added).
     event_id : dict of str to int | None
         Names of the explicit events' codes.
     frequencies : dict of str to float | None
@@ -743,7 +455,7 @@ def condition_trials(
     inst : mne.io.Raw | mne.Epochs
         The recording the condition was built from.
     condition : Condition
-        From :func:`conditions_from_events` / :func:`conditions_from_protocol`.
+        From :func:`conditions_from_events` / :func:`~harmonix.io.protocol_conditions.conditions_from_protocol`.
     picks : channels | None
         MNE picks (default ``'data'``: EEG/MEG/... channels, no stim or misc).
     n_times : int | None
@@ -776,247 +488,3 @@ def condition_trials(
         data = inst[condition.epochs].get_data(picks=picks)
         return np.asarray(data[..., i0:i0 + n])
     return np.stack([inst.get_data(picks=picks, start=int(s), stop=int(s) + n) for s in condition.starts])
-
-
-# --------------------------------------------------------------------------- protocol sidecars
-
-
-def read_protocol_sidecar(sidecar: str | PathLike | Mapping[str, Any]):
-    """The rendered :class:`~harmonix.stimulus.protocol.Protocol` (scaled as rendered) from a render sidecar.
-
-    The JSON sidecar that :func:`harmonix.stimulus.render.render_protocol`
-    (``harmonix stimulate``) writes next to the audio holds the protocol TOML
-    (``protocol.toml``), the render options (``parameters.seconds`` for a
-    time-scaled preview) and the rendered segment times
-    (``parameters.segments``).
-
-    Raises
-    ------
-    InputFileError
-        Missing or unreadable file, not JSON, not a harmonix render sidecar.
-    """
-    from harmonix.stimulus import protocol as P
-
-    label = "<sidecar>" if isinstance(sidecar, Mapping) else str(sidecar)
-    if isinstance(sidecar, Mapping):
-        meta = sidecar
-    else:
-        path = Path(sidecar)
-        if not path.is_file():
-            raise InputFileError(f"{path}: protocol sidecar not found")
-        try:
-            meta = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-            raise InputFileError(f"{path}: not a readable JSON file ({err})") from err
-    not_ours = (f"{label}: not a harmonix render sidecar (expected the .json that 'harmonix stimulate' writes "
-                "beside the audio, with protocol.toml and parameters.segments)")
-    proto_meta = meta.get("protocol") if isinstance(meta, Mapping) else None
-    params = meta.get("parameters") if isinstance(meta, Mapping) else None
-    if not (isinstance(proto_meta, Mapping) and isinstance(proto_meta.get("toml"), Mapping)
-            and isinstance(params, Mapping) and isinstance(params.get("segments"), list)):
-        raise InputFileError(not_ours)
-    try:
-        proto = P.parse_protocol(dict(proto_meta["toml"]), source=str(proto_meta.get("source", label)))
-        if params.get("seconds"):
-            proto = proto.scaled(float(params["seconds"]))
-    except (ParameterError, InputFileError, TypeError, ValueError) as err:
-        raise InputFileError(f"{label}: the sidecar's protocol is not valid ({err})") from err
-    rendered = params["segments"]
-    if len(rendered) != len(proto.segments) or not all(
-        isinstance(r, Mapping) and np.isclose(float(r.get("start", np.nan)), s.start, atol=1e-6)
-        and np.isclose(float(r.get("duration", np.nan)), s.duration, atol=1e-6)
-        for r, s in zip(rendered, proto.segments)
-    ):
-        raise InputFileError(f"{label}: parameters.segments do not match the sidecar's protocol (edited file?)")
-    return proto
-
-
-def _segment_frequency(seg) -> tuple[float | None, str | None]:
-    """Constant modulation frequency of a segment, or None with a note for a slide."""
-    from harmonix.stimulus.protocol import Slide
-
-    mod = seg.modulation()
-    if mod is None:
-        return None, None
-    voice, field_name, value = mod
-    if isinstance(value, Slide):
-        if np.isclose(value.start, value.end):
-            return float(value.start), None
-        return None, f"{voice.type} {field_name} slides {value.start:g}->{value.end:g} Hz: no single frequency"
-    return float(value), None
-
-
-def frequencies_from_protocol(sidecar: str | PathLike | Mapping[str, Any]) -> tuple[float, ...]:
-    """The constant modulation frequencies (Hz) of a rendered protocol's segments, sorted, for ``--steady-state``.
-
-    A segment's frequency is the rate of its loudest rhythmic voice
-    (:meth:`~harmonix.stimulus.protocol.Segment.modulation`: binaural beat,
-    isochronic/AM/click/burst rate, first stack rhythm); slides are skipped.
-
-    Examples
-    --------
-    >>> meta = {"protocol": {"toml": {"segments": [
-    ...     {"duration": 60, "label": "a", "voices": [{"type": "clicks", "rate": 40}]},
-    ...     {"duration": 60, "label": "b", "voices": [{"type": "binaural", "beat": 6}]}]}},
-    ...     "parameters": {"segments": [{"start": 0, "duration": 60}, {"start": 60, "duration": 60}]}}
-    >>> frequencies_from_protocol(meta)
-    (6.0, 40.0)
-    """
-    proto = read_protocol_sidecar(sidecar)
-    freqs = {f for f, _ in map(_segment_frequency, proto.segments) if f is not None}
-    return tuple(sorted(freqs))
-
-
-def conditions_from_protocol(
-    inst: Instance,
-    sidecar: str | PathLike | Mapping[str, Any],
-    *,
-    onset_marker: str,
-    source: str | PathLike | None = None,
-    events: np.ndarray | str | PathLike | None = None,
-    event_id: Mapping[str, int] | None = None,
-    verbose: bool | str | int | None = None,
-) -> tuple[Condition, ...]:
-    """Conditions from the segments of a protocol rendered by ``harmonix stimulate``.
-
-    The recording marks the start of the protocol's audio with an event
-    (``onset_marker``); segment ``i`` of the rendered protocol then spans
-    ``[onset + start_i, onset + start_i + duration_i)``. Every occurrence of
-    the marker starts one run of the protocol (one trial per segment and
-    run). Each segment becomes a condition named by its ``label`` (else
-    ``segment<i>``, 1-based); segments sharing a label and a frequency pool
-    their trials (alternating ``stim``/``rest`` blocks); a label shared by
-    segments of different frequencies gets one condition per frequency
-    (``stim_13Hz``, ``stim_17Hz``; ``stim_nofreq`` for one without). A
-    condition's frequency is its segment's constant modulation rate (see
-    :func:`frequencies_from_protocol`), None for segments without a rhythm
-    or with a sliding one (noted).
-
-    Parameters
-    ----------
-    inst : mne.io.Raw
-        The recording made while the protocol played.
-    sidecar : path | dict
-        The render's JSON sidecar (or its parsed content).
-    onset_marker : str
-        Event code marking the protocol onset in the recording.
-    source, events, event_id, verbose
-        As :func:`conditions_from_events`.
-
-    Returns
-    -------
-    conditions : tuple of Condition
-        In protocol order of first appearance.
-
-    Raises
-    ------
-    InputFileError
-        The sidecar is missing, not JSON or not a harmonix render sidecar.
-    ParameterError
-        The onset marker is not in the recording (the message lists the
-        codes that are), epochs given, or no segment fits in the recording.
-    """
-    where = _source_label(inst, source)
-    _check_inst(inst, where)
-    if isinstance(inst, mne.BaseEpochs):
-        raise ParameterError(f"{where}: protocol conditions need a continuous recording, not epochs")
-    proto = read_protocol_sidecar(sidecar)
-    label = "<sidecar>" if isinstance(sidecar, Mapping) else Path(sidecar).name
-    marker = str(onset_marker).strip() if onset_marker is not None else ""
-    if not marker:
-        raise ParameterError(f"{where}: name the event code that marks the protocol onset (onset_marker)")
-    sfreq = float(inst.info["sfreq"])
-    origin = None
-    if events is not None and not isinstance(events, np.ndarray):
-        origin = Path(events).name
-        events, event_id = read_events_file(events, sfreq=sfreq, first_samp=inst.first_samp)
-    sources = list_events(inst, events=events, event_id=event_id, origin=origin,
-                          verbose=False if verbose is None else verbose)
-    src, idx = _resolve(marker, sources, where, f"protocol onset marker of {label}")
-    onsets = np.unique(src.samples[idx])
-
-    segs = [(seg.label.strip() or f"segment{i + 1}", *_segment_frequency(seg)) for i, seg in enumerate(proto.segments)]
-    freqs_of_label: dict[str, set] = {}
-    for base, freq, _ in segs:
-        freqs_of_label.setdefault(base, set()).add(freq)
-    groups: dict[str, dict[str, Any]] = {}
-    for i, (seg, (base, freq, note)) in enumerate(zip(proto.segments, segs)):
-        name = base
-        if len(freqs_of_label[base]) > 1:  # one label, several frequencies: one condition per frequency
-            name = f"{base}_{freq:g}Hz" if freq is not None else f"{base}_nofreq"
-        g = groups.setdefault(name, {"frequency": freq, "spans": [], "notes": []})
-        if note:
-            g["notes"].append(f"segment {i + 1}: {note}")
-        g["spans"].append((int(round(seg.start * sfreq)), int(round(seg.end * sfreq))))
-
-    n_times, bad = int(inst.n_times), bad_spans(inst)
-    out = []
-    for name, g in groups.items():
-        spans = np.array(g["spans"], dtype=np.int64)
-        starts = (onsets[:, None] + spans[None, :, 0]).ravel()
-        stops = (onsets[:, None] + spans[None, :, 1]).ravel()
-        order = np.argsort(starts, kind="stable")
-        starts, stops = starts[order], stops[order]
-        keep, notes = _screen(starts, stops, n_times, bad, list(g["notes"]))
-        if not keep.any():
-            raise ParameterError(f"{where}: protocol condition {name!r} of {label}: no trials left "
-                                 f"({'; '.join(notes) or 'none'}) after onset marker {marker!r}")
-        out.append(Condition(
-            name=name, codes=(marker,), starts=starts[keep], stops=stops[keep], frequency=g["frequency"],
-            notes=tuple(notes), origin=f"protocol sidecar {label} after {src.origin}", sfreq=sfreq,
-        ))
-    return tuple(out)
-
-
-@dataclass(frozen=True)
-class ConditionSpec:
-    """How to find a recording's conditions: what the command line says, applied once the file is open.
-
-    Either a ``mapping`` (``"rest=T0,left=T1"``; :func:`parse_conditions`)
-    with the trial window (``tmin``/``tmax`` or ``block_end``), or the
-    ``protocol`` sidecar of a ``harmonix stimulate`` render with the
-    ``onset_marker`` that marks its start in the recording; ``events_file``
-    replaces the recording's own events (e.g. an MNE ``-eve.fif``).
-
-    Examples
-    --------
-    >>> info = mne.create_info(["Oz", "STI"], 100.0, ["eeg", "stim"])
-    >>> data = np.zeros((2, 3000)); data[1, [100, 700]] = 1
-    >>> raw = mne.io.RawArray(data, info, verbose=False)
-    >>> [c.n_trials for c in ConditionSpec("a=1", tmax=2.0).build(raw, source="rec")]
-    [2]
-    """
-
-    mapping: str | None = None
-    tmin: float | None = None
-    tmax: float | None = None
-    block_end: str | None = None
-    events_file: str | None = None
-    protocol: str | None = None
-    onset_marker: str | None = None
-
-    def __post_init__(self) -> None:
-        if (self.mapping is None) == (self.protocol is None):
-            raise ParameterError("give conditions as a mapping (--conditions) or a protocol sidecar (--protocol), "
-                                 "not both or neither")
-        if self.protocol is not None and not self.onset_marker:
-            raise ParameterError("--protocol needs --protocol-onset CODE: the event marking the protocol's start "
-                                 "in the recording")
-        if self.mapping is not None:
-            parse_conditions(self.mapping)  # a malformed spec is a usage error, found before any work
-
-    def build(self, inst: Instance, *, source: str | PathLike | None = None) -> tuple[Condition, ...]:
-        """The conditions of ``inst`` (see :func:`conditions_from_events`, :func:`conditions_from_protocol`)."""
-        events = event_id = None
-        if self.events_file is not None:
-            first = getattr(inst, "first_samp", 0)
-            events, event_id = read_events_file(self.events_file, sfreq=float(inst.info["sfreq"]), first_samp=first)
-        if self.protocol is not None:
-            return conditions_from_protocol(inst, self.protocol, onset_marker=str(self.onset_marker), source=source,
-                                            events=events, event_id=event_id, verbose=False)
-        return conditions_from_events(inst, self.mapping, tmin=self.tmin, tmax=self.tmax, block_end=self.block_end,
-                                      events=events, event_id=event_id, source=source, verbose=False)
-
-    def describe(self) -> dict:
-        """JSON-ready form, for provenance and ``params.json``."""
-        return {k: v for k, v in self.__dict__.items() if v is not None}

@@ -1,9 +1,11 @@
-"""One way to get events from any recording: stim channel, annotations or epochs.
+"""One way to get events from any recording: stim channel, annotations, epochs or an events file.
 
-Two entry points:
+Three entry points:
 
 * :func:`find_events` returns MNE's ``(events, event_id)`` pair, from the one
   place the file stored its events (for epoching and quick looks);
+* :func:`read_events_file` returns the same pair from a separate events file
+  (MNE ``-eve.fif``/``.eve``/``.txt``/``.lst``, or a BIDS ``*_events.tsv``);
 * :func:`list_events` returns every event source of a recording (stim
   channel *and* annotations, or an explicit events array, or the epochs),
   each as an :class:`EventList` that keeps annotation durations, uses
@@ -16,13 +18,18 @@ Two entry points:
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from os import PathLike
+from pathlib import Path
 
 import mne
 import numpy as np
 
-__all__ = ["EventList", "bad_spans", "find_events", "good_spans", "list_events"]
+from harmonix.errors import InputFileError, ParameterError
+
+__all__ = ["EventList", "bad_spans", "find_events", "good_spans", "list_events", "read_events_file"]
 
 _BAD_PREFIXES = ("bad", "edge")
 """Annotation descriptions starting with these (any case) mark data to avoid, as in MNE."""
@@ -101,6 +108,133 @@ def find_events(
         return events, event_id
     events, event_id = mne.events_from_annotations(inst, verbose=verbose)
     return events.astype(int, copy=False), {str(k): int(v) for k, v in event_id.items()}
+
+
+# --------------------------------------------------------------------------- events files
+
+
+def read_events_file(
+    path: str | PathLike, *, sfreq: float | None = None, first_samp: int = 0
+) -> tuple[np.ndarray, dict[str, int]]:
+    """Read an events file into MNE ``(events, event_id)``.
+
+    Formats:
+
+    * MNE events: ``*-eve.fif`` (``.fif``, ``.fif.gz``) or text
+      (``.eve``, ``.txt``, ``.lst``), read with :func:`mne.read_events`.
+      ``event_id`` names each code by itself (``{'1': 1, ...}``). Samples
+      count from the acquisition start, as MNE writes them.
+    * BIDS ``*_events.tsv`` (``onset``, ``duration`` and ``trial_type``
+      and/or ``value`` columns): the sample is the ``sample`` column when
+      present, else ``round(onset * sfreq)``; ``first_samp`` is added so
+      that the array follows MNE's convention (pass ``raw.first_samp``).
+      Codes are the integer ``value`` column when it has one, else the
+      ``trial_type`` names numbered 1..n in sorted order; ``event_id`` maps
+      ``trial_type`` (or the code) to the code. Durations are not kept:
+      give a window (``tmax``), or load the recording through BIDS
+      (:func:`harmonix.io.load_eeg`), which makes them annotations.
+
+    Parameters
+    ----------
+    path : path-like
+        The events file.
+    sfreq : float | None
+        Sampling rate (Hz), needed for a TSV without a ``sample`` column.
+    first_samp : int
+        Added to TSV samples (``raw.first_samp``).
+
+    Returns
+    -------
+    events : ndarray of int64, shape (n_events, 3)
+    event_id : dict of str to int
+
+    Raises
+    ------
+    InputFileError
+        Missing, unreadable or malformed file, no events in it, unknown extension.
+    ParameterError
+        A TSV without a ``sample`` column and no ``sfreq``.
+
+    Examples
+    --------
+    >>> events, event_id = read_events_file("ssvep_exo_s01-eve.fif")  # doctest: +SKIP
+    >>> events.shape, event_id  # doctest: +SKIP
+    ((32, 3), {'1': 1, '2': 2, '3': 3, '4': 4})
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileError(f"{path}: events file not found")
+    name = path.name.lower()
+    if name.endswith(".tsv"):
+        return _read_events_tsv(path, sfreq, int(first_samp))
+    if not name.endswith((".fif", ".fif.gz", ".eve", ".txt", ".lst")):
+        raise InputFileError(f"{path}: unknown events file type; expected an MNE events file (-eve.fif, .eve, "
+                             ".txt, .lst) or a BIDS *_events.tsv")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # naming conventions; corrupt tags end in an error
+            events = mne.read_events(path, verbose=False)
+    except Exception as err:  # noqa: BLE001 - every reader failure is a problem with this file
+        detail = str(err).splitlines()[0] if str(err) else "no detail"
+        raise InputFileError(f"{path}: not a readable MNE events file ({type(err).__name__}: {detail})") from err
+    events = np.asarray(events, dtype=np.int64)
+    if events.ndim != 2 or events.shape[1] != 3:
+        raise InputFileError(f"{path}: expected events as rows of (sample, previous, code), got shape {events.shape}")
+    if not len(events):
+        raise InputFileError(f"{path}: the events file holds no events")
+    return events, {str(int(c)): int(c) for c in np.unique(events[:, 2])}
+
+
+def _read_events_tsv(path: Path, sfreq: float | None, first_samp: int) -> tuple[np.ndarray, dict[str, int]]:
+    import pandas as pd
+
+    try:
+        table = pd.read_csv(path, sep="\t", na_values=["n/a", "N/A", ""], keep_default_na=True)
+    except Exception as err:  # noqa: BLE001
+        raise InputFileError(f"{path}: not a readable tab-separated events table ({err})") from err
+    if "onset" not in table.columns:
+        raise InputFileError(f"{path}: a BIDS events.tsv needs an 'onset' column; columns are "
+                             f"{', '.join(map(str, table.columns)) or 'none'}")
+    if "trial_type" not in table.columns and "value" not in table.columns:
+        raise InputFileError(f"{path}: need a 'trial_type' or 'value' column to name the events; columns are "
+                             f"{', '.join(map(str, table.columns))}")
+    table = table[table["onset"].notna()]
+    if "trial_type" in table.columns:
+        table = table[~table["trial_type"].astype(str).str.lower().str.startswith(("bad", "edge"))]
+    if not len(table):
+        raise InputFileError(f"{path}: the events table holds no events")
+    if "sample" in table.columns and table["sample"].notna().all():
+        samples = pd.to_numeric(table["sample"], errors="coerce")
+        if samples.isna().any():
+            raise InputFileError(f"{path}: the 'sample' column holds non-numbers")
+        samples = np.round(samples.to_numpy(dtype=float)).astype(np.int64)
+    else:
+        if sfreq is None:
+            raise ParameterError(f"{path}: no 'sample' column; give the recording's sampling rate (sfreq=) to "
+                                 "turn onsets in s into samples")
+        onsets = pd.to_numeric(table["onset"], errors="coerce")
+        if onsets.isna().any():
+            raise InputFileError(f"{path}: the 'onset' column holds non-numbers")
+        samples = np.round(onsets.to_numpy(dtype=float) * float(sfreq)).astype(np.int64)
+    names = table["trial_type"].astype(str).to_numpy() if "trial_type" in table.columns else None
+    values = pd.to_numeric(table["value"], errors="coerce") if "value" in table.columns else None
+    if values is not None and values.notna().all() and np.all(values == np.round(values)):
+        codes = values.to_numpy(dtype=float).astype(np.int64)
+        if names is None:
+            event_id = {str(int(c)): int(c) for c in np.unique(codes)}
+        else:
+            event_id = {}
+            for n, c in zip(names, codes):
+                if event_id.setdefault(str(n), int(c)) != int(c):
+                    raise InputFileError(f"{path}: trial_type {n!r} has several values ({event_id[n]}, {int(c)})")
+    else:
+        if names is None:
+            names = table["value"].astype(str).to_numpy()
+        event_id = {n: i for i, n in enumerate(sorted(set(names)), start=1)}
+        codes = np.array([event_id[n] for n in names], dtype=np.int64)
+    events = np.column_stack([samples + first_samp, np.zeros_like(samples), codes]).astype(np.int64)
+    order = np.argsort(events[:, 0], kind="stable")
+    return events[order], event_id
 
 
 # --------------------------------------------------------------------------- event lists
@@ -245,7 +379,7 @@ def list_events(
     """Every event source of a recording, each as an :class:`EventList`.
 
     * ``events`` given (an MNE events array, e.g. from
-      :func:`harmonix.io.conditions.read_events_file`): that array alone,
+      :func:`read_events_file`): that array alone,
       samples minus ``raw.first_samp`` (MNE events count from the
       acquisition start, like :func:`mne.find_events`); names from
       ``event_id`` where it names a code, else the code as a string.

@@ -51,7 +51,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from harmonix.errors import ParameterError
-from harmonix.simulate.oscillators import njit
+from harmonix.simulate._compiled import njit
 from harmonix.simulate.schedules import Schedule, as_schedule
 
 PARISI_E0 = -0.7633
