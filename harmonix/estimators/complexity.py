@@ -35,7 +35,7 @@ import numpy as np
 from harmonix.errors import DataQualityError, ParameterError
 from harmonix.spectral.bands import Band, load_bands
 from harmonix.spectral.filterbank import iter_analytic_blocks
-from harmonix.spectral.psd import Spectrum
+from harmonix.spectral.psd import Spectrum, psd_arrays
 
 __all__ = [
     "band_lempel_ziv",
@@ -125,7 +125,7 @@ def spectral_entropy(
     Parameters
     ----------
     spectrum : Spectrum | ndarray, shape (..., n_freqs)
-        A harmonix Spectrum or a PSD array (last axis frequency).
+        A harmonix or MNE spectrum (:func:`~harmonix.spectral.psd.as_spectrum`) or a PSD array (last axis frequency).
     freqs : ndarray | None
         Frequencies of an array's last axis (Hz); not needed for a Spectrum.
     fmin, fmax : float | None
@@ -144,12 +144,7 @@ def spectral_entropy(
     >>> spectral_entropy(psd, f, fmin=1, fmax=40).round(3).tolist()
     [1.0, 0.0]
     """
-    if isinstance(spectrum, Spectrum):
-        grid, psd = spectrum.freqs, spectrum.psd
-    else:
-        if freqs is None:
-            raise ParameterError("spectral_entropy needs freqs for a PSD array")
-        grid, psd = np.asarray(freqs, dtype=float), np.asarray(spectrum, dtype=float)
+    grid, psd = psd_arrays(spectrum, freqs, where="spectral_entropy")
     if grid.ndim != 1 or psd.shape[-1] != grid.size:
         raise ParameterError(f"PSD last axis ({psd.shape}) must match freqs ({grid.shape})")
     lo = grid[0] if fmin is None else float(fmin)

@@ -47,7 +47,7 @@ from harmonix.errors import DataQualityError, ParameterError
 from harmonix.estimators.locking import rayleigh_p_from_resultant
 from harmonix.spectral.bands import Band
 from harmonix.spectral.filterbank import analytic_signal
-from harmonix.spectral.psd import Spectrum
+from harmonix.spectral.psd import Spectrum, psd_arrays
 
 __all__ = [
     "ITCResult",
@@ -431,7 +431,7 @@ def steady_state_snr(
     Parameters
     ----------
     spectrum : Spectrum | ndarray, shape (..., n_freqs)
-        A harmonix :class:`~harmonix.spectral.psd.Spectrum`, or a PSD/power
+        A harmonix or MNE spectrum (:func:`~harmonix.spectral.psd.as_spectrum`), or a PSD/power
         array whose last axis is frequency (e.g. (n_channels, n_freqs) or
         (n_epochs, n_channels, n_freqs)).
     freqs : ndarray | float
@@ -462,14 +462,9 @@ def steady_state_snr(
     >>> steady_state_snr(psd, f, 10.0).tolist()
     [5.0, 1.0]
     """
-    if isinstance(spectrum, Spectrum):
-        if freq is None:
-            freq = freqs
-        grid, psd = spectrum.freqs, spectrum.psd
-    else:
-        if freqs is None:
-            raise ParameterError("steady_state_snr needs the frequencies of the PSD array (freqs=...)")
-        grid, psd = np.asarray(freqs, dtype=float), np.asarray(spectrum, dtype=float)
+    if not isinstance(spectrum, (np.ndarray, list, tuple)) and freq is None:
+        freq, freqs = freqs, None  # a spectrum object carries its grid: the second argument is the frequency
+    grid, psd = psd_arrays(spectrum, freqs, where="steady_state_snr")
     if freq is None:
         raise ParameterError("steady_state_snr needs the stimulation frequency freq (Hz)")
     freq = float(freq)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -27,7 +27,9 @@ __all__ = [
     "ChannelConventions",
     "MontageResult",
     "apply_channel_conventions",
+    "channel_positions",
     "infer_channel_types",
+    "info_with_positions",
     "normalize_channel_names",
     "set_standard_montage",
 ]
@@ -286,6 +288,67 @@ def apply_channel_conventions(
 def _has_position(loc: np.ndarray) -> bool:
     pos = loc[:3]
     return bool(np.all(np.isfinite(pos)) and np.any(pos != 0))
+
+
+def channel_positions(info: mne.Info) -> np.ndarray:
+    """Electrode positions of every channel of ``info``, as stored with the recording.
+
+    Parameters
+    ----------
+    info : mne.Info
+
+    Returns
+    -------
+    positions : ndarray, shape (n_channels, 3)
+        Head-frame coordinates in m (``info['chs'][i]['loc'][:3]``); a row of
+        NaN for a channel without a position (MNE stores zeros or NaN there).
+
+    Examples
+    --------
+    >>> info = mne.create_info(["Cz", "X1"], 100.0, "eeg")
+    >>> _ = info.set_montage(standard_montage(), on_missing="ignore")
+    >>> np.isnan(channel_positions(info)).any(axis=1).tolist()
+    [False, True]
+    """
+    positions = np.full((len(info["chs"]), 3), np.nan)
+    for i, ch in enumerate(info["chs"]):
+        if _has_position(ch["loc"]):
+            positions[i] = ch["loc"][:3]
+    return positions
+
+
+def info_with_positions(ch_names: Sequence[str], positions: np.ndarray, sfreq: float = 1000.0) -> mne.Info:
+    """An EEG ``Info`` whose channels sit where ``positions`` says (the inverse of :func:`channel_positions`).
+
+    Parameters
+    ----------
+    ch_names : sequence of str
+    positions : ndarray, shape (n_channels, 3)
+        Head-frame coordinates in m; rows with NaN leave that channel without
+        a position.
+    sfreq : float
+        Sampling rate written into the ``Info`` (Hz).
+
+    Returns
+    -------
+    info : mne.Info
+
+    Raises
+    ------
+    ChannelError
+        ``positions`` not one row of three coordinates per channel.
+    """
+    names = [str(n) for n in ch_names]
+    positions = np.asarray(positions, dtype=float)
+    if positions.shape != (len(names), 3):
+        raise ChannelError(f"positions must be shaped ({len(names)}, 3) for {len(names)} channels, "
+                           f"got {positions.shape}")
+    info = mne.create_info(names, float(sfreq), "eeg")
+    placed = {name: pos for name, pos in zip(names, positions) if np.all(np.isfinite(pos))}
+    if placed:
+        montage = mne.channels.make_dig_montage(ch_pos=placed, coord_frame="head")
+        info.set_montage(montage, on_missing="ignore")
+    return info
 
 
 def set_standard_montage(

@@ -50,6 +50,7 @@ from harmonix.harmonics.crosstalk import (
 )
 from harmonix.harmonics.decompose import DEFAULT_SENSOR_MODES, harmonic_spectrum, match_channels, sensor_decomposition
 from harmonix.harmonics.model import HarmonicModel
+from harmonix.io.channels import channel_positions
 from harmonix.pipeline.layout import (
     RecordingLayout,
     check_block_finite,
@@ -180,7 +181,7 @@ def _blocks(source, sfreq: float, bands: Sequence[Band], taps: Sequence[np.ndarr
 
 
 def _spectrum(part: _Part, ch_names: Sequence[str], fmin: float, fmax: float, source: str,
-              method: str) -> Spectrum:
+              method: str, info) -> Spectrum:
     accumulator = part.welch
     # Keep every bin whose resolution cell (centre +- half a bin) overlaps [fmin, fmax]: on a short
     # recording the grid is coarse, and cutting at fmin exactly could leave a band without its lowest bin.
@@ -195,7 +196,7 @@ def _spectrum(part: _Part, ch_names: Sequence[str], fmin: float, fmax: float, so
     else:
         params.update(time_half_bandwidth=4.0, adaptive=False, low_bias=True)
     return Spectrum(freqs=accumulator.freqs[keep], psd=accumulator.psd()[:, keep], ch_names=ch_names,
-                    method=method, params=params)
+                    method=method, params=params, info=info)
 
 
 def _spectral_rows(rows: MetricRows, spectrum: Spectrum, bands: Sequence[Band], aperiodic_range: tuple[float, float],
@@ -537,7 +538,8 @@ def analyze_eeg(
     report_stage("proxies" if with_proxies else "spectra")
     rows = MetricRows(session)
     fmax = min(sfreq / 2, max(b.fmax for b in bands) + 5)
-    arrays: dict = {"ch_names": np.array(ch_names)}
+    info = mne.pick_info(layout.inst.info, layout.picks, verbose=False)
+    arrays: dict = {"ch_names": np.array(ch_names), "ch_pos": channel_positions(info)}
     condition_psd = []
     fit_range = None
     for part in parts:
@@ -545,7 +547,7 @@ def analyze_eeg(
             condition_notes.setdefault(part.name, {})["spectra"] = (
                 f"no {window:g}-s segment fits inside its trials; spectral metrics left out")
             continue
-        spectrum = _spectrum(part, ch_names, fmin, fmax, source, psd_method)
+        spectrum = _spectrum(part, ch_names, fmin, fmax, source, psd_method, info)
         range_used = _spectral_rows(rows, spectrum, bands, aperiodic_range, part.name)
         if part is whole:
             fit_range, whole_spectrum = range_used, spectrum

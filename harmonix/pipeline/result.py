@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from harmonix.errors import ParameterError
@@ -23,7 +24,9 @@ class Analysis:
     params : dict
         Parameters, skipped bands, channel bookkeeping; written to ``params.json``.
     arrays : dict of ndarray
-        Spectra and other arrays, written to ``arrays.npz``.
+        Spectra and other arrays, written to ``arrays.npz``; ``ch_names`` and
+        ``ch_pos`` (the analysed channels and their electrode positions, as
+        stored with the recording) give back :attr:`info`.
     """
 
     metrics: pd.DataFrame
@@ -48,6 +51,50 @@ class Analysis:
         keys = keys.where(conditions == "", keys + "|" + conditions)
         return pd.DataFrame([table["value"].to_numpy()], columns=keys.to_list(), index=[str(table["session"].iloc[0])
                                                                                           if len(table) else ""])
+
+    @property
+    def info(self):
+        """The analysed EEG channels as an :class:`mne.Info`, placed where the recording placed them.
+
+        Built from ``arrays['ch_names']`` and ``arrays['ch_pos']``, so an
+        analysis read back from its folder has it too; channels the recording
+        gave no position stay without one. ``None`` when the analysis holds no
+        channel list (music).
+        """
+        if "ch_names" not in self.arrays:
+            return None
+        from harmonix.io.channels import info_with_positions
+
+        names = [str(c) for c in self.arrays["ch_names"]]
+        positions = self.arrays.get("ch_pos")
+        if positions is None or np.shape(positions) != (len(names), 3):
+            positions = np.full((len(names), 3), np.nan)
+        return info_with_positions(names, positions, float(self.params.get("sfreq") or 1000.0))
+
+    def plot_topomap(self, metric: str = "band_power", *, condition: str = "", **kwargs):
+        """Scalp maps of one per-channel metric, one per band, placed by the recording's own positions.
+
+        Parameters
+        ----------
+        metric : str
+            A per-channel metric (``band_power``, ``band_power_relative``,
+            ``peak_frequency``, ...).
+        condition : str
+            Rows of this condition (``""``: the whole recording).
+        **kwargs
+            Passed to :func:`harmonix.report.figures.plot_band_topomaps`
+            (``scale``, ``log``, ``unit``, ``cmap``, ``ncols``).
+
+        Returns
+        -------
+        fig : matplotlib.figure.Figure
+        """
+        from harmonix.report.figures import plot_band_topomaps
+
+        rows = self.metrics
+        if "condition" in rows:
+            rows = rows[rows["condition"].astype(str) == str(condition)]
+        return plot_band_topomaps(rows, metric=metric, info=self.info, **kwargs)
 
     def plot_psd(self):
         """The power spectrum of every channel and their mean, bands shaded (:func:`harmonix.report.figures.plot_psd`)."""

@@ -137,23 +137,26 @@ def _harmonic_index(components: pd.Series) -> np.ndarray:
     return pd.to_numeric(components.str.extract(r"^h(\d+)$")[0], errors="coerce").to_numpy(dtype=float)
 
 
-def _has_position(loc: np.ndarray) -> bool:
-    xyz = np.asarray(loc[:3], dtype=float)
-    return bool(np.all(np.isfinite(xyz)) and np.any(xyz != 0))
+def _positioned_info(ch_names: Sequence[str], montage, info: mne.Info | None = None) -> tuple[mne.Info, list[int]]:
+    """EEG ``Info`` for ``ch_names``, placed by ``info`` (matched by name) or else by ``montage``.
 
-
-def _positioned_info(ch_names: Sequence[str], montage) -> tuple[mne.Info, list[int]]:
-    """EEG ``Info`` for ``ch_names`` with positions from ``montage``; indices of the positioned channels."""
+    Also returns the indices of the channels that have a position.
+    """
     import mne
 
-    from harmonix.io.channels import standard_montage
+    from harmonix.io.channels import channel_positions, info_with_positions, standard_montage
 
-    if isinstance(montage, str):
-        montage = standard_montage(montage)
-    info = mne.create_info([str(n) for n in ch_names], 1000.0, "eeg")
-    info.set_montage(montage, on_missing="ignore")
-    kept = [i for i, ch in enumerate(info["chs"]) if _has_position(ch["loc"])]
-    return info, kept
+    names = [str(n) for n in ch_names]
+    if info is not None:
+        stored = dict(zip(info["ch_names"], channel_positions(info)))
+        placed = info_with_positions(names, np.array([stored.get(n, np.full(3, np.nan)) for n in names]))
+    else:
+        if isinstance(montage, str):
+            montage = standard_montage(montage)
+        placed = mne.create_info(names, 1000.0, "eeg")
+        placed.set_montage(montage, on_missing="ignore")
+    kept = np.flatnonzero(np.isfinite(channel_positions(placed)).all(axis=1)).tolist()
+    return placed, kept
 
 
 def plot_band_topomaps(
@@ -162,6 +165,7 @@ def plot_band_topomaps(
     *,
     metric: str = "band_power",
     montage: str | mne.channels.DigMontage = "standard_1005",
+    info: mne.Info | None = None,
     scale: float = 1.0,
     log: bool = False,
     unit: str = "",
@@ -186,6 +190,10 @@ def plot_band_topomaps(
         Electrode positions, by name (see
         :func:`harmonix.io.channels.standard_montage`) or as a montage.
         Channels without a position are left out of the maps.
+    info : mne.Info | None
+        The recording's own measurement info (e.g. ``Analysis.info``); when
+        given, its electrode positions place the channels (matched by name)
+        and ``montage`` is not used.
     scale : float
         Factor applied before plotting (e.g. ``1e12`` for V² to µV²).
     log : bool
@@ -207,7 +215,7 @@ def plot_band_topomaps(
     ------
     ParameterError
         No rows for ``metric``, values that do not match ``ch_names``, or fewer
-        than three channels with a position in ``montage``.
+        than three channels with a position in ``info`` or ``montage``.
 
     Examples
     --------
@@ -235,10 +243,11 @@ def plot_band_topomaps(
         raise ParameterError("plot_band_topomaps: no band to plot")
     import mne
 
-    info, kept = _positioned_info(names, montage)
+    placed, kept = _positioned_info(names, montage, info)
     if len(kept) < 3:
         raise ParameterError(
-            f"plot_band_topomaps: {len(kept)} of {len(names)} channels have a position in the montage; "
+            f"plot_band_topomaps: {len(kept)} of {len(names)} channels have a position "
+            f"{'in the recording' if info is not None else 'in the montage'}; "
             "a scalp map needs at least 3"
         )
     ncols = max(1, min(ncols, len(maps)))
@@ -260,7 +269,7 @@ def plot_band_topomaps(
             continue
         # One BLAS thread: the interpolation is tiny, and a busy machine's thread pool makes it seconds slower.
         with threadpool_limits(1):
-            image, _ = mne.viz.plot_topomap(data[picks], mne.pick_info(info, picks), axes=ax, show=False, cmap=cmap,
+            image, _ = mne.viz.plot_topomap(data[picks], mne.pick_info(placed, picks), axes=ax, show=False, cmap=cmap,
                                             vlim=(np.min(data[picks]), np.max(data[picks])), contours=4,
                                             sensors=True)
         bar = fig.colorbar(image, ax=ax, orientation="horizontal", fraction=0.06, pad=0.04)

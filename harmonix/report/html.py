@@ -134,6 +134,19 @@ def _montage_name(params: Mapping) -> str:
     return str(name) if name else "standard_1005"
 
 
+def _recording_info(arrays: Mapping):
+    """The recording's own electrode positions (``ch_pos`` in the arrays), when at least three channels have one."""
+    if "ch_names" not in arrays or "ch_pos" not in arrays:
+        return None
+    positions = np.asarray(arrays["ch_pos"], dtype=float)
+    names = [str(c) for c in np.asarray(arrays["ch_names"])]
+    if positions.shape != (len(names), 3) or np.isfinite(positions).all(axis=1).sum() < 3:
+        return None
+    from harmonix.io.channels import info_with_positions
+
+    return info_with_positions(names, positions)
+
+
 def _spectra(metrics: pd.DataFrame, params: Mapping, arrays: Mapping) -> _Section:
     parts = []
     if "psd" in arrays and "psd_freqs" in arrays:
@@ -152,21 +165,25 @@ def _spectra(metrics: pd.DataFrame, params: Mapping, arrays: Mapping) -> _Sectio
     if (metrics["metric"] == "band_power").any():
         montage = _montage_name(params)
         channels = metrics.loc[metrics["metric"] == "band_power", "component"].unique().tolist()
+        info = _recording_info(arrays)
         try:
-            _, positioned = figures._positioned_info(channels, montage)
+            _, positioned = figures._positioned_info(channels, montage, info)
         except HarmonixError as err:
             positioned = []
             logger.info("no montage %s: %s", montage, err)
         unplaced = [c for i, c in enumerate(channels) if i not in set(positioned)]
-        placement = (f"Electrode positions from the {escape(montage)} template, matched by channel name"
-                     + (f"; without a position and left out: {escape(', '.join(unplaced))}." if unplaced else "."))
+        origin = ("Electrode positions as stored with the recording" if info is not None
+                  else f"Electrode positions from the {escape(montage)} template, matched by channel name")
+        placement = origin + (f"; without a position and left out: {escape(', '.join(unplaced))}." if unplaced
+                              else ".")
         parts.append("<h3>Band power on the scalp</h3>")
         parts.append(_figure(figures.plot_band_topomaps, "Absolute band power", metrics, metric="band_power",
-                             montage=montage, scale=1e12, log=True, unit="dB re 1 µV²",
+                             montage=montage, info=info, scale=1e12, log=True, unit="dB re 1 µV²",
                              caption="Absolute band power, 10 log10 of µV². " + placement))
         if (metrics["metric"] == "band_power_relative").any():
             parts.append(_figure(figures.plot_band_topomaps, "Relative band power", metrics,
-                                 metric="band_power_relative", montage=montage, scale=100.0, unit="% of total",
+                                 metric="band_power_relative", montage=montage, info=info, scale=100.0,
+                                 unit="% of total",
                                  cmap="cividis", caption="Band power as a share of the power in all bands."))
     else:
         parts.append(_absent("band-power maps: no band_power rows in the metrics."))

@@ -22,7 +22,7 @@ from harmonix.spectral.audio import (
 from harmonix.spectral.bandpower import BandPower, band_power, peak_frequency
 from harmonix.spectral.bands import Band, load_bands
 from harmonix.spectral.filterbank import AnalyticBlock, analytic_signal, band_amplitude_stats, iter_analytic_blocks
-from harmonix.spectral.psd import Spectrum, compute_psd, psd_from_inst
+from harmonix.spectral.psd import Spectrum, as_spectrum, compute_psd, psd_from_inst
 
 __all__ = [
     "AnalyticBlock",
@@ -34,6 +34,7 @@ __all__ = [
     "Partials",
     "Spectrum",
     "analytic_signal",
+    "as_spectrum",
     "band_amplitude_stats",
     "band_power",
     "compute_psd",

@@ -37,7 +37,7 @@ import numpy as np
 
 from harmonix.errors import ParameterError
 from harmonix.spectral.bands import Band
-from harmonix.spectral.psd import Spectrum
+from harmonix.spectral.psd import Spectrum, as_spectrum
 
 __all__ = ["AperiodicFit", "fit_aperiodic", "peak_in_band"]
 
@@ -182,6 +182,7 @@ def fit_aperiodic(
     >>> round(float(peak_in_band(fit, (8, 13))[0]), 1)
     10.0
     """
+    spectrum = as_spectrum(spectrum, where="fit_aperiodic")
     specparam = _import_specparam()
     if aperiodic_mode not in _APERIODIC_MODES:
         raise ParameterError(f"unknown aperiodic_mode {aperiodic_mode!r}; use one of {', '.join(_APERIODIC_MODES)}")

@@ -28,7 +28,7 @@ import numpy as np
 
 from harmonix.errors import ParameterError
 from harmonix.spectral.bands import Band, load_bands
-from harmonix.spectral.psd import Spectrum, compute_psd
+from harmonix.spectral.psd import Spectrum, as_spectrum, compute_psd
 
 __all__ = ["BandPower", "band_power", "band_mask", "peak_frequency", "windowed_band_power"]
 
@@ -118,8 +118,9 @@ def band_power(
 
     Parameters
     ----------
-    spectrum : Spectrum
-        PSD in V^2/Hz, e.g. from :func:`~harmonix.spectral.psd.compute_psd`.
+    spectrum : Spectrum | mne.time_frequency.Spectrum
+        PSD in V^2/Hz, e.g. from :func:`~harmonix.spectral.psd.compute_psd`
+        or MNE's ``raw.compute_psd()``.
     bands : None | path | mapping | sequence of Band
         Anything :func:`~harmonix.spectral.bands.load_bands` accepts; ``None``
         gives delta, theta, alpha, beta, gamma.
@@ -160,6 +161,7 @@ def band_power(
     >>> np.round(bp.relative[0], 3).tolist()
     [0.0, 0.0, 0.8, 0.2, 0.0]
     """
+    spectrum = as_spectrum(spectrum, where="band_power")
     bands_t = load_bands(bands)
     df = spectrum.resolution
     masks = np.stack([band_mask(spectrum, b) for b in bands_t])  # (n_bands, n_freqs)
@@ -289,6 +291,7 @@ def peak_frequency(spectrum: Spectrum, band: Band | tuple[float, float], *, meth
     >>> float(np.round(peak_frequency(spec, (8.0, 13.0))[0], 1))
     10.3
     """
+    spectrum = as_spectrum(spectrum, where="peak_frequency")
     if not isinstance(band, Band):
         try:
             lo, hi = band

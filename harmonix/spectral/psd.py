@@ -26,7 +26,7 @@ Applications. Cambridge University Press.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from os import PathLike
 from typing import Any
 
@@ -38,7 +38,7 @@ from scipy.signal import get_window
 from harmonix.errors import ChannelError, DataQualityError, ParameterError, describe_source
 from harmonix.spectral.bands import MIN_CYCLES
 
-__all__ = ["Spectrum", "compute_psd", "psd_from_inst"]
+__all__ = ["Spectrum", "as_spectrum", "compute_psd", "psd_arrays", "psd_from_inst"]
 
 _METHODS = ("welch", "multitaper")
 
@@ -74,6 +74,10 @@ class Spectrum:
     params : dict
         Everything needed to reproduce the estimate (``sfreq``, window length,
         resolution, bandwidth, number of segments/epochs, ``source``...).
+    info : mne.Info | None
+        The channels' measurement info (types, electrode positions), one
+        channel per row of ``psd``, when the spectrum came from an MNE object;
+        figures place the channels with it. ``None`` for a plain array.
 
     Notes
     -----
@@ -94,6 +98,7 @@ class Spectrum:
     ch_names: tuple[str, ...]
     method: str
     params: dict[str, Any] = field(default_factory=dict)
+    info: Any = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         freqs = np.asarray(self.freqs, dtype=float)
@@ -106,6 +111,8 @@ class Spectrum:
             raise ParameterError(f"Spectrum has {psd.shape[0]} PSD rows but {len(self.ch_names)} channel names")
         if freqs.size >= 2 and not np.all(np.diff(freqs) > 0):
             raise ParameterError("Spectrum freqs must be strictly increasing")
+        if self.info is not None and list(self.info["ch_names"]) != [str(c) for c in self.ch_names]:
+            raise ParameterError("Spectrum info must hold exactly the channels of ch_names, in their order")
         # Read-only views: the Spectrum cannot be edited through its fields, and
         # the caller's arrays (shared, not copied, to spare memory) keep their flags.
         freqs, psd = freqs.view(), psd.view()
@@ -124,6 +131,89 @@ class Spectrum:
     def n_channels(self) -> int:
         """Number of channels (rows of ``psd``)."""
         return self.psd.shape[0]
+
+
+def as_spectrum(spectrum: Any, *, where: str = "spectrum") -> Spectrum:
+    """The harmonix :class:`Spectrum` of a harmonix or an MNE spectrum.
+
+    Parameters
+    ----------
+    spectrum : Spectrum | mne.time_frequency.Spectrum | mne.time_frequency.EpochsSpectrum
+        A harmonix spectrum (returned as it is) or MNE's (from
+        ``raw.compute_psd()`` or ``epochs.compute_psd()``): its good data
+        EEG channels, averaged over epochs for an ``EpochsSpectrum``, with its
+        ``info``. MNE's PSDs are in V^2/Hz for EEG, as harmonix's are.
+    where : str
+        The caller's name, for the error message.
+
+    Returns
+    -------
+    spectrum : Spectrum
+
+    Raises
+    ------
+    ParameterError
+        Anything else (a Raw or Epochs: compute its spectrum first, with
+        :func:`psd_from_inst` or ``inst.compute_psd()``).
+    ChannelError
+        An MNE spectrum without a good EEG channel.
+
+    Examples
+    --------
+    >>> import mne, numpy as np
+    >>> info = mne.create_info(["Oz", "Pz"], 100.0, "eeg")
+    >>> raw = mne.io.RawArray(np.random.default_rng(0).normal(0, 1e-5, (2, 1000)), info, verbose=False)
+    >>> as_spectrum(raw.compute_psd(fmax=40.0, verbose=False)).ch_names
+    ('Oz', 'Pz')
+    """
+    if isinstance(spectrum, Spectrum):
+        return spectrum
+    import mne
+    from mne.time_frequency import EpochsSpectrum
+    from mne.time_frequency import Spectrum as MNESpectrum
+
+    if not isinstance(spectrum, (MNESpectrum, EpochsSpectrum)):
+        hint = ("; compute its spectrum first (harmonix.spectral.psd_from_inst or inst.compute_psd())"
+                if isinstance(spectrum, (mne.io.BaseRaw, mne.BaseEpochs)) else "")
+        raise ParameterError(f"{where} needs a harmonix or an MNE Spectrum, got {type(spectrum).__name__}{hint}")
+    idx = mne.pick_types(spectrum.info, eeg=True, exclude="bads")
+    if idx.size == 0:
+        raise ChannelError(f"{where}: the MNE spectrum has no good EEG channel")
+    psd, freqs = spectrum.get_data(picks=idx, return_freqs=True)
+    if psd.ndim == 3:
+        psd = psd.mean(axis=0)
+    names = [spectrum.ch_names[i] for i in idx]
+    info = mne.pick_info(spectrum.info, idx, verbose=False)
+    params = {"sfreq": float(spectrum.info["sfreq"]), "fmin": float(freqs[0]), "fmax": float(freqs[-1]),
+              "source": "mne.time_frequency." + type(spectrum).__name__,
+              "resolution": float(freqs[1] - freqs[0]) if freqs.size > 1 else float("nan")}
+    return Spectrum(freqs=freqs, psd=psd, ch_names=names, method=str(spectrum.method), params=params, info=info)
+
+
+def psd_arrays(spectrum: Any, freqs: Any, *, where: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(freqs, psd)`` of a spectrum object, or of a PSD array and its ``freqs``.
+
+    Parameters
+    ----------
+    spectrum : Spectrum | mne.time_frequency.Spectrum | ndarray, shape (..., n_freqs)
+        Anything :func:`as_spectrum` takes, or a PSD array (last axis frequency).
+    freqs : ndarray | None
+        Frequencies of an array's last axis (Hz); ignored for a spectrum object.
+    where : str
+        The caller's name, for the error message.
+    """
+    if isinstance(spectrum, (np.ndarray, list, tuple)):
+        if freqs is None:
+            raise ParameterError(f"{where} needs the frequencies of the PSD array (freqs=...)")
+        return np.asarray(freqs, dtype=float), np.asarray(spectrum, dtype=float)
+    spectrum = as_spectrum(spectrum, where=where)
+    return spectrum.freqs, spectrum.psd
+
+
+def _is_mne_instance(data: Any) -> bool:
+    import mne
+
+    return isinstance(data, (mne.io.BaseRaw, mne.BaseEpochs))
 
 
 def _default_window_seconds(fmin: float) -> float:
@@ -154,8 +244,8 @@ def _check_data(data: Any, source: str) -> np.ndarray:
 
 
 def compute_psd(
-    data: np.ndarray,
-    sfreq: float,
+    data: Any,
+    sfreq: float | None = None,
     *,
     method: str = "welch",
     fmin: float = 0.0,
@@ -170,11 +260,12 @@ def compute_psd(
 
     Parameters
     ----------
-    data : ndarray, shape (n_channels, n_times) or (n_epochs, n_channels, n_times)
+    data : ndarray, shape (n_channels, n_times) or (n_epochs, n_channels, n_times) | mne.io.Raw | mne.Epochs
         Signals in V. With epochs, the PSD is computed per epoch and averaged
-        over epochs (each epoch weighs the same).
-    sfreq : float
-        Sampling rate in Hz.
+        over epochs (each epoch weighs the same). An MNE object goes through
+        :func:`psd_from_inst` (its good EEG channels, its own sampling rate).
+    sfreq : float | None
+        Sampling rate of an array in Hz; not given for an MNE object.
     method : {'welch', 'multitaper'}
         ``'welch'``: averaged modified periodograms (Welch 1967) with a
         periodic Hann window, ``overlap`` between segments, per-segment mean
@@ -241,11 +332,26 @@ def compute_psd(
     >>> bool(np.isclose(spec.psd[0].sum() * spec.resolution, (2e-6) ** 2 / 2))
     True
     """
+    if _is_mne_instance(data):
+        if sfreq is not None and float(sfreq) != float(data.info["sfreq"]):
+            raise ParameterError(f"compute_psd: sfreq={sfreq} contradicts the object's own {data.info['sfreq']:g} Hz")
+        kwargs = dict(method=method, fmin=fmin, fmax=fmax, window_seconds=window_seconds, overlap=overlap,
+                      bandwidth=bandwidth)
+        if source is not None:
+            kwargs["source"] = source
+        if ch_names is not None:
+            raise ParameterError("compute_psd: ch_names are the MNE object's own; pick channels with psd_from_inst")
+        return psd_from_inst(data, **kwargs)
     src = describe_source(source)
     if method not in _METHODS:
         raise ParameterError(f"{src}: unknown PSD method {method!r}; use one of {', '.join(_METHODS)}")
     arr = _check_data(data, src)
-    sfreq = float(sfreq)
+    if sfreq is None:
+        raise ParameterError(f"{src}: give the sampling rate (sfreq) of an array")
+    try:
+        sfreq = float(sfreq)
+    except (TypeError, ValueError):
+        raise ParameterError(f"{src}: sampling rate must be a positive number of Hz, got {sfreq!r}") from None
     if not np.isfinite(sfreq) or sfreq <= 0:
         raise ParameterError(f"{src}: sampling rate must be a positive number of Hz, got {sfreq}")
     nyquist = sfreq / 2.0
@@ -475,7 +581,8 @@ def psd_from_inst(inst: Any, *, picks: Any = "eeg", **kwargs: Any) -> Spectrum:
     spectrum : Spectrum
         For Epochs, the PSD averaged over epochs. For Raw, spans annotated
         ``bad_*`` are left out (the good spans are concatenated, as
-        ``Raw.get_data(reject_by_annotation='omit')`` does).
+        ``Raw.get_data(reject_by_annotation='omit')`` does). Its ``info`` is
+        the picked channels' measurement info, positions included.
 
     Examples
     --------
@@ -505,4 +612,5 @@ def psd_from_inst(inst: Any, *, picks: Any = "eeg", **kwargs: Any) -> Spectrum:
     else:
         data = inst.get_data(picks=idx)
     names = [inst.ch_names[i] for i in idx]
-    return compute_psd(data, inst.info["sfreq"], ch_names=names, **kwargs)
+    spectrum = compute_psd(data, inst.info["sfreq"], ch_names=names, **kwargs)
+    return replace(spectrum, info=mne.pick_info(inst.info, idx, verbose=False))
