@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
 import shlex
 import signal
 import sys
@@ -101,7 +102,8 @@ def _analysis_parameters(args: argparse.Namespace) -> dict:
                   "harmonics": args.harmonics, "n_harmonics": args.n_harmonics if harmonics else None,
                   "basis": args.basis if harmonics else None, "report": args.report, "notch": args.notch,
                   **({"channel_types": _channel_types(args.channel_types)} if args.channel_types else {}),
-                  **({"force_proxies": True} if args.force_proxies else {})}
+                  **({"force_proxies": True} if args.force_proxies else {}),
+                  **({"seed": args.seed} if args.seed else {})}
     spec = _condition_spec(args)
     if spec is not None:
         described = spec.describe()
@@ -184,20 +186,36 @@ def _finish_batch(result, root: Path) -> int:
     return result.exit_status
 
 
+def _remote(args: argparse.Namespace) -> bool:
+    """True when the recordings go to a remote Dask cluster, whose workers do not share this working directory."""
+    from harmonix.study.cluster import SCHEDULER_ENV
+
+    return bool(getattr(args, "scheduler", None) or os.environ.get(SCHEDULER_ENV))
+
+
+def _absolute(path: str) -> str:
+    return str(Path(path).absolute())
+
+
 def _cmd_analyze(args: argparse.Namespace) -> int:
     from harmonix.study.batch import BidsLayout, choose_layout, run_batch
+    from harmonix.study.cluster import compute_cluster
     from harmonix.study.inputs import resolve_inputs
 
     if args.bands is not None:
         _parse_bands(args.bands)  # a bad --bands is a usage error, found before any work
+    if _remote(args):
+        args.inputs, args.out = [_absolute(p) for p in args.inputs], _absolute(args.out)
     conditions, steady_state = _condition_spec(args), _steady_state(args)
     recordings = resolve_inputs(args.inputs, filters=_entity_filters(args))
     layout = choose_layout(recordings, args.out, args.layout, command=args.command_line)
     cache: dict = {}
 
     def analyse(recording, record, target):
-        # Bands, the harmonic model and the analysis stack are loaded only once a recording needs analysing.
+        # Bands, the harmonic model and the analysis stack are loaded only once a recording needs analysing
+        # (once per process: on a cluster, once per worker).
         from harmonix.progress import report_stage
+        from harmonix.study.cluster import recording_seed
         from harmonix.workflows import run_eeg_file
 
         if "bands" not in cache:
@@ -218,6 +236,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
             report=args.report, provenance=record, writer=lambda outputs: target.write(recording, outputs),
             conditions=conditions, steady_state=steady_state, notch=args.notch,
             channel_types=_channel_types(args.channel_types), force_proxies=args.force_proxies,
+            seed=recording_seed(record, args.seed),
         )
         report_file = None
         if args.report:
@@ -231,8 +250,10 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
                               harmonics_wanted=cache["model"] is not None, report_file=report_file)
         return location, line, None
 
-    result = run_batch(recordings, layout, analyse, parameters=_analysis_parameters(args), overwrite=args.overwrite,
-                       fail_fast=args.fail_fast, desc="analyze", verbose=args.verbose)
+    with compute_cluster(args.jobs, args.scheduler) as client:
+        result = run_batch(recordings, layout, analyse, parameters=_analysis_parameters(args),
+                           overwrite=args.overwrite, fail_fast=args.fail_fast, desc="analyze", verbose=args.verbose,
+                           client=client)
     return _finish_batch(result, layout.root)
 
 
@@ -393,9 +414,12 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from harmonix.study.batch import BatchFailed
+    from harmonix.study.cluster import compute_cluster
     from harmonix.study.pre_post import run_comparison
 
     sessions, notes = _compare_sessions(args)
+    if _remote(args):
+        sessions["path"], args.out = sessions["path"].map(_absolute), _absolute(args.out)
     labels = None
     if args.labels:
         labels = tuple(part.strip() for part in args.labels.split(","))
@@ -413,13 +437,14 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         if len(contrast) != 2 or not all(contrast) or contrast[0] == contrast[1]:
             raise ParameterError(f"--contrast {args.contrast!r}: give two different condition names, e.g. rest,stim")
     try:
-        folder, comparison = run_comparison(
-            sessions, args.out, labels=labels, design=args.design, level=args.level,
-            harmonic_model=None if args.harmonics == "off" else model, n_permutations=args.permutations,
-            seed=args.seed, report=not args.no_report, notes=notes, overwrite=args.overwrite,
-            fail_fast=args.fail_fast, layout=args.layout, conditions=_condition_spec(args),
-            steady_state=_steady_state(args), contrast=contrast,
-        )
+        with compute_cluster(args.jobs, args.scheduler) as client:
+            folder, comparison = run_comparison(
+                sessions, args.out, labels=labels, design=args.design, level=args.level,
+                harmonic_model=None if args.harmonics == "off" else model, n_permutations=args.permutations,
+                seed=args.seed, report=not args.no_report, notes=notes, overwrite=args.overwrite,
+                fail_fast=args.fail_fast, layout=args.layout, conditions=_condition_spec(args),
+                steady_state=_steady_state(args), contrast=contrast, client=client,
+            )
     except BatchFailed as stopped:
         print(f"harmonix: error: {_one_line(stopped)}", file=sys.stderr)
         return stopped.exit_status
@@ -447,7 +472,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from harmonix.demo import run_demo
 
-    run_demo(Path(args.out), seed=args.seed)
+    run_demo(Path(args.out), seed=args.seed, workers=args.jobs, scheduler=args.scheduler)
     return 0
 
 
@@ -488,6 +513,14 @@ def build_parser() -> argparse.ArgumentParser:
                                   "it they are refused; outputs of this very run are skipped as up to date)")
         command.add_argument("--fail-fast", action="store_true",
                              help="stop at the first recording that fails (default: report it, go on with the rest)")
+        parallel = command.add_argument_group("parallel runs (Dask: the same outputs however the work is spread)")
+        parallel.add_argument("--jobs", type=COUNT, default=1, metavar="N",
+                              help="analyse N recordings at a time, on a local Dask cluster of N single-threaded "
+                                   "worker processes (1: in this process)")
+        parallel.add_argument("--scheduler", metavar="ADDRESS",
+                              help="run the recordings on this existing Dask cluster (tcp://host:8786; default "
+                                   "$HARMONIX_SCHEDULER); inputs and outputs must be on a file system its "
+                                   "workers share")
 
     def add_condition_options(command: argparse.ArgumentParser) -> None:
         events = command.add_argument_group(
@@ -547,6 +580,9 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--basis", choices=BASIS_KINDS, default="graph-normalized", help="harmonic basis")
     analyze.add_argument("--report", action="store_true",
                          help="also write report.html (figures embedded, opens offline) beside the tables")
+    analyze.add_argument("--seed", type=SEED, default=0,
+                         help="seed of the surrogates; each recording's stream comes from it and the recording's "
+                              "content, never from the order or the worker")
     add_condition_options(analyze)
     add_study_options(analyze, "output layout")
     analyze.set_defaults(func=_cmd_analyze)
@@ -642,6 +678,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo = add_parser("demo", help="run the embedded example end to end (no user data needed)")
     demo.add_argument("--out", default="harmonix-demo", metavar="DIR", help="output folder (default: ./harmonix-demo)")
     demo.add_argument("--seed", type=SEED, default=0, help="seed of the synthetic recordings")
+    demo.add_argument("--jobs", type=COUNT, default=None, metavar="N",
+                      help="worker processes of the local Dask cluster (default: up to 2, the CPUs available)")
+    demo.add_argument("--scheduler", metavar="ADDRESS", help="run on this existing Dask cluster instead")
     demo.set_defaults(func=_cmd_demo)
     return parser
 
@@ -731,6 +770,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"harmonix: error: {_one_line(error)}", file=sys.stderr)
         return EXIT_USER_ERROR
     args.command_line = shlex.join(["harmonix", *argv])  # for provenance: the command as typed
+    from harmonix.study.provenance import set_command_line
+
+    previous_command = set_command_line(args.command_line)
     set_quiet(args.quiet)
     set_verbose(args.verbose)
     from harmonix.tables import missing_folders, remove_if_unused
@@ -762,6 +804,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     remove_if_unused(created)
     except KeyboardInterrupt:  # a second Ctrl-C while reporting the first
         return EXIT_INTERRUPTED
+    finally:
+        set_command_line(previous_command)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@ No user data needed. :func:`run_demo`
    session with no change;
 2. analyses every recording with the same workflow as ``harmonix analyze``
    (band power, estimators, the decomposition onto the default connectome's
-   harmonics, research proxies), two recordings at a time;
+   harmonics, research proxies), two recordings at a time on a local Dask
+   cluster (:mod:`harmonix.study.cluster`);
 3. compares pre vs post and, as a null control, pre vs retest, with the same
    workflow as ``harmonix compare`` (paired permutation tests, effect sizes,
    bootstrap CIs, Benjamini-Hochberg FDR across every metric x band x
@@ -22,12 +23,8 @@ Everything lands in one folder, written atomically.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import sys
 import warnings
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +33,7 @@ import pandas as pd
 
 from harmonix.progress import progress, stage_line
 from harmonix.simulate.cohort import PlantedChange
+from harmonix.study.cluster import compute_cluster, map_tasks
 from harmonix.tables import atomic_output_dir, write_json
 
 VISITS = {"pre": 0, "post": 1, "retest": 2}
@@ -111,27 +109,23 @@ def _simulate_and_analyse(job: tuple[int, str, int, float, Path, Path, bool]) ->
     return name, str(folder)
 
 
-def _analyse_cohort(jobs: list, workers: int) -> dict[str, str]:
+def _analyse_cohort(jobs: list, workers: int, scheduler: str | None = None) -> dict[str, str]:
+    """Simulate and analyse every session: here (one worker), or as tasks on a Dask cluster."""
     done: dict[str, str] = {}
-    if workers > 1:
-        # Fresh interpreters ("spawn"): forking a process that already runs BLAS or numba threads is not safe.
-        context = multiprocessing.get_context("spawn")
-        try:
-            with ProcessPoolExecutor(max_workers=workers, initializer=_worker_init, mp_context=context) as pool:
-                futures = [pool.submit(_simulate_and_analyse, job) for job in jobs]
-                for future in progress(as_completed(futures), total=len(futures), desc="simulate + analyse",
-                                       lines=True):
-                    name, folder = future.result()
-                    done[name] = folder
+    names = [_session_name(job[0], job[1]) for job in jobs]
+    with compute_cluster(workers, scheduler) as client:
+        if client is None:
+            _worker_init()
+            for job in progress(jobs, desc="simulate + analyse", lines=True):
+                name, folder = _simulate_and_analyse(job)
+                done[name] = folder
             return done
-        except BrokenProcessPool:
-            print("harmonix demo: a worker process died; analysing the remaining recordings one at a time",
-                  file=sys.stderr)
-    _worker_init()
-    remaining = [job for job in jobs if _session_name(job[0], job[1]) not in done]
-    for job in progress(remaining, desc="simulate + analyse", lines=True):
-        name, folder = _simulate_and_analyse(job)
-        done[name] = folder
+        tasks = map_tasks(client, _simulate_and_analyse, jobs, names=names)
+        for _, value, error in progress(tasks, total=len(jobs), desc="simulate + analyse", lines=True):
+            if error is not None:
+                raise error
+            name, folder = value
+            done[name] = folder
     return done
 
 
@@ -189,6 +183,7 @@ def run_demo(
     n_subjects: int = 12,
     duration: float = 30.0,
     workers: int | None = None,
+    scheduler: str | None = None,
     n_permutations: int = 10000,
 ) -> DemoSummary:
     """Run the demo into ``out`` (replaced atomically if it is an earlier demo) and print a summary.
@@ -205,7 +200,12 @@ def run_demo(
     duration : float
         Seconds per recording (at least 20 s, so that the proxies are computed).
     workers : int | None
-        Processes analysing recordings at once (default: up to 2, the CPUs available).
+        Worker processes of the local Dask cluster that simulates and
+        analyses the recordings (default: up to 2, the CPUs available; 1
+        runs them in this process).
+    scheduler : str | None
+        Run them on this existing Dask cluster instead (its workers must
+        reach ``out``'s file system).
     n_permutations : int
         Permutations per test (exact enumeration when fewer sign flips exist).
     """
@@ -222,7 +222,7 @@ def run_demo(
                 for s in range(n_subjects) for visit in VISITS]
         stage_line(f"demo: simulating and analysing {len(jobs)} recordings ({n_subjects} subjects x pre, post, "
                    f"retest; {workers} at a time)")
-        folders = _analyse_cohort(jobs, workers)
+        folders = _analyse_cohort(jobs, workers, scheduler)
 
         comparisons = {}
         for name, labels in (("pre-vs-post", ("pre", "post")), ("pre-vs-retest", ("pre", "retest"))):

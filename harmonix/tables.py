@@ -16,6 +16,7 @@ import json
 import os
 import platform
 import shutil
+import socket
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -296,7 +297,7 @@ def create_staging(
             staging = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=STAGING_SUFFIX, dir=folder))
             # mkdtemp makes the folder private (0700); the result should have the permissions of a plain mkdir.
             staging.chmod(0o777 & ~_current_umask())
-            (staging / OUTPUT_MARKER).write_text(f"{os.getpid()}\n")
+            (staging / OUTPUT_MARKER).write_text(f"{os.getpid()} {socket.gethostname()}\n")
     except OSError as err:
         with uninterruptible():
             if staging is not None:
@@ -437,7 +438,9 @@ def remove_stale_staging(folder: str | os.PathLike) -> list[Path]:
 
     Only hidden ``.*.partial`` folders holding :data:`OUTPUT_MARKER` whose
     writing process no longer exists are removed (an interrupted run cleans
-    up after itself; a ``kill -9`` cannot). Nothing else is touched.
+    up after itself; a ``kill -9`` cannot). A folder staged on another host (a
+    cluster worker on a shared file system) is left alone: whether its process
+    lives cannot be told from here. Nothing else is touched.
     """
     folder = Path(folder)
     removed = []
@@ -448,8 +451,11 @@ def remove_stale_staging(folder: str | os.PathLike) -> list[Path]:
         if not (path.is_dir() and marker.is_file()):
             continue
         try:
-            pid = int(marker.read_text().strip() or 0)
+            pid_text, _, host = marker.read_text().strip().partition(" ")
+            pid = int(pid_text or 0)
         except (OSError, ValueError):
+            continue
+        if host and host != socket.gethostname():
             continue
         if pid and (pid == os.getpid() or _process_alive(pid)):
             continue

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -63,6 +62,7 @@ def run_eeg_file(
     notch: str | float = "auto",
     channel_types: dict[str, str] | None = None,
     force_proxies: bool = False,
+    seed: int = 0,
 ) -> tuple[Path, Analysis]:
     """Load, check and analyse one EEG recording; write ``out_dir / session``.
 
@@ -73,6 +73,8 @@ def run_eeg_file(
     :func:`~harmonix.io.check_recording` (amplitudes no scalp EEG in volts
     has, a staircase signal) gets no research proxies unless
     ``force_proxies``; its warnings go to ``params.json`` and the report.
+    ``seed`` seeds the surrogates (see :func:`harmonix.study.cluster.recording_seed`
+    for the per-recording seed a study uses).
 
     Flat channels stop the run (:class:`~harmonix.errors.DataQualityError`)
     unless ``mark_flat`` is set, in which case they are marked bad, left out
@@ -130,7 +132,7 @@ def run_eeg_file(
     analysis = analyze_eeg(
         inst, session=session, bands=bands, strict_bands=strict_bands, psd_method=psd_method, source=str(path),
         harmonic_model=harmonic_model, harmonics_required=harmonics_required, n_harmonics=n_harmonics,
-        conditions=conditions, steady_state=steady_state, notch=notch, skip_proxies=skip_proxies,
+        conditions=conditions, steady_state=steady_state, notch=notch, skip_proxies=skip_proxies, seed=seed,
     )
     if provenance is not None:
         source = {"input": {"path": str(path), "absolute": str(path.resolve()), "sha256": dict(provenance["inputs"])},
@@ -304,4 +306,6 @@ def simulation_file_name(params: Mapping) -> str:
 
 def _run_provenance() -> dict:
     """The command line and library versions of this run, for every sidecar."""
-    return {"command": " ".join(sys.argv), "versions": software_versions()}
+    from harmonix.study.provenance import command_line
+
+    return {"command": command_line(), "versions": software_versions()}

@@ -1,4 +1,9 @@
-"""Figures and the self-contained HTML report (harmonix.report)."""
+"""Figures and the self-contained HTML report (harmonix.report).
+
+The report tests read a simulated recording with known content, analysed by ``harmonix analyze --report``
+as a user would run it (see the fixtures below); one test reads a real recording, for what only real data has
+(:func:`test_report_of_a_real_recording`).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,9 @@ import re
 import shutil
 import subprocess
 import sys
+import warnings
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -17,19 +24,28 @@ import pytest
 from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
 
-from harmonix.errors import InputFileError, OutputError, ParameterError
+from harmonix.errors import DataWarning, InputFileError, OutputError, ParameterError
 from harmonix.report import figures
 from harmonix.report import comparison as report_comparison
 from harmonix.report import page as report_page
 from harmonix.report.comparison import comparison_report
 from harmonix.report.html import analysis_report, write_analysis_report
 
-RECORDING = "eegmmidb_S001R01.edf"
 NOTE = "research proxy, not a diagnosis"
+
+# What the simulated recording carries (harmonix.simulate.synthetic.harmonic_source_recording at the 63 sensors
+# of the default connectome's leadfield): alpha-range rhythms in the 30 lowest connectome harmonics, a broadband
+# burst in harmonics 10 and up (one energy episode), and a mains line on every channel. Two of the leadfield's
+# sensors (CB1, CB2, cerebellar) have no position in the standard 10-05 montage.
+SFREQ = 128.0
+SECONDS = 21.0  # just long enough for the research proxies (20 s)
+BURST = (8.0, 13.0)
+MAINS_HZ, MAINS_VOLTS = 50.0, 0.3e-6  # the brain signal is 1 µV RMS
 
 
 # ---------------------------------------------------------------------------
-# fixtures: one real recording analysed twice (with harmonics and proxies, and without)
+# fixtures: one simulated recording analysed twice by `harmonix analyze --report`
+# (21 s with harmonics and proxies, and its first 10 s without harmonics)
 
 
 @pytest.fixture(scope="module")
@@ -40,40 +56,70 @@ def harmonic_model():
 
 
 @pytest.fixture(scope="module")
-def recording(shared_data):
-    from harmonix.io import load_eeg_with_report
+def simulated(harmonic_model):
+    """21 s of simulated EEG with the known content described above (V, 10-05 montage)."""
+    import mne
 
-    inst, _ = load_eeg_with_report(shared_data / RECORDING, verbose="error")
-    return inst
+    from harmonix.simulate.synthetic import harmonic_source_recording
+
+    raw, truth = harmonic_source_recording(harmonic_model, duration=SECONDS, sfreq=SFREQ, burst=BURST, seed=1)
+    assert truth.burst == BURST
+    mains = MAINS_VOLTS * np.sin(2 * np.pi * MAINS_HZ * raw.times)
+    return mne.io.RawArray(raw.get_data() + mains, raw.info, verbose=False)
+
+
+def _analyze(raw, folder: Path, name: str, *options: str) -> SimpleNamespace:
+    """Save ``raw`` as ``name``_raw.fif and run ``harmonix analyze --report`` on it; read back what it wrote.
+
+    ``main`` records the command it was given (params.json, the report's footer), not the caller's ``sys.argv``.
+    Returns the analysis as read from the output folder (``metrics``, ``params``, ``arrays``), the report's text
+    (``page``) and the command (``argv``).
+    """
+    from harmonix.cli import main
+    from harmonix.compare.sessions import read_analysis, read_arrays_file
+    from harmonix.pipeline.result import Analysis
+
+    path = folder / f"{name}_raw.fif"
+    raw.save(path, verbose=False)
+    argv = ["harmonix", "analyze", "-q", str(path), *options, "--report", "--out", str(folder / "out")]
+    assert main(argv[1:]) == 0
+    output = folder / "out" / path.stem
+    metrics, params = read_analysis(output)
+    analysis = Analysis(metrics, params, read_arrays_file(output / "arrays.npz"))
+    return SimpleNamespace(analysis=analysis, page=(output / "report.html").read_text(encoding="utf-8"), argv=argv)
 
 
 @pytest.fixture(scope="module")
-def full_analysis(recording, harmonic_model):
-    """21 s with connectome harmonics: just long enough for the proxies (20 s)."""
-    from harmonix.pipeline import analyze_eeg
-
-    return analyze_eeg(recording.copy().crop(0, 21), session="S001R01-21s", harmonic_model=harmonic_model)
+def full_output(simulated, tmp_path_factory):
+    """All 21 s with connectome harmonics (the default model): every section of the report has content."""
+    return _analyze(simulated, tmp_path_factory.mktemp("full"), "simulated", "--harmonics", "on")
 
 
 @pytest.fixture(scope="module")
-def short_analysis(recording):
-    """10 s without harmonics: no harmonic spectrum, proxies or energy trace."""
-    from harmonix.pipeline import analyze_eeg
-
-    return analyze_eeg(recording.copy().crop(0, 10), session="S001R01-10s")
-
-
-@pytest.fixture(scope="module")
-def full_report(full_analysis, harmonic_model):
-    from harmonix.tables import software_versions
-
-    params = {**full_analysis.params, "command": "harmonix analyze rec.edf --report", "versions": software_versions()}
-    return analysis_report(full_analysis.metrics, params, full_analysis.arrays, harmonic_model=harmonic_model)
+def short_output(simulated, tmp_path_factory):
+    """The first 10 s without harmonics: no harmonic spectrum, proxies or energy trace."""
+    return _analyze(simulated.copy().crop(0, 10), tmp_path_factory.mktemp("short"), "simulated10s",
+                    "--harmonics", "off")
 
 
 @pytest.fixture(scope="module")
-def short_report(short_analysis):
-    return analysis_report(short_analysis.metrics, short_analysis.params, short_analysis.arrays)
+def full_analysis(full_output):
+    return full_output.analysis
+
+
+@pytest.fixture(scope="module")
+def full_report(full_output):
+    return full_output.page
+
+
+@pytest.fixture(scope="module")
+def short_analysis(short_output):
+    return short_output.analysis
+
+
+@pytest.fixture(scope="module")
+def short_report(short_output):
+    return short_output.page
 
 
 def _bands(analysis) -> list[str]:
@@ -125,17 +171,17 @@ SESSIONS = pd.DataFrame({"subject": ["sub-01", "sub-01", "sub-02", "sub-02", "su
 # figure functions
 
 
-def test_band_topomaps_one_map_per_band(full_analysis):
+def test_band_topomaps_one_map_per_band(short_analysis):
     import matplotlib.pyplot as plt
 
-    bands = _bands(full_analysis)
-    fig = figures.plot_band_topomaps(full_analysis.metrics, metric="band_power", scale=1e12, log=True)
+    bands = _bands(short_analysis)
+    fig = figures.plot_band_topomaps(short_analysis.metrics, metric="band_power", scale=1e12, log=True)
     assert isinstance(fig, Figure)
     assert plt.get_fignums() == []  # drawn into our Figure, nothing left in pyplot's state
     images = [a for a in fig.axes if any(isinstance(c, AxesImage) for c in a.get_children())]
     assert [a.get_title() for a in images] == bands
     # the map shows 10 log10 of the band power in µV² (MNE masks the image outside the head)
-    alpha = full_analysis.metrics.query("metric == 'band_power' and band == 'alpha'")["value"]
+    alpha = short_analysis.metrics.query("metric == 'band_power' and band == 'alpha'")["value"]
     image = next(c for c in images[bands.index("alpha")].get_children() if isinstance(c, AxesImage))
     low, high = image.get_clim()
     expected = 10 * np.log10(alpha * 1e12)
@@ -152,10 +198,10 @@ def test_band_topomaps_leave_out_channels_without_position():
         figures.plot_band_topomaps({"alpha": np.arange(4.0)}, names)
 
 
-def test_plot_psd_lines_and_log_axis(full_analysis):
-    arrays = full_analysis.arrays
+def test_plot_psd_lines_and_log_axis(short_analysis):
+    arrays = short_analysis.arrays
     fig = figures.plot_psd(arrays["psd_freqs"], arrays["psd"], list(arrays["ch_names"]),
-                           bands=full_analysis.params["bands"])
+                           bands=short_analysis.params["bands"])
     ax = fig.axes[0]
     assert len(ax.get_lines()) == arrays["psd"].shape[0] + 1
     assert ax.get_yscale() == "log"
@@ -164,9 +210,9 @@ def test_plot_psd_lines_and_log_axis(full_analysis):
         figures.plot_psd(arrays["psd_freqs"][:-1], arrays["psd"])
 
 
-def test_plot_cdns_bars_are_channel_means(full_analysis):
-    metrics = full_analysis.metrics
-    bands = _bands(full_analysis)
+def test_plot_cdns_bars_are_channel_means(short_analysis):
+    metrics = short_analysis.metrics
+    bands = _bands(short_analysis)
     fig = figures.plot_cdns(metrics)
     ax = fig.axes[0]
     assert len(ax.patches) == 3 * len(bands)
@@ -179,8 +225,8 @@ def test_plot_cdns_bars_are_channel_means(full_analysis):
         figures.plot_cdns(metrics[~metrics["metric"].str.startswith("cdns_")])
 
 
-def test_plot_locking_matrices(full_analysis):
-    arrays = full_analysis.arrays
+def test_plot_locking_matrices(short_analysis):
+    arrays = short_analysis.arrays
     bands = list(arrays["plv_bands"])
     fig = figures.plot_locking_matrices(arrays["plv"], bands, list(arrays["ch_names"]))
     images = [a for a in fig.axes if a.get_images()]
@@ -280,8 +326,15 @@ def _external_references(page: str) -> list[str]:
     return bad
 
 
-def test_full_report_has_every_section(full_report, full_analysis):
-    page = full_report
+def _issues(page: str) -> str:
+    """The report's "Check before reading the results" list ('' when it has none)."""
+    start = page.find('<div class="issues">')
+    return "" if start < 0 else page[start:page.index("<nav>", start)]
+
+
+def test_full_report_has_every_section(full_output):
+    """Every section has content, and what the simulation planted is where the report says it is."""
+    page, analysis = full_output.page, full_output.analysis
     assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
     assert _external_references(page) == []
     # PSD, two sets of scalp maps, harmonic power and energy, cortex, two CDNS, two locking, energy trace
@@ -291,21 +344,40 @@ def test_full_report_has_every_section(full_report, full_analysis):
     assert page.count('alt="Absolute band power"') == 1
     assert 'alt="Connectome harmonics on the cortex"' in page
     assert 'alt="Energy parameter over time"' in page
+    # the sensors without a montage position are named under the scalp maps, and only they
+    names = [str(c) for c in analysis.arrays["ch_names"]]
+    unplaced = [n for n, p in zip(names, analysis.arrays["ch_pos"]) if not np.isfinite(p).all()]
+    assert unplaced and len(unplaced) < len(names)
+    spectra = _section(page, "spectra")
+    assert ("Electrode positions as stored with the recording; without a position and left out: "
+            f"{', '.join(unplaced)}.") in spectra
+    # the planted burst: one episode, spanning it, listed with the numbers of the metric rows
     energy = _section(page, "energy")
-    n_episodes = full_analysis.metrics.query("metric == 'energy_episode_count'")["value"].iloc[0]
-    if n_episodes == 0:
-        assert "no episode in this recording" in energy
-    else:
-        assert energy.count("<tr><td>") == n_episodes
+    n_episodes = analysis.metrics.query("metric == 'energy_episode_count'")["value"].iloc[0]
+    assert n_episodes == 1
+    assert energy.count("<tr><td>") == n_episodes
+    cells = re.findall(r'<tr><td>1</td><td class="num">([^<]*)</td><td class="num">([^<]*)</td>'
+                       r'<td class="num">([^<]*)</td>', energy)
+    assert len(cells) == 1
+    onset, peak, duration = map(float, cells[0])
+    episode = analysis.metrics.query("component == 'episode1'").set_index("metric")["value"]
+    assert [onset, peak, duration] == pytest.approx(
+        [episode["energy_episode_onset"], episode["energy_episode_peak_time"], episode["energy_episode_duration"]],
+        rel=5e-3)
+    assert onset <= BURST[0] and onset + duration >= BURST[1] and BURST[0] <= peak <= BURST[1]
+    # the planted mains line is named, with what was done about it, before any section
+    issues = _issues(page)
+    assert f"mains {MAINS_HZ:g} Hz detected" in issues and f"removed by a notch at {MAINS_HZ:g} Hz" in issues
     proxies = _section(page, "proxies")
     for title in ("CDNS signature", "Valence proxy", "Trauma proxy", "Energy parameter"):
         assert title in proxies
     assert proxies.count(NOTE) >= 4
     assert "not computed for this recording" not in proxies
-    valence = full_analysis.metrics.query("metric == 'valence_proxy' and band == 'alpha'")["value"].iloc[0]
+    valence = analysis.metrics.query("metric == 'valence_proxy' and band == 'alpha'")["value"].iloc[0]
     assert f"{valence:.3g}" in proxies
     footer = page[page.index("<footer>"):]
-    assert "harmonix 0." in footer and "mne 1." in footer and "harmonix analyze rec.edf --report" in footer
+    assert "harmonix 0." in footer and "mne 1." in footer
+    assert f"Command: <code>{html.escape(' '.join(full_output.argv))}</code>" in footer
 
 
 def test_report_without_harmonics_says_why(short_report):
@@ -323,13 +395,15 @@ def test_report_without_harmonics_says_why(short_report):
     assert page.count('src="data:image/png;base64,') == 5  # PSD, 2x scalp maps, CDNS channels, channel PLV
 
 
-def test_report_of_epochs_says_why_proxies_are_missing(recording, harmonic_model):
+def test_report_of_epochs_says_why_proxies_are_missing(simulated, harmonic_model):
     import mne
 
     from harmonix.pipeline import analyze_eeg
 
-    epochs = mne.make_fixed_length_epochs(recording.copy().crop(0, 8), duration=4.0, preload=True, verbose="error")
-    analysis = analyze_eeg(epochs, session="epochs", harmonic_model=harmonic_model)
+    epochs = mne.make_fixed_length_epochs(simulated.copy().crop(0, 8), duration=4.0, preload=True, verbose="error")
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "epochs: mains", DataWarning)  # the planted line
+        analysis = analyze_eeg(epochs, session="epochs", harmonic_model=harmonic_model)
     page = analysis_report(analysis.metrics, analysis.params, analysis.arrays)
     assert _external_references(page) == []
     assert "across epochs" in _section(page, "locking")
@@ -337,6 +411,41 @@ def test_report_of_epochs_says_why_proxies_are_missing(recording, harmonic_model
     for section in ("energy", "proxies"):
         assert "the proxies need a continuous recording, not epochs" in _section(page, section)
     assert "<img" not in _section(page, "energy")
+
+
+@pytest.mark.real_data
+def test_report_of_a_real_recording(shared_data, tmp_path):
+    """The report ``harmonix analyze --report`` writes for a real EDF file (eegmmidb S001R01: 61 s, 64 channels).
+
+    Real data is the point: the simulated recordings above are born with clean channel names, no
+    artefacts and only the mains line planted in them. This file has EDF labels ('Fc5.', 'Cz..') that the
+    loader renames before the scalp maps can place them, 60 Hz mains from its US lab, and electrodes the PREP
+    checks flag (T8, T10). The report must place every renamed channel, and list each quality warning and the
+    mains line under "Check before reading the results".
+    """
+    from harmonix.cli import main
+
+    path = shared_data / "eegmmidb_S001R01.edf"
+    assert main(["analyze", "-q", str(path), "--harmonics", "off", "--report", "--out", str(tmp_path)]) == 0
+    folder = tmp_path / "eegmmidb_S001R01"
+    params = json.loads((folder / "params.json").read_text(encoding="utf-8"))
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    assert _external_references(page) == []
+    assert page.count('src="data:image/png;base64,') == 5 and "could not be drawn" not in page
+    overview = _section(page, "overview")
+    assert f"<th>Source</th><td><code>{html.escape(str(path))}</code></td>" in overview
+    assert "<th>Channels analysed</th><td>64</td>" in overview
+    # the loader renamed the EDF labels, and every channel is on the scalp maps
+    assert ["Fc5.", "FC5"] in params["load"]["renamed"]
+    spectra = _section(page, "spectra")
+    assert "Electrode positions as stored with the recording." in spectra and "without a position" not in spectra
+    # what the checks found in this recording, in the list at the top
+    issues = _issues(page)
+    warnings_found = params["quality"]["warnings"]
+    assert any("T10" in w for w in warnings_found)
+    for line in warnings_found:
+        assert html.escape(line) in issues
+    assert "mains 60 Hz detected" in issues and "removed by a notch at 60 Hz" in issues
 
 
 def test_report_lists_episodes_from_rows():

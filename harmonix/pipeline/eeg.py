@@ -608,6 +608,7 @@ def analyze_eeg(
                   "rule": "spectra and filters run per contiguous good span; nothing crosses a gap"},
         "channels_analysed": ch_names,
         "channels_bad": list(inst.info["bads"]),
+        "seed": int(seed),
         "psd": {"method": psd_method, **whole_spectrum.params} if whole.welch.count else {"method": psd_method},
         "peak_frequency": {"method": "max", "interpolation": "parabolic on log10 power"},
         "aperiodic": {

@@ -33,6 +33,8 @@ electrophysiological data - a practical approach. J Neurosci Methods 250:34-46.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
@@ -224,6 +226,29 @@ def _check_input(data: np.ndarray | SignalSource, sfreq: float) -> SignalSource:
     return data
 
 
+_FFT_WORKERS: contextvars.ContextVar[int] = contextvars.ContextVar("harmonix_fft_workers", default=-1)
+
+
+@contextlib.contextmanager
+def fft_thread_budget(workers: int) -> Iterator[None]:
+    """Run a block with at most ``workers`` FFT threads in the filter bank (default: all cores).
+
+    A cluster worker that owns one core runs its task inside
+    ``fft_thread_budget(1)``, so that N workers on N cores never start N x N
+    FFT threads. Context-local: other threads keep their own budget.
+
+    Examples
+    --------
+    >>> with fft_thread_budget(1):
+    ...     pass  # iter_analytic_blocks(...) here uses one FFT thread
+    """
+    token = _FFT_WORKERS.set(int(workers))
+    try:
+        yield
+    finally:
+        _FFT_WORKERS.reset(token)
+
+
 def iter_analytic_blocks(
     data: np.ndarray | SignalSource,
     sfreq: float,
@@ -231,7 +256,7 @@ def iter_analytic_blocks(
     *,
     chunk_seconds: float = DEFAULT_CHUNK_SECONDS,
     dtype: np.dtype | type = np.complex64,
-    workers: int | None = -1,
+    workers: int | None = None,
     taps: Sequence[np.ndarray] | None = None,
 ) -> Iterator[AnalyticBlock]:
     """Yield the analytic signal of every band, one time block at a time.
@@ -254,6 +279,8 @@ def iter_analytic_blocks(
         Output precision; ``complex64`` halves memory and is ample for phase.
     workers : int | None
         FFT worker threads (``scipy.fft`` semantics; -1 uses all cores).
+        ``None``: all cores, or the budget set by :func:`fft_thread_budget`
+        (a cluster worker's one core).
     taps : sequence of ndarray | None
         FIR taps per band when already designed (:func:`design_band_filter`);
         designed here otherwise.
@@ -280,6 +307,7 @@ def iter_analytic_blocks(
     bands = load_bands(bands)
     if chunk_seconds <= 0:
         raise ParameterError(f"chunk_seconds must be positive, got {chunk_seconds}")
+    workers = _FFT_WORKERS.get() if workers is None else workers
     n_times = source.n_times
     taps = [design_band_filter(band, sfreq) for band in bands] if taps is None else list(taps)
     # One full FIR length of context on each side makes the band-pass exact and
@@ -342,7 +370,7 @@ def band_amplitude_stats(
     bands: Sequence[Band] | None = None,
     *,
     chunk_seconds: float = DEFAULT_CHUNK_SECONDS,
-    workers: int | None = -1,
+    workers: int | None = None,
 ) -> dict[str, np.ndarray]:
     """Mean and coefficient of variation of each band's amplitude envelope.
 

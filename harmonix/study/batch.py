@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import json
 import sys
 import traceback
@@ -33,7 +34,9 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
-from harmonix.errors import HarmonixError, OutputError, ParameterError
+from threadpoolctl import threadpool_limits
+
+from harmonix.errors import HarmonixError, InputFileError, OutputError, ParameterError
 from harmonix.progress import study, write_line
 from harmonix.study.inputs import Recording, is_bids_root, recording_files, unique_names
 from harmonix.study.provenance import RECORD_KEY, differences, make_record
@@ -132,6 +135,10 @@ class Layout:
     def prepare(self) -> None:
         """Check the output root and remove staging folders of killed runs (writes nothing)."""
 
+    def remove_leftovers(self) -> None:
+        """Remove the staging folders of killed processes (a worker killed mid-write, ``kill -9``)."""
+        remove_stale_staging(self.root)
+
     def assign(self, recordings: Sequence[Recording]) -> list[Recording]:
         """The recordings with the names their outputs get in this layout (default: unchanged)."""
         return list(recordings)
@@ -176,7 +183,7 @@ class PlainLayout(Layout):
     def prepare(self) -> None:
         if self.root.exists() and not self.root.is_dir():
             raise OutputError(f"{self.root}: exists and is not a folder; choose another output path")
-        remove_stale_staging(self.root)
+        self.remove_leftovers()
 
     def assign(self, recordings: Sequence[Recording]) -> list[Recording]:
         """Names from :func:`~harmonix.study.inputs.unique_names`, keeping those existing outputs give inputs.
@@ -250,6 +257,11 @@ class BidsLayout(Layout):
         from harmonix.study import derivatives
 
         derivatives.check_root(self.root, self.recordings)
+        self.remove_leftovers()
+
+    def remove_leftovers(self) -> None:
+        from harmonix.study import derivatives
+
         derivatives.remove_stale(self.root)
 
     def location(self, recording: Recording) -> Path:
@@ -578,6 +590,7 @@ def run_batch(
     desc: str = "analyze",
     verbose: bool = False,
     protected: Sequence[str | PathLike] = (),
+    client: Any = None,
 ) -> BatchResult:
     """Analyse every recording that is not up to date; keep going past failures.
 
@@ -604,6 +617,12 @@ def run_batch(
     protected : sequence of path-like
         Paths besides the recordings that no output may replace (e.g. the
         analysis folders a comparison reads).
+    client : distributed.Client | None
+        Run the recordings as tasks on this Dask cluster
+        (:func:`harmonix.study.cluster.compute_cluster`), each analysed and
+        written by a worker; ``None`` runs them here, one after another. The
+        outcomes, the index and ``failures.tsv`` are the same either way
+        (listed in the recordings' order, not in the order they finished).
 
     Returns
     -------
@@ -616,21 +635,42 @@ def run_batch(
         Ctrl-C or ``kill``: the outputs finished so far are kept (and listed
         in its message), the one being written is not.
     """
+    from harmonix.study.cluster import ClusterError
+
     plan = plan_batch(recordings, layout, parameters=parameters, overwrite=overwrite, protected=protected)
     result = BatchResult()
     try:
-        _run_plan(plan, layout, analyse, result, fail_fast=fail_fast, desc=desc, verbose=verbose)
+        run = _run_plan if client is None else functools.partial(_run_plan_on_cluster, client=client)
+        run(plan, layout, analyse, result, fail_fast=fail_fast, desc=desc, verbose=verbose)
+    except ClusterError:
+        with uninterruptible():  # the cluster went away: what its workers finished is kept, and indexed
+            _keep_finished(plan, layout, result)
+            with contextlib.suppress(HarmonixError, OSError):
+                layout.finish(result)
+        raise
     except KeyboardInterrupt:
         with uninterruptible():
-            current = plan[len(result.outcomes)] if len(result.outcomes) < len(plan) else None
-            if current is not None and _finished(layout, current[0], current[2]):
-                # Interrupted after its output was renamed into place: it is complete, and kept.
-                result.outcomes.append(Outcome(current[0], "written", layout.location(current[0]), record=current[2]))
+            _keep_finished(plan, layout, result)
             with contextlib.suppress(HarmonixError, OSError):
                 layout.finish(result)
         raise BatchInterrupted(result, len(plan)) from None
+    _in_plan_order(plan, result)
     layout.finish(result)
     return result
+
+
+def _keep_finished(plan, layout: Layout, result: BatchResult) -> None:
+    """After an interruption: count as written the outputs renamed into place before it (they are complete)."""
+    seen = {id(o.recording) for o in result.outcomes}
+    for recording, state, record, _ in plan:
+        if state == "todo" and id(recording) not in seen and _finished(layout, recording, record):
+            result.outcomes.append(Outcome(recording, "written", layout.location(recording), record=record))
+    _in_plan_order(plan, result)
+
+
+def _in_plan_order(plan, result: BatchResult) -> None:
+    order = {id(recording): i for i, (recording, *_) in enumerate(plan)}
+    result.outcomes.sort(key=lambda o: order.get(id(o.recording), len(order)))
 
 
 def _finished(layout: Layout, recording: Recording, record: dict | None) -> bool:
@@ -644,38 +684,97 @@ def _finished(layout: Layout, recording: Recording, record: dict | None) -> bool
     return exists and not differences(old, record)
 
 
+def _planned_outcome(layout: Layout, recording: Recording, state: str, record: dict | None, error: str) -> Outcome:
+    """The outcome of a recording that needs no analysis: up to date, or failed while planning."""
+    if state == "up to date":
+        return Outcome(recording, "up to date", layout.location(recording),
+                       f"{recording.path} -> {layout.metrics_file(recording)} (up to date, skipped)", record=record)
+    return Outcome(recording, "failed", message=error, error_kind="InputFileError")
+
+
+def _analysed_outcome(recording: Recording, record: dict | None, value: Any, error: BaseException | None,
+                      verbose: bool) -> Outcome:
+    if error is None:
+        location, line, result = value
+        return Outcome(recording, "written", location, line, result=result, record=record)
+    if verbose and not isinstance(error, (HarmonixError, OSError)):
+        traceback.print_exception(type(error), error, error.__traceback__, file=sys.stderr)
+    return _failure(recording, error)
+
+
+def _report(outcome: Outcome, result: BatchResult, total: int, fail_fast: bool) -> bool:
+    """Record and print one outcome; True when the batch must stop here (``--fail-fast``)."""
+    result.outcomes.append(outcome)
+    if outcome.status != "failed":
+        write_line(outcome.message)
+        return False
+    write_line(f"harmonix: error: {outcome.message}", file=sys.stderr)
+    if fail_fast:
+        result.not_attempted = total - len(result.outcomes)
+    return fail_fast
+
+
 def _run_plan(plan, layout: Layout, analyse: Analyse, result: BatchResult, *, fail_fast: bool, desc: str,
               verbose: bool) -> None:
     with study(len(plan), desc=desc) as shown:
         for recording, state, record, error in plan:
             shown.start(recording.name)
             try:
-                if state == "up to date":
-                    location = layout.location(recording)
-                    outcome = Outcome(recording, "up to date", location,
-                                      f"{recording.path} -> {layout.metrics_file(recording)} (up to date, skipped)",
-                                      record=record)
-                elif state == "failed":
-                    outcome = Outcome(recording, "failed", message=error, error_kind="InputFileError")
+                if state != "todo":
+                    outcome = _planned_outcome(layout, recording, state, record, error)
                 else:
                     try:
-                        location, line, value = analyse(recording, record, layout)
+                        # One BLAS thread, as on a cluster worker: sums then add up in the same order whatever
+                        # runs the batch, so --jobs 1 and --jobs N write byte-identical tables.
+                        with threadpool_limits(limits=1, user_api="blas"):
+                            value, failure = analyse(recording, record, layout), None
                     except Exception as err:  # noqa: BLE001 - one recording's failure must not end the batch
-                        if verbose and not isinstance(err, (HarmonixError, OSError)):
-                            traceback.print_exc(file=sys.stderr)
-                        outcome = _failure(recording, err)
-                    else:
-                        outcome = Outcome(recording, "written", location, line, result=value, record=record)
+                        value, failure = None, err
+                    outcome = _analysed_outcome(recording, record, value, failure, verbose)
             finally:
                 shown.finish()
-            result.outcomes.append(outcome)
-            if outcome.status == "failed":
-                write_line(f"harmonix: error: {outcome.message}", file=sys.stderr)
-                if fail_fast:
-                    result.not_attempted = len(plan) - len(result.outcomes)
-                    break
-            else:
-                write_line(outcome.message)
+            if _report(outcome, result, len(plan), fail_fast):
+                break
+
+
+def _run_plan_on_cluster(plan, layout: Layout, analyse: Analyse, result: BatchResult, *, fail_fast: bool, desc: str,
+                         verbose: bool, client: Any) -> None:
+    """:func:`_run_plan` with the analyses as tasks on a Dask cluster; outcomes reported as they finish."""
+    with study(len(plan), desc=desc) as shown:
+        todo = []
+        for recording, state, record, error in plan:
+            if state == "todo":
+                todo.append((recording, record))
+                continue
+            shown.start(recording.name)
+            shown.finish()
+            if _report(_planned_outcome(layout, recording, state, record, error), result, len(plan), fail_fast):
+                return
+        if not todo:
+            return
+        try:
+            _run_tasks(todo, plan, layout, analyse, result, fail_fast=fail_fast, verbose=verbose, client=client,
+                       shown=shown)
+        finally:
+            layout.remove_leftovers()  # what a worker killed mid-write staged
+
+
+def _run_tasks(todo, plan, layout: Layout, analyse: Analyse, result: BatchResult, *, fail_fast: bool, verbose: bool,
+               client: Any, shown) -> None:
+    from harmonix.study.cluster import map_tasks
+
+    tasks = map_tasks(client, lambda item: analyse(item[0], item[1], layout), todo,
+                      names=[recording.name for recording, _ in todo])
+    for index, value, error in tasks:
+        recording, record = todo[index]
+        if isinstance(error, (InputFileError, FileNotFoundError)) and Path(recording.path).exists():
+            error = InputFileError(f"{one_line(error)} on the Dask worker, though this machine has it: inputs "
+                                   "must be on a file system every worker shares")
+        shown.start(recording.name)
+        shown.finish()
+        if _report(_analysed_outcome(recording, record, value, error, verbose), result, len(plan), fail_fast):
+            tasks.close()  # cancels the tasks still queued
+            return
 
 
 def record_failures(folder: str | PathLike, result: BatchResult) -> Path | None:

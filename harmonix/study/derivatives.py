@@ -24,7 +24,6 @@ import json
 import os
 import re
 import shutil
-import sys
 import tempfile
 from collections.abc import Mapping, Sequence
 from os import PathLike
@@ -36,6 +35,7 @@ import pandas as pd
 from harmonix import __version__
 from harmonix.errors import InputFileError, OutputError, ParameterError
 from harmonix.study.inputs import Recording, dataset_description, is_bids_root
+from harmonix.study.provenance import command_line
 from harmonix.tables import (
     METRIC_COLUMNS,
     OUTPUT_MARKER,
@@ -204,7 +204,7 @@ def write_dataset_description(root: str | PathLike, recordings: Sequence[Recordi
     import mne_bids
 
     root = Path(root)
-    command = command if command is not None else " ".join(sys.argv)
+    command = command if command is not None else command_line()
     sources = _source_roots(recordings)
     with uninterruptible():
         root.mkdir(parents=True, exist_ok=True)

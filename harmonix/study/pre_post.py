@@ -77,6 +77,8 @@ def _analyse_recordings(
     conditions: Any = None,
     steady_state: Any = None,
     protected: Sequence[str] = (),
+    seed: int = 0,
+    client: Any = None,
 ) -> tuple[dict[Path, tuple], list[tuple[str, str, str]], list[str]]:
     """Align and analyse the recordings of a comparison into ``out_dir / 'analysis'`` (resumable).
 
@@ -87,6 +89,7 @@ def _analyse_recordings(
     """
     from harmonix.progress import write_line
     from harmonix.study.batch import choose_layout, one_line, run_batch
+    from harmonix.study.cluster import recording_seed
     from harmonix.study.comparison import mark_out
     from harmonix.study.inputs import resolve_inputs
 
@@ -120,12 +123,12 @@ def _analyse_recordings(
 
         location, analysis = run_eeg_file(
             recording.path, layout_.root, session=recording.name, channels=channels, resample_to=rate,
-            harmonic_model=model(), provenance=record, writer=write,
+            harmonic_model=model(), provenance=record, writer=write, seed=recording_seed(record, seed),
             conditions=conditions, steady_state=steady_state)
         return location, f"{recording.path} -> {layout_.metrics_file(recording)}", analysis
 
     batch = run_batch(readable, target, analyse, parameters=parameters, overwrite=overwrite, fail_fast=fail_fast,
-                      desc="sessions", protected=protected)
+                      desc="sessions", protected=protected, client=client)
     failures += [(str(o.recording.path), o.error_kind, o.message) for o in batch.failed]
     done: dict[Path, tuple] = {}
     for outcome in batch.outcomes:
@@ -303,6 +306,7 @@ def run_comparison(
     conditions: Any = None,
     steady_state: Any = None,
     contrast: tuple[str, str] | None = None,
+    client: Any = None,
 ) -> tuple[Path, "pd.DataFrame"]:
     """Analyse (or read) every session, compare pre and post, write tables and the report.
 
@@ -334,6 +338,12 @@ def run_comparison(
         Compare these two conditions within each recording (e.g. rest, stim),
         paired across recordings, instead of two sessions
         (:func:`~harmonix.compare.sessions.condition_contrast`).
+    client : distributed.Client | None
+        Analyse the recordings as tasks on this Dask cluster
+        (:func:`harmonix.study.cluster.compute_cluster`); ``None``: here, one
+        after another. ``seed`` also seeds each recording's surrogates
+        (:func:`~harmonix.study.cluster.recording_seed`), so the tables do not
+        depend on where or in which order the recordings ran.
     design : {'paired', 'unpaired'}
         Paired by subject, or two independent groups (``labels`` name them).
     level : {'summary', 'channel'}
@@ -422,7 +432,7 @@ def run_comparison(
             done, failures, aligned = _analyse_recordings(recordings, out_dir, harmonic_model=harmonic_model,
                                                           layout=layout, overwrite=overwrite, fail_fast=fail_fast,
                                                           conditions=conditions, steady_state=steady_state,
-                                                          protected=outputs_given)
+                                                          protected=outputs_given, seed=seed, client=client)
             notes += aligned
     except BatchInterrupted as stopped:
         raise BatchInterrupted(stopped.result, stopped.total, after="no comparison was written") from None

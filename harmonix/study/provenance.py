@@ -21,6 +21,27 @@ from harmonix import __version__
 RECORD_KEY = "provenance"
 """Key of the record inside ``params.json``."""
 
+_COMMAND: str | None = None
+
+
+def command_line() -> str:
+    """The command this run was started with, as outputs record it.
+
+    The one :func:`set_command_line` gave (``harmonix.cli.main`` gives the
+    command as typed, also when called from Python; a cluster worker gets
+    its client's), else this process' ``sys.argv``.
+    """
+    import sys
+
+    return _COMMAND if _COMMAND is not None else " ".join(sys.argv)
+
+
+def set_command_line(command: str | None) -> str | None:
+    """Record ``command`` as this run's command line (``None``: back to ``sys.argv``); return the previous one."""
+    global _COMMAND
+    previous, _COMMAND = _COMMAND, command
+    return previous
+
 
 def _canonical(value: Any) -> Any:
     """JSON round trip, so that tuples/lists and numpy scalars compare like what is read back."""
