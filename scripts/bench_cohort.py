@@ -72,6 +72,7 @@ def _run(label: str, files: list[Path], out: Path, extra: list[str], log_dir: Pa
     if one_core and hasattr(os, "sched_getaffinity"):
         cmd = ["taskset", "-c", str(min(os.sched_getaffinity(0))), *cmd]
     log = log_dir / f"{label}.log"
+    shutil.rmtree(out, ignore_errors=True)  # a fresh output: nothing up to date from an earlier run
     t0 = time.perf_counter()
     with open(log, "w") as stream:
         code = subprocess.call(cmd, stdout=stream, stderr=subprocess.STDOUT, env=_env(1 if one_core else None))

@@ -151,6 +151,7 @@ def compute_cluster(jobs: int = 1, scheduler: str | None = None, *,
             n_workers = len(client.scheduler_info().get("workers", {}))
             waiting = "; the tasks wait until workers join" if n_workers == 0 else ""
             _announce(client, f"Dask cluster at {scheduler} with {n_workers} worker(s){waiting}")
+            _warm(client)
             yield client
         return
     with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}):
@@ -161,7 +162,22 @@ def compute_cluster(jobs: int = 1, scheduler: str | None = None, *,
             raise ClusterError(f"cannot start a local Dask cluster of {jobs} workers: {_reason(err)}") from None
         with cluster, Client(cluster, set_as_default=False) as client:
             _announce(client, f"local Dask cluster: {jobs} workers x 1 thread")
+            _warm(client)
             yield client
+
+
+def _preload() -> None:
+    """Import the analysis stack on a worker (seconds of imports), while the client is still planning."""
+    import harmonix.harmonics.model  # noqa: F401
+    import harmonix.workflows  # noqa: F401
+
+
+def _warm(client: Any) -> None:
+    """One preload task per worker, not waited for: the first recordings then start on a warm worker."""
+    with contextlib.suppress(Exception):
+        for address in client.scheduler_info().get("workers", {}):
+            client.submit(_preload, workers=[address], allow_other_workers=False, pure=False,
+                          key=f"harmonix-preload-{uuid.uuid4().hex[:8]}").release()
 
 
 def _dashboard_address() -> str | None:
