@@ -11,9 +11,12 @@ folder atomically). :func:`compute_cluster` gives a
   (``memory_limit='auto'``). Dask's nannies start every worker with
   ``OMP_NUM_THREADS``, ``MKL_NUM_THREADS`` and ``OPENBLAS_NUM_THREADS`` at 1,
   and :func:`map_tasks` also runs each task under
-  ``threadpool_limits(1)`` and one FFT thread
-  (:func:`harmonix.spectral.filterbank.fft_thread_budget`), so ``N`` workers
-  use ``N`` cores, never ``N`` times the machine's thread pools.
+  ``threadpool_limits(1)``, one FFT thread
+  (:func:`harmonix.spectral.filterbank.fft_thread_budget`) and one numba
+  thread, so ``N`` workers use ``N`` cores, never ``N`` times the machine's
+  thread pools. (Dask's ``MALLOC_TRIM_THRESHOLD_`` is not passed on: harmonix
+  frees large blocks every few seconds, and early trimming turns them into
+  page faults; see :func:`local_cluster`.)
 - ``scheduler='tcp://host:8786'`` (or ``$HARMONIX_SCHEDULER``): the tasks go
   to that cluster (``dask scheduler`` and ``dask worker`` started by hand,
   or a ``dask-jobqueue`` cluster on Slurm, PBS or SGE). Inputs and outputs
@@ -46,8 +49,8 @@ from typing import Any
 
 from harmonix.errors import HarmonixError
 
-__all__ = ["ALLOWED_FAILURES", "SCHEDULER_ENV", "ClusterError", "WorkerLost", "compute_cluster", "map_tasks",
-           "recording_seed"]
+__all__ = ["ALLOWED_FAILURES", "SCHEDULER_ENV", "ClusterError", "WorkerLost", "compute_cluster", "local_cluster",
+           "map_tasks", "recording_seed"]
 
 logger = logging.getLogger("harmonix")
 
@@ -139,8 +142,7 @@ def compute_cluster(jobs: int = 1, scheduler: str | None = None, *,
     if scheduler is None and jobs == 1:
         yield None
         return
-    import dask
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     if scheduler is not None:
         try:
@@ -154,16 +156,40 @@ def compute_cluster(jobs: int = 1, scheduler: str | None = None, *,
             _warm(client)
             yield client
         return
-    with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}):
+    with local_cluster(jobs, memory_limit=memory_limit) as cluster, Client(cluster, set_as_default=False) as client:
+        _announce(client, f"local Dask cluster: {jobs} workers x 1 thread")
+        _warm(client)
+        yield client
+
+
+def local_cluster(n_workers: int, *, memory_limit: str | int = "auto"):
+    """The :class:`distributed.LocalCluster` ``--jobs`` starts: ``n_workers`` processes, one thread each.
+
+    Tasks that lose their worker are re-run up to :data:`ALLOWED_FAILURES`
+    times. Dask's nannies start workers with ``MALLOC_TRIM_THRESHOLD_=65536``
+    (memory back to the system early, good for long-lived dataframes);
+    harmonix allocates and frees large blocks every few seconds, which that
+    turns into page faults, so the workers keep glibc's default. One thread
+    each for OpenMP, MKL and OpenBLAS stays.
+
+    Raises
+    ------
+    ClusterError
+        The workers cannot be started.
+    """
+    import dask
+    from distributed import LocalCluster
+
+    environ = {k: v for k, v in dask.config.get("distributed.nanny.pre-spawn-environ", {}).items()
+               if k != "MALLOC_TRIM_THRESHOLD_"}
+    with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
+                          "distributed.nanny.pre-spawn-environ": environ}):
         try:
-            cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, memory_limit=memory_limit,
-                                   dashboard_address=_dashboard_address(), silence_logs=logging.ERROR)
+            return LocalCluster(n_workers=_check_jobs(n_workers), threads_per_worker=1, processes=True,
+                                memory_limit=memory_limit, dashboard_address=_dashboard_address(),
+                                silence_logs=logging.ERROR)
         except (OSError, RuntimeError, TimeoutError) as err:
-            raise ClusterError(f"cannot start a local Dask cluster of {jobs} workers: {_reason(err)}") from None
-        with cluster, Client(cluster, set_as_default=False) as client:
-            _announce(client, f"local Dask cluster: {jobs} workers x 1 thread")
-            _warm(client)
-            yield client
+            raise ClusterError(f"cannot start a local Dask cluster of {n_workers} workers: {_reason(err)}") from None
 
 
 def _preload() -> None:
@@ -233,10 +259,20 @@ def _call(token: str, payload: bytes, item: Any, log_levels: tuple[int, int], co
     set_command_line(command)
     from harmonix.spectral.filterbank import fft_thread_budget
 
+    _one_numba_thread()
     with threadpool_limits(1), fft_thread_budget(1), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("default")
         value = fn(item)
     return value, [(w.category, str(w.message)) for w in caught]
+
+
+def _one_numba_thread() -> None:
+    """The compiled loops' parallel ranges run on one thread in this (the task's) thread, as BLAS and FFT do."""
+    try:
+        import numba
+    except ImportError:
+        return
+    numba.set_num_threads(1)
 
 
 def _reissue(caught: list) -> None:
