@@ -198,9 +198,10 @@ def _absolute(path: str) -> str:
 
 
 def _cmd_analyze(args: argparse.Namespace) -> int:
-    from harmonix.study.batch import BidsLayout, choose_layout, run_batch
+    from harmonix.study.batch import run_batch
     from harmonix.study.cluster import compute_cluster
     from harmonix.study.inputs import resolve_inputs
+    from harmonix.study.layouts import BidsLayout, choose_layout
 
     if args.bands is not None:
         _parse_bands(args.bands)  # a bad --bands is a usage error, found before any work
@@ -278,7 +279,8 @@ def _cmd_harmonics(args: argparse.Namespace) -> int:
 def _cmd_music(args: argparse.Namespace) -> int:
     import math
 
-    from harmonix.study.batch import Interrupted, places, write_index
+    from harmonix.study.batch import Interrupted, places
+    from harmonix.study.layouts import write_index
     from harmonix.workflows import music_outputs, run_music_file
 
     bands, _ = _parse_bands(args.bands)

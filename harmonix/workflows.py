@@ -194,7 +194,7 @@ def music_outputs(files: Sequence[str | Path], out_dir: str | Path) -> list[tupl
     collide (:func:`harmonix.study.inputs.unique_names`: ``a/song.wav`` and
     ``b/song.flac`` get ``song-<tag>`` folders, the same on every run); a
     folder already holding another file's analysis is never given to this
-    one. After the run, :func:`harmonix.study.batch.write_index` records
+    one. After the run, :func:`harmonix.study.layouts.write_index` records
     which folder holds which file.
 
     Raises
@@ -202,7 +202,7 @@ def music_outputs(files: Sequence[str | Path], out_dir: str | Path) -> list[tupl
     OutputError
         An output would replace, or sit inside, one of the ``files``.
     """
-    from harmonix.study.batch import existing_owners
+    from harmonix.study.layouts import existing_owners
     from harmonix.study.inputs import recording_stem, unique_names
     from harmonix.tables import check_not_input
 

@@ -28,7 +28,7 @@ from harmonix.cli import main
 from harmonix.errors import InputFileError
 from harmonix.report.html import write_analysis_report
 from harmonix.simulate.synthetic import synthetic_eeg
-from harmonix.study.batch import INDEX_FILE, read_index
+from harmonix.study.layouts import INDEX_FILE, read_index
 from harmonix.tables import OUTPUT_MARKER
 
 # The package under test, for subprocesses started from a temporary folder.

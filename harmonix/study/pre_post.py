@@ -88,9 +88,10 @@ def _analyse_recordings(
     comparison reads). ``out_dir`` is created just before the first analysis is written.
     """
     from harmonix.progress import write_line
-    from harmonix.study.batch import choose_layout, one_line, run_batch
+    from harmonix.study.batch import one_line, run_batch
     from harmonix.study.cluster import recording_seed
     from harmonix.study.comparison import mark_out
+    from harmonix.study.layouts import choose_layout
     from harmonix.study.inputs import resolve_inputs
 
     recordings = resolve_inputs(paths)
@@ -358,7 +359,7 @@ def run_comparison(
     fail_fast : bool
         Stop at the first recording that fails (no comparison is made).
     layout : {'auto', 'plain', 'bids'}
-        Layout of ``analysis/`` (see :func:`harmonix.study.batch.choose_layout`).
+        Layout of ``analysis/`` (see :func:`harmonix.study.layouts.choose_layout`).
 
     Returns
     -------
