@@ -156,6 +156,32 @@ def test_remote_cluster_loses_nothing_when_a_worker_dies(cohort, sequential, rem
     assert stdout.count(" -> ") == N_RECORDINGS  # one line per recording: nothing reported twice
 
 
+@pytest.mark.slow
+def test_a_vanished_scheduler_ends_with_one_line_and_keeps_what_finished(cohort, sequential, remote_cluster,
+                                                                          tmp_path):
+    """The scheduler SIGKILLed mid-run: exit 2, one line; what finished is kept; the same command finishes the rest."""
+    address, processes = remote_cluster
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "harmonix.cli", "-q", "analyze", *cohort, "--out", str(out)]
+    run = subprocess.Popen([*command, "--scheduler", address], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True, env={**os.environ, "HARMONIX_SCHEDULER": ""})
+    _wait_for(lambda: len(_tables(out)) >= 1 or run.poll() is not None, "the first output")
+    processes["scheduler"].send_signal(signal.SIGKILL)
+    _, stderr = run.communicate(timeout=120)
+    errors = [line for line in stderr.splitlines() if line.strip() and not line.startswith("harmonix: warning:")]
+    assert run.returncode == 2
+    assert len(errors) == 1 and f"lost the Dask scheduler at {address}" in errors[0], stderr
+    kept = _tables(out)
+    assert kept and all(kept[name] == table for name, table in _tables(sequential).items() if name in kept)
+    for name in ("w1", "w2"):  # the workers finish or drop their task; then the same command, here, does the rest
+        processes[name].send_signal(signal.SIGKILL)
+        processes[name].wait(timeout=10)
+    finish = subprocess.run([*command, "--jobs", "1"], capture_output=True, text=True, timeout=600)
+    assert finish.returncode == 0, finish.stderr
+    assert _tables(out) == _tables(sequential)
+    assert not list(out.rglob("*.partial"))
+
+
 def test_jobs_0_is_a_usage_error(cohort, tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["analyze", cohort[0], "--out", str(out), "--jobs", "0"]) == 2

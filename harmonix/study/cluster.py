@@ -145,11 +145,12 @@ def compute_cluster(jobs: int = 1, scheduler: str | None = None, *,
     from distributed import Client
 
     if scheduler is not None:
-        try:
-            client = Client(scheduler, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
-        except (OSError, TimeoutError, ValueError) as err:
-            raise ClusterError(f"cannot reach the Dask scheduler at {scheduler}: {_reason(err)}") from None
-        with contextlib.closing(client):
+        with _quiet_dask_client():
+            try:
+                client = Client(scheduler, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
+            except (OSError, TimeoutError, ValueError) as err:
+                raise ClusterError(f"cannot reach the Dask scheduler at {scheduler}: {_reason(err)}") from None
+        with _quiet_dask_client(), contextlib.closing(client):
             n_workers = len(client.scheduler_info().get("workers", {}))
             waiting = "; the tasks wait until workers join" if n_workers == 0 else ""
             _announce(client, f"Dask cluster at {scheduler} with {n_workers} worker(s){waiting}")
@@ -160,6 +161,24 @@ def compute_cluster(jobs: int = 1, scheduler: str | None = None, *,
         _announce(client, f"local Dask cluster: {jobs} workers x 1 thread")
         _warm(client)
         yield client
+
+
+@contextlib.contextmanager
+def _quiet_dask_client() -> Iterator[None]:
+    """Dask's own client log (reconnection tracebacks when a scheduler goes away) only with ``--verbose``.
+
+    What happened reaches the user as one :class:`ClusterError` line instead.
+    """
+    loggers = [logging.getLogger(name) for name in ("distributed", "distributed.client")]
+    previous = [each.level for each in loggers]
+    if logger.getEffectiveLevel() > logging.INFO:
+        for each in loggers:
+            each.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        for each, level in zip(loggers, previous):
+            each.setLevel(level)
 
 
 def local_cluster(n_workers: int, *, memory_limit: str | int = "auto"):
@@ -324,13 +343,20 @@ def map_tasks(client: Any, fn: Callable[[Any], Any], items: Sequence[Any], *,
                    for i, (name, item) in enumerate(zip(names, items))}
     except (OSError, TimeoutError) as err:
         raise ClusterError(f"lost the Dask scheduler while submitting: {_reason(err)}") from None
+    finished = 0
     try:
         for future in as_completed(list(futures), loop=client.loop):
             index = futures[future]
+            finished += 1
             if future.status == "error":
                 error = _task_error(future)
                 yield index, None, error
             elif future.status == "cancelled":
+                if client.status != "running":
+                    unfinished = len(futures) - finished + 1
+                    raise ClusterError(f"lost the Dask scheduler at {client.scheduler.address} with {unfinished} "
+                                       f"recording(s) unfinished ({names[index]}, ...); the finished outputs are "
+                                       "kept, run the same command again to finish")
                 raise ClusterError(f"the Dask cluster cancelled the task of {names[index]}"
                                    f"{_cancel_reason(future)}; the finished outputs are kept")
             else:
