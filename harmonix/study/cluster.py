@@ -332,6 +332,7 @@ def map_tasks(client: Any, fn: Callable[[Any], Any], items: Sequence[Any], *,
     from distributed import as_completed
 
     token = uuid.uuid4().hex
+    address = getattr(client.scheduler, "address", None) or "?"
     try:
         # Sent once to every worker (not once per task): the callable may hold a harmonic model.
         payload = client.scatter(cloudpickle.dumps(fn, protocol=pickle.HIGHEST_PROTOCOL), broadcast=True, hash=False)
@@ -342,8 +343,8 @@ def map_tasks(client: Any, fn: Callable[[Any], Any], items: Sequence[Any], *,
                                  key=f"harmonix-{name}-{token[:8]}-{i}"): i
                    for i, (name, item) in enumerate(zip(names, items))}
     except (OSError, TimeoutError) as err:
-        raise ClusterError(f"lost the Dask scheduler while submitting: {_reason(err)}") from None
-    finished = 0
+        raise ClusterError(f"lost the Dask scheduler at {address} while submitting: {_reason(err)}") from None
+    finished, index = 0, 0
     try:
         for future in as_completed(list(futures), loop=client.loop):
             index = futures[future]
@@ -352,23 +353,26 @@ def map_tasks(client: Any, fn: Callable[[Any], Any], items: Sequence[Any], *,
                 error = _task_error(future)
                 yield index, None, error
             elif future.status == "cancelled":
-                if client.status != "running":
-                    unfinished = len(futures) - finished + 1
-                    raise ClusterError(f"lost the Dask scheduler at {client.scheduler.address} with {unfinished} "
-                                       f"recording(s) unfinished ({names[index]}, ...); the finished outputs are "
-                                       "kept, run the same command again to finish")
-                raise ClusterError(f"the Dask cluster cancelled the task of {names[index]}"
-                                   f"{_cancel_reason(future)}; the finished outputs are kept")
+                reason = _cancel_reason(future)
+                if client.status != "running" or "connection" in reason.lower():
+                    raise _lost(address, len(futures) - finished + 1, names[index])
+                raise ClusterError(f"the Dask cluster at {address} cancelled the task of {names[index]}{reason}; "
+                                   "the finished outputs are kept")
             else:
                 value, caught = future.result()
                 _reissue(caught)
                 yield index, value, None
             future.release()
-    except (OSError, TimeoutError) as err:
-        raise ClusterError(f"lost the Dask scheduler: {_reason(err)}; the finished outputs are kept") from None
+    except (OSError, TimeoutError):
+        raise _lost(address, len(futures) - finished + 1, names[index]) from None
     finally:
         with contextlib.suppress(Exception):
             client.cancel(list(futures))
+
+
+def _lost(address: str, unfinished: int, name: str) -> ClusterError:
+    return ClusterError(f"lost the Dask scheduler at {address} with {unfinished} recording(s) unfinished ({name}, "
+                        "...); the finished outputs are kept, run the same command again to finish")
 
 
 def _task_error(future: Any) -> BaseException:
@@ -382,9 +386,12 @@ def _task_error(future: Any) -> BaseException:
 
 
 def _cancel_reason(future: Any) -> str:
-    with contextlib.suppress(Exception):
-        reason = future.exception()
-        if reason is not None:
-            return f" ({_reason(reason)})"
-    return ""
+    """Why Dask cancelled ``future`` (e.g. ``scheduler-connection-lost``), as `` (reason)``, or ``""``."""
+    import asyncio
+
+    try:
+        reason = future.exception(timeout=1)
+    except (Exception, asyncio.CancelledError) as err:  # a cancelled future raises its reason
+        reason = err
+    return f" ({_reason(reason)})" if reason is not None else ""
 
