@@ -22,15 +22,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harmonix import __version__
-from harmonix.cli_types import COUNT, HERTZ, NON_NEGATIVE, SECONDS, SEED, HelpFormatter, Parser
+from harmonix.cli_types import (
+    COUNT,
+    HERTZ,
+    NON_NEGATIVE,
+    SECONDS,
+    SEED,
+    HelpFormatter,
+    Parser,
+    parse_bands,
+    parse_channel_types,
+)
 from harmonix.errors import HarmonixError, ParameterError
 from harmonix.harmonics.basis import BASIS_KINDS
 from harmonix.progress import progress, set_quiet, set_verbose, write_line
 
 if TYPE_CHECKING:
     import pandas as pd
-
-    from harmonix.spectral.bands import Band
 
 EXIT_OK = 0
 EXIT_SOME_FAILED = 1
@@ -43,38 +51,6 @@ EXIT_STATUS_HELP = """exit status:
   2    usage error, or every recording failed: nothing was written
   130  interrupted (Ctrl-C, kill): finished outputs are kept, nothing partial; run the same command to go on
 """
-
-
-def _parse_bands(spec: str | None) -> tuple[tuple[Band, ...], bool]:
-    """Bands from ``--bands``: a CSV path, or ``name[,name]`` / ``name=lo-hi`` items.
-
-    Returns the bands and whether the user chose them (then every band must be
-    measurable in each recording, otherwise it is an error).
-    """
-    # Imported here: the band tables pull in the spectral stack, which a resumed batch never needs.
-    from harmonix.spectral.bands import Band, load_bands
-
-    if spec is None:
-        return load_bands(), False
-    if Path(spec).is_file():
-        return load_bands(spec), True
-    defaults = {b.name: b for b in load_bands()}
-    chosen = []
-    for item in filter(None, (part.strip() for part in spec.split(","))):
-        name, _, limits = item.partition("=")
-        if limits:
-            try:
-                low, high = (float(v) for v in limits.split("-"))
-            except ValueError:
-                raise ParameterError(f"--bands item {item!r}: write a custom band as name=fmin-fmax, e.g. sigma=12-15") from None
-            chosen.append(Band(name, low, high))
-        elif name in defaults:
-            chosen.append(defaults[name])
-        else:
-            raise ParameterError(
-                f"--bands: unknown band {name!r}; choose from {', '.join(defaults)}, write name=fmin-fmax, or give a CSV file"
-            )
-    return load_bands(chosen), True
 
 
 def _entity_filters(args: argparse.Namespace) -> dict[str, list[str]]:
@@ -101,7 +77,7 @@ def _analysis_parameters(args: argparse.Namespace) -> dict:
                   **({"repair_csv": True} if args.repair_csv else {}),  # absent when off: earlier outputs still match
                   "harmonics": args.harmonics, "n_harmonics": args.n_harmonics if harmonics else None,
                   "basis": args.basis if harmonics else None, "report": args.report, "notch": args.notch,
-                  **({"channel_types": _channel_types(args.channel_types)} if args.channel_types else {}),
+                  **({"channel_types": parse_channel_types(args.channel_types)} if args.channel_types else {}),
                   **({"force_proxies": True} if args.force_proxies else {}),
                   **({"seed": args.seed} if args.seed else {})}
     spec = _condition_spec(args)
@@ -113,19 +89,6 @@ def _analysis_parameters(args: argparse.Namespace) -> dict:
         parameters["conditions"] = described
         parameters["steady_state"] = args.steady_state
     return parameters
-
-
-def _channel_types(spec: str | None) -> dict[str, str] | None:
-    """``"Right AUX=eeg,EXG1=eog"`` as ``{"Right AUX": "eeg", "EXG1": "eog"}``; a malformed pair is a usage error."""
-    if not spec:
-        return None
-    types = {}
-    for pair in spec.split(","):
-        name, sep, kind = pair.partition("=")
-        if not sep or not name.strip() or not kind.strip():
-            raise ParameterError(f"--channel-types {spec!r}: each item must be NAME=TYPE (e.g. 'Right AUX=eeg')")
-        types[name.strip()] = kind.strip().lower()
-    return types
 
 
 def _condition_spec(args: argparse.Namespace):
@@ -204,7 +167,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     from harmonix.study.layouts import BidsLayout, choose_layout
 
     if args.bands is not None:
-        _parse_bands(args.bands)  # a bad --bands is a usage error, found before any work
+        parse_bands(args.bands)  # a bad --bands is a usage error, found before any work
     if _remote(args):
         args.inputs, args.out = [_absolute(p) for p in args.inputs], _absolute(args.out)
     conditions, steady_state = _condition_spec(args), _steady_state(args)
@@ -220,7 +183,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         from harmonix.workflows import run_eeg_file
 
         if "bands" not in cache:
-            cache["bands"] = _parse_bands(args.bands)
+            cache["bands"] = parse_bands(args.bands)
         if "model" not in cache:
             model = None
             if args.harmonics != "off":
@@ -236,7 +199,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
             harmonic_model=cache["model"], harmonics_required=args.harmonics == "on", n_harmonics=args.n_harmonics,
             report=args.report, provenance=record, writer=lambda outputs: target.write(recording, outputs),
             conditions=conditions, steady_state=steady_state, notch=args.notch,
-            channel_types=_channel_types(args.channel_types), force_proxies=args.force_proxies,
+            channel_types=parse_channel_types(args.channel_types), force_proxies=args.force_proxies,
             seed=recording_seed(record, args.seed),
         )
         report_file = None
@@ -283,7 +246,7 @@ def _cmd_music(args: argparse.Namespace) -> int:
     from harmonix.study.layouts import write_index
     from harmonix.workflows import music_outputs, run_music_file
 
-    bands, _ = _parse_bands(args.bands)
+    bands, _ = parse_bands(args.bands)
     jobs = music_outputs(args.files, args.out)
     model = None
     if not args.no_resonance:

@@ -25,7 +25,7 @@ from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
 
 from harmonix.errors import DataWarning, InputFileError, OutputError, ParameterError
-from harmonix.report import figures
+from harmonix.report import comparison_figures, figures
 from harmonix.report import comparison as report_comparison
 from harmonix.report import page as report_page
 from harmonix.report.comparison import comparison_report
@@ -279,7 +279,7 @@ def test_plot_harmonic_power_matches_arrays(full_analysis):
 
 def test_comparison_forest_orders_and_highlights():
     table = _comparison_table()
-    fig = figures.plot_comparison_forest(table, n_rows=30, q_threshold=0.05)
+    fig = comparison_figures.plot_comparison_forest(table, n_rows=30, q_threshold=0.05)
     ax = fig.axes[0]
     labels = ax.get_yticklabels()
     # tested rows only (the n=1 row is left out), lowest q at the top
@@ -290,9 +290,9 @@ def test_comparison_forest_orders_and_highlights():
     # effect-size CI = CI of the difference x effect size / difference: row 0 gives [1.0, 3.0]
     top = [line for line in ax.get_lines() if len(line.get_xdata()) == 2 and line.get_ydata()[0] == 4]
     np.testing.assert_allclose(top[0].get_xdata(), [1.0, 3.0])
-    assert len(figures.plot_comparison_forest(table, n_rows=2).axes[0].get_yticklabels()) == 2
+    assert len(comparison_figures.plot_comparison_forest(table, n_rows=2).axes[0].get_yticklabels()) == 2
     with pytest.raises(ParameterError, match="no tested row"):
-        figures.plot_comparison_forest(table.assign(p=np.nan))
+        comparison_figures.plot_comparison_forest(table.assign(p=np.nan))
 
 
 def test_pre_post_harmonic_spectrum():
@@ -303,7 +303,7 @@ def test_pre_post_harmonic_spectrum():
             rows.append({"metric": "harmonic_power", "band": band, "component": f"h{i:03d}", "mean_pre": 1.0 + i,
                          "mean_post": 1.5 + i, "difference": 0.5, "ci_low": 0.1, "ci_high": 0.9,
                          "q": 0.01 if (band == "alpha" and i < 2) else 0.5})
-    fig = figures.plot_pre_post_harmonic_spectrum(pd.DataFrame(rows))
+    fig = comparison_figures.plot_pre_post_harmonic_spectrum(pd.DataFrame(rows))
     assert len(fig.axes) == 4
     assert [fig.axes[0].get_title(), fig.axes[1].get_title()] == ["theta", "alpha"]
     alpha_diff = fig.axes[3]
@@ -311,7 +311,7 @@ def test_pre_post_harmonic_spectrum():
     assert len(marked) == 1 and list(marked[0].get_xdata()) == [0, 1]
     assert not [line for line in fig.axes[2].get_lines() if line.get_marker() == "o"]
     with pytest.raises(ParameterError):
-        figures.plot_pre_post_harmonic_spectrum(pd.DataFrame(rows).assign(metric="band_power"))
+        comparison_figures.plot_pre_post_harmonic_spectrum(pd.DataFrame(rows).assign(metric="band_power"))
 
 
 # ---------------------------------------------------------------------------

@@ -190,7 +190,7 @@ def _read_events_tsv(path: Path, sfreq: float | None, first_samp: int) -> tuple[
 
     try:
         table = pd.read_csv(path, sep="\t", na_values=["n/a", "N/A", ""], keep_default_na=True)
-    except Exception as err:  # noqa: BLE001
+    except Exception as err:  # noqa: BLE001 - pandas' parser errors vary by file; each is a problem with this file
         raise InputFileError(f"{path}: not a readable tab-separated events table ({err})") from err
     if "onset" not in table.columns:
         raise InputFileError(f"{path}: a BIDS events.tsv needs an 'onset' column; columns are "

@@ -61,15 +61,7 @@ class Analysis:
         gave no position stay without one. ``None`` when the analysis holds no
         channel list (music).
         """
-        if "ch_names" not in self.arrays:
-            return None
-        from harmonix.io.channels import info_with_positions
-
-        names = [str(c) for c in self.arrays["ch_names"]]
-        positions = self.arrays.get("ch_pos")
-        if positions is None or np.shape(positions) != (len(names), 3):
-            positions = np.full((len(names), 3), np.nan)
-        return info_with_positions(names, positions, float(self.params.get("sfreq") or 1000.0))
+        return channels_info(self.arrays, float(self.params.get("sfreq") or 1000.0))
 
     def plot_topomap(self, metric: str = "band_power", *, condition: str = "", **kwargs):
         """Scalp maps of one per-channel metric, one per band, placed by the recording's own positions.
@@ -153,6 +145,23 @@ class Analysis:
                  ("rows", len(self.metrics)), ("metrics", ", ".join(sorted(set(self.metrics.get("metric", [])))))]
         body = "".join(f"<tr><th>{escape(str(k))}</th><td>{escape(str(v))}</td></tr>" for k, v in facts)
         return f"<table><caption>harmonix Analysis</caption>{body}</table>"
+
+
+def channels_info(arrays, sfreq: float = 1000.0):
+    """The analysed channels of ``arrays`` (``ch_names``, ``ch_pos``) as an :class:`mne.Info`, or ``None``.
+
+    Channels without a stored position (or all of them, when ``ch_pos`` is
+    missing or misshapen) stay without one.
+    """
+    if "ch_names" not in arrays:
+        return None
+    from harmonix.io.channels import info_with_positions
+
+    names = [str(c) for c in arrays["ch_names"]]
+    positions = arrays.get("ch_pos")
+    if positions is None or np.shape(positions) != (len(names), 3):
+        positions = np.full((len(names), 3), np.nan)
+    return info_with_positions(names, positions, sfreq)
 
 
 def resolvable_bands(

@@ -2,8 +2,9 @@
 
 - :mod:`harmonix.report.figures`: functions returning
   :class:`matplotlib.figure.Figure` (cortex, spectra, scalp maps, CDNS,
-  locking matrices, energy trace, comparison forest plot), for notebooks and
-  for the report.
+  locking matrices, energy trace), for notebooks and for the report;
+  :mod:`harmonix.report.comparison_figures`: the forest plot and the
+  harmonic spectra before and after of a comparison.
 - :mod:`harmonix.report.html`: :func:`~harmonix.report.html.analysis_report` and
   :func:`~harmonix.report.html.write_analysis_report`;
   :mod:`harmonix.report.comparison`: :func:`~harmonix.report.comparison.comparison_report`;

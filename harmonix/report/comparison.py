@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from harmonix.compare.tables import methods_sentence
-from harmonix.report import figures
+from harmonix.report import comparison_figures
 from harmonix.report.page import (
     _absent,
     _breakable,
@@ -51,7 +51,7 @@ def _comparison_cells(row) -> list[str]:
 
 
 def _clean_comparison(comparison: pd.DataFrame) -> pd.DataFrame:
-    figures._check_comparison(comparison, ("metric", "band", "component", "n", "mean_pre", "mean_post",
+    comparison_figures._check_comparison(comparison, ("metric", "band", "component", "n", "mean_pre", "mean_post",
                                            "difference", "effect_size", "ci_low", "ci_high", "p", "q"))
     out = comparison.copy()
     for column in ("metric", "band", "component"):
@@ -150,13 +150,13 @@ def comparison_report(
         facts.append(("Smallest attainable p", _num(float(pd.to_numeric(table["p_min"], errors="coerce").min()))))
     sections = [_Section("summary", "Summary", _facts(facts))]
 
-    forest = _figure(figures.plot_comparison_forest, "Forest plot", table, FOREST_ROWS, Q_THRESHOLD,
+    forest = _figure(comparison_figures.plot_comparison_forest, "Forest plot", table, FOREST_ROWS, Q_THRESHOLD,
                      caption=f"The {FOREST_ROWS} tested rows with the lowest q: effect size with the CI of the "
                              "difference in the same units (difference CI x effect size / difference). Red: "
                              f"q &lt; {Q_THRESHOLD:g}.")
     sections.append(_Section("forest", "Largest effects", forest))
 
-    ordered = figures.most_significant(table)
+    ordered = comparison_figures.most_significant(table)
     ordered = pd.concat([ordered, table[~tested]]).head(TABLE_ROWS)
     header = ["metric", "band", "component", "n", "mean pre", "mean post", "difference", "CI", "effect size",
               "p", "q", "unit", "note"]
@@ -171,8 +171,8 @@ def comparison_report(
     spectra = []
     for metric in ("harmonic_power", "harmonic_energy"):
         if (table["metric"] == metric).any():
-            spectra.append(_figure(figures.plot_pre_post_harmonic_spectrum, f"{metric} before and after", table,
-                                   metric=metric, q_threshold=Q_THRESHOLD,
+            spectra.append(_figure(comparison_figures.plot_pre_post_harmonic_spectrum, f"{metric} before and after",
+                                   table, metric=metric, q_threshold=Q_THRESHOLD,
                                    caption=f"{metric.replace('_', ' ')} per harmonic before and after (top) and the "
                                            "difference with its CI (bottom); red dots: q &lt; "
                                            f"{Q_THRESHOLD:g}."))

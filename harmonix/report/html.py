@@ -136,15 +136,13 @@ def _montage_name(params: Mapping) -> str:
 
 def _recording_info(arrays: Mapping):
     """The recording's own electrode positions (``ch_pos`` in the arrays), when at least three channels have one."""
-    if "ch_names" not in arrays or "ch_pos" not in arrays:
-        return None
-    positions = np.asarray(arrays["ch_pos"], dtype=float)
-    names = [str(c) for c in np.asarray(arrays["ch_names"])]
-    if positions.shape != (len(names), 3) or np.isfinite(positions).all(axis=1).sum() < 3:
-        return None
-    from harmonix.io.channels import info_with_positions
+    from harmonix.io.channels import channel_positions
+    from harmonix.pipeline.result import channels_info
 
-    return info_with_positions(names, positions)
+    info = channels_info(arrays)
+    if info is None or np.isfinite(channel_positions(info)).all(axis=1).sum() < 3:
+        return None
+    return info
 
 
 def _spectra(metrics: pd.DataFrame, params: Mapping, arrays: Mapping) -> _Section:

@@ -154,12 +154,12 @@ def compute_cluster(jobs: int = 1, scheduler: str | None = None, *,
             n_workers = len(client.scheduler_info().get("workers", {}))
             waiting = "; the tasks wait until workers join" if n_workers == 0 else ""
             _announce(client, f"Dask cluster at {scheduler} with {n_workers} worker(s){waiting}")
-            _warm(client)
+            warming = _warm(client)  # noqa: F841 - held, so that the preload tasks run
             yield client
         return
     with local_cluster(jobs, memory_limit=memory_limit) as cluster, Client(cluster, set_as_default=False) as client:
         _announce(client, f"local Dask cluster: {jobs} workers x 1 thread")
-        _warm(client)
+        warming = _warm(client)  # noqa: F841 - held, so that the preload tasks run
         yield client
 
 
@@ -217,12 +217,18 @@ def _preload() -> None:
     import harmonix.workflows  # noqa: F401
 
 
-def _warm(client: Any) -> None:
-    """One preload task per worker, not waited for: the first recordings then start on a warm worker."""
-    with contextlib.suppress(Exception):
-        for address in client.scheduler_info().get("workers", {}):
-            client.submit(_preload, workers=[address], allow_other_workers=False, pure=False,
-                          key=f"harmonix-preload-{uuid.uuid4().hex[:8]}").release()
+def _warm(client: Any) -> list:
+    """One preload task per worker, not waited for: the first recordings then start on a warm worker.
+
+    The futures are returned for the caller to hold while the cluster is in
+    use: a future nobody holds is forgotten by the scheduler, task and all.
+    """
+    try:
+        return [client.submit(_preload, workers=[address], allow_other_workers=False, pure=False,
+                              key=f"harmonix-preload-{uuid.uuid4().hex[:8]}")
+                for address in client.scheduler_info().get("workers", {})]
+    except (OSError, TimeoutError):
+        return []  # the batch's own tasks will say what is wrong with the cluster
 
 
 def _dashboard_address() -> str | None:
@@ -331,14 +337,14 @@ def map_tasks(client: Any, fn: Callable[[Any], Any], items: Sequence[Any], *,
     import cloudpickle
     from distributed import as_completed
 
+    from harmonix.study.provenance import command_line
+
     token = uuid.uuid4().hex
     address = getattr(client.scheduler, "address", None) or "?"
     try:
         # Sent once to every worker (not once per task): the callable may hold a harmonic model.
         payload = client.scatter(cloudpickle.dumps(fn, protocol=pickle.HIGHEST_PROTOCOL), broadcast=True, hash=False)
         levels = (logging.getLogger("mne").getEffectiveLevel(), logging.getLogger("harmonix").getEffectiveLevel())
-        from harmonix.study.provenance import command_line
-
         futures = {client.submit(_call, token, payload, item, levels, command_line(), pure=False,
                                  key=f"harmonix-{name}-{token[:8]}-{i}"): i
                    for i, (name, item) in enumerate(zip(names, items))}

@@ -12,6 +12,7 @@ is :func:`harmonix.study.batch.run_batch`.
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 import json
 from collections.abc import Iterable, Mapping, Sequence
@@ -48,7 +49,7 @@ LAYOUTS = ("auto", "plain", "bids")
 """Values of ``--layout``: ``auto`` is ``bids`` when every input belongs to a BIDS dataset."""
 
 
-class Layout:
+class Layout(abc.ABC):
     """Where a batch's outputs go, and how to read an existing output's provenance."""
 
     root: Path
@@ -74,25 +75,25 @@ class Layout:
     def finish(self, result: "BatchResult") -> None:
         """Record what the batch wrote (called at its end, also when it was interrupted)."""
 
+    @abc.abstractmethod
     def location(self, recording: Recording) -> Path:
         """The output of ``recording``: a folder (plain) or a metrics TSV (BIDS)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def metrics_file(self, recording: Recording) -> Path:
         """The metrics table inside :meth:`location`."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def existing_record(self, recording: Recording) -> tuple[bool, dict | None]:
         """``(exists, provenance record or None)`` of the current output of ``recording``.
 
         Raises :class:`~harmonix.errors.OutputError` when the place is taken
         by something harmonix did not write.
         """
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def write(self, recording: Recording, outputs: SessionOutputs) -> Path:
         """Write one recording's outputs atomically; return :meth:`location`."""
-        raise NotImplementedError
 
 
 class PlainLayout(Layout):
