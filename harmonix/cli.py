@@ -33,6 +33,7 @@ from harmonix.cli_types import (
     parse_bands,
     parse_channel_types,
 )
+from harmonix.cli_live import add_live_parsers
 from harmonix.errors import HarmonixError, ParameterError
 from harmonix.harmonics.basis import BASIS_KINDS
 from harmonix.progress import progress, set_quiet, set_verbose, write_line
@@ -639,6 +640,8 @@ def build_parser() -> argparse.ArgumentParser:
                               "(e.g. rest,stim), instead of two sessions")
     add_study_options(compare, "layout of OUT/analysis/")
     compare.set_defaults(func=_cmd_compare)
+
+    add_live_parsers(add_parser)
 
     demo = add_parser("demo", help="run the embedded example end to end (no user data needed)")
     demo.add_argument("--out", default="harmonix-demo", metavar="DIR", help="output folder (default: ./harmonix-demo)")

@@ -1,0 +1,138 @@
+"""A stimulation protocol played live: pause, resume and volume from the keyboard.
+
+The protocol is checked and loudness-normalised exactly as for a file
+(:func:`harmonix.stimulus.render.prepare`, ``measure``, ``choose_gain``),
+then synthesised block by block as the sink asks for samples. While paused
+the sink gets silence and the protocol's clock stands still. The volume
+only attenuates (0 dB is the safe rendered level; steps of 3 dB down to
+-60 dB). Every pause, resume, volume change and segment change is reported
+to the session as an event.
+
+Keys (on a terminal): space pauses or resumes, ``-``/``+`` lower or raise
+the volume, ``q`` ends the session (as Ctrl-C does).
+"""
+
+from __future__ import annotations
+
+import queue
+import sys
+import threading
+from collections.abc import Callable
+from os import PathLike
+
+import numpy as np
+
+from harmonix.stimulus import protocol as P
+from harmonix.stimulus import render as R
+from harmonix.stimulus import safety as S
+
+VOLUME_STEP_DB = 3.0
+MIN_VOLUME_DB = -60.0
+
+
+class LiveProtocol:
+    """A protocol as a continuous source for a sink (``source(n) -> n samples``)."""
+
+    def __init__(self, protocol: P.Protocol | str | PathLike, *, sfreq: float, override: bool = False,
+                 seconds: float | None = None) -> None:
+        proto = R.resolve_protocol(protocol, seconds=seconds)
+        notes = R.prepare(proto, sfreq=sfreq, override=override)
+        gain_db, more = R.choose_gain(proto, R.measure(proto, sfreq=sfreq))
+        S.warn_all(notes + more)
+        self.protocol, self.sfreq, self.gain_db = proto, float(sfreq), gain_db
+        self._blocks = R.synthesize(proto, sfreq=sfreq, gain=10 ** (gain_db / 20))
+        self._buffer = np.zeros(0)
+        self.position = 0  # protocol samples played
+        self.paused = False
+        self.volume_db = 0.0
+        self.finished = False
+        self.on_event: Callable[[str, str], None] = lambda kind, text: None
+        self._segment = -1
+
+    @property
+    def time(self) -> float:
+        """Protocol time played, in s."""
+        return self.position / self.sfreq
+
+    def _segment_at(self, t: float) -> int:
+        for i, seg in enumerate(self.protocol.segments):
+            if seg.start <= t < seg.end:
+                return i
+        return -1
+
+    def segment_label(self, i: int) -> str:
+        seg = self.protocol.segments[i]
+        return seg.label or f"segment{i + 1}"
+
+    def __call__(self, n: int) -> np.ndarray:
+        if self.paused or self.finished:
+            return np.zeros(n)
+        while self._buffer.size < n:
+            try:
+                block = next(self._blocks)
+            except StopIteration:
+                break
+            self._buffer = np.concatenate([self._buffer, block.mean(axis=0).astype(np.float64)])
+        out, self._buffer = self._buffer[:n], self._buffer[n:]
+        segment = self._segment_at(self.time)
+        if segment != self._segment and segment >= 0:
+            self._segment = segment
+            self.on_event("segment", self.segment_label(segment))
+        self.position += out.size
+        if out.size < n:
+            self.finished = True
+            self.on_event("protocol", "finished")
+            out = np.concatenate([out, np.zeros(n - out.size)])
+        return out * 10 ** (self.volume_db / 20)
+
+    def command(self, key: str) -> None:
+        """Apply one key: ' ' pause/resume, '-' / '+' volume."""
+        if key == " ":
+            self.paused = not self.paused
+            self.on_event("control", "paused" if self.paused else "resumed")
+        elif key in "-_":
+            self.volume_db = max(MIN_VOLUME_DB, self.volume_db - VOLUME_STEP_DB)
+            self.on_event("control", f"volume {self.volume_db:+.0f} dB")
+        elif key in "+=":
+            self.volume_db = min(0.0, self.volume_db + VOLUME_STEP_DB)
+            self.on_event("control", f"volume {self.volume_db:+.0f} dB")
+
+
+class Keyboard:
+    """Single key presses from a terminal, read by a thread; nothing when stdin is not a terminal."""
+
+    def __init__(self) -> None:
+        self.keys: queue.Queue[str] = queue.Queue()
+        self._saved = None
+        if not sys.stdin.isatty():
+            return
+        import termios
+        import tty
+
+        fd = sys.stdin.fileno()
+        self._saved = termios.tcgetattr(fd)
+        tty.setcbreak(fd)
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        while True:
+            ch = sys.stdin.read(1)
+            if not ch:
+                return
+            self.keys.put(ch)
+
+    def pressed(self) -> list[str]:
+        """Keys pressed since the last call."""
+        out = []
+        while True:
+            try:
+                out.append(self.keys.get_nowait())
+            except queue.Empty:
+                return out
+
+    def close(self) -> None:
+        if self._saved is not None:
+            import termios
+
+            termios.tcsetattr(sys.stdin.fileno(), termios.TCSADRAIN, self._saved)
+            self._saved = None
