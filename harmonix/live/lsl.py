@@ -19,8 +19,11 @@ them beside the EEG.
 from __future__ import annotations
 
 import logging
+import os
+import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import mne
 import numpy as np
@@ -32,14 +35,24 @@ GAP_TOLERANCE_SECONDS = 0.1
 """A jump in timestamps beyond one sample plus this is a gap (LSL timestamps jitter by milliseconds)."""
 
 
-def _quiet_liblsl() -> None:
-    """Keep mne-lsl's (and through it liblsl's) info lines off the terminal."""
-    try:
-        from mne_lsl import set_log_level
+LIBLSL_CONFIG = "[log]\nlevel = -3\n"
+"""liblsl configuration harmonix uses unless ``LSLAPICFG`` names the user's own: fatal errors only (harmonix reports a broken stream itself, as a stall and a gap)."""
 
-        set_log_level("WARNING")
-    except ImportError:  # pragma: no cover - mne-lsl is a dependency
-        pass
+
+def _quiet_liblsl() -> None:
+    """Keep liblsl's and mne-lsl's info lines off the terminal (call before mne-lsl is first imported).
+
+    liblsl reads its configuration when it is loaded, from the file named by
+    ``LSLAPICFG``; a user's own setting is left alone.
+    """
+    if "LSLAPICFG" not in os.environ:
+        path = Path(tempfile.gettempdir()) / "harmonix-lsl_api.cfg"
+        if not path.is_file() or path.read_text() != LIBLSL_CONFIG:
+            path.write_text(LIBLSL_CONFIG)
+        os.environ["LSLAPICFG"] = str(path)
+    from mne_lsl import set_log_level
+
+    set_log_level("WARNING")
 
 
 def stream_label(name: str | None, stype: str | None, source_id: str | None) -> str:
@@ -72,10 +85,9 @@ class EEGInlet:
 
     def open(self) -> EEGInlet:
         """Resolve and connect; fills :attr:`info`, :attr:`eeg` (row indices of EEG channels) and :attr:`sinfo`."""
-        from mne_lsl.lsl import resolve_streams
-        from mne_lsl.stream import StreamLSL
-
         _quiet_liblsl()
+        from mne_lsl.lsl import resolve_streams
+
         name, stype, source_id = self._query
         found = resolve_streams(timeout=self.timeout, name=name, stype=stype, source_id=source_id)
         found = [s for s in found if s.stype.lower() != "markers"]
@@ -91,13 +103,7 @@ class EEGInlet:
             raise ChannelError(f"LSL stream {sinfo.name!r} carries strings (markers), not EEG samples")
         if sinfo.sfreq <= 0:
             raise ChannelError(f"LSL stream {sinfo.name!r} has an irregular sampling rate; EEG needs a fixed one")
-        self._stream = StreamLSL(bufsize=self._bufsize, name=sinfo.name, stype=sinfo.stype,
-                                 source_id=sinfo.source_id)
-        try:
-            self._stream.connect(acquisition_delay=None, timeout=self.timeout)
-        except Exception as err:  # RuntimeError from mne-lsl: the stream vanished between resolve and connect
-            raise HarmonixError(f"cannot connect to LSL stream {sinfo.name!r}: {' '.join(str(err).split())}") from err
-        self.sinfo = sinfo
+        self._connect(sinfo)
         info = self._stream.info.copy()
         units = self._stream.get_channel_units()
         self.scale = np.array([10.0 ** mul for _, mul in units])
@@ -114,6 +120,43 @@ class EEGInlet:
                                "choose the EEG stream with --name or --type")
         self._stream.add_callback(self._collect)
         return self
+
+    def _connect(self, sinfo) -> None:
+        from mne_lsl.stream import StreamLSL
+
+        self._stream = StreamLSL(bufsize=self._bufsize, name=sinfo.name, stype=sinfo.stype,
+                                 source_id=sinfo.source_id)
+        try:
+            self._stream.connect(acquisition_delay=None, timeout=self.timeout)
+        except Exception as err:  # RuntimeError from mne-lsl: the stream vanished between resolve and connect
+            self._stream = None
+            raise HarmonixError(f"cannot connect to LSL stream {sinfo.name!r}: {' '.join(str(err).split())}") from err
+        self.sinfo = sinfo
+
+    def reconnect(self, timeout: float = 0.2) -> bool:
+        """Connect to a new outlet of the same stream, if one is on the network; ``True`` when it did.
+
+        liblsl recovers a lost stream by itself, but may take tens of seconds
+        to notice that an outlet came back; a player or amplifier app that
+        restarts publishes a new outlet (a new uid) with the same name and
+        source id, which this finds within ``timeout``.
+        """
+        from mne_lsl.lsl import resolve_streams
+
+        old = self.sinfo
+        found = [s for s in resolve_streams(timeout=timeout, name=old.name, stype=old.stype or None,
+                                            source_id=old.source_id or None)
+                 if s.uid != old.uid and s.stype.lower() != "markers"]
+        if not found:
+            return False
+        new = found[0]
+        if new.n_channels != old.n_channels or new.sfreq != old.sfreq:
+            raise HarmonixError(f"LSL stream {old.name!r} came back with {new.n_channels} channels at {new.sfreq:g} Hz "
+                                f"instead of {old.n_channels} at {old.sfreq:g} Hz; start a new session")
+        self._close_stream()
+        self._connect(new)
+        self._stream.add_callback(self._collect)
+        return True
 
     def _collect(self, data, timestamps, info):
         self._chunks.append(Chunk(np.array(data, dtype=np.float64) * self.scale, np.array(timestamps),
@@ -137,6 +180,9 @@ class EEGInlet:
                 "n_channels": s.n_channels, "hostname": s.hostname, "channels": list(self.info["ch_names"])}
 
     def close(self) -> None:
+        self._close_stream()
+
+    def _close_stream(self) -> None:
         if self._stream is not None:
             logging.getLogger("mne_lsl").disabled = True  # its disconnect logs the inlet's teardown
             try:

@@ -198,6 +198,7 @@ class OnlineEstimators:
     harmonic_model: object | None = None
     source: str = "<stream>"
     decomposition: SensorDecomposition | None = None
+    decomposition_time: float | None = None
     _phase_rows: np.ndarray = field(default=None, repr=False)
     _last_cdns: float = field(default=-np.inf, repr=False)
     _cdns: dict = field(default_factory=dict, repr=False)
@@ -228,6 +229,7 @@ class OnlineEstimators:
         if self.harmonic_model is not None:
             if self.decomposition is None:
                 self.decomposition = build_decomposition(window, settings, self.harmonic_model, source=self.source)
+                self.decomposition_time = time
             energy, harmonic_power = window_energy(window, self.decomposition, settings)
             values["energy"] = energy
             for k, p in enumerate(harmonic_power[:N_TRACE_HARMONICS]):

@@ -42,11 +42,11 @@ def recording_for_stream(path: str | PathLike | None, *, seed: int = 0) -> mne.i
 def open_player(raw: mne.io.BaseRaw, *, name: str = DEFAULT_NAME, source_id: str | None = None,
                 chunk_size: int = 10, loop: bool = True):
     """A started :class:`mne_lsl.player.PlayerLSL` of ``raw``."""
-    from mne_lsl.player import PlayerLSL
-
     if chunk_size < 1:
         raise ParameterError(f"chunk size must be at least 1 sample, got {chunk_size}")
     _quiet_liblsl()
+    from mne_lsl.player import PlayerLSL
+
     player = PlayerLSL(raw, chunk_size=chunk_size, n_repeat=np.inf if loop else 1, name=name,
                        source_id=source_id or name)
     return player.start()

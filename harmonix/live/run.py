@@ -46,6 +46,8 @@ from harmonix.spectral.bands import Band
 POLL_SECONDS = 0.001
 STALE_SECONDS = 0.5
 """No sample for this long: the stream is reported stalled and scheduled sounds are held back."""
+RECONNECT_SECONDS = 0.5
+"""While stalled, look for a new outlet of the stream this often."""
 LOCK_CHECK_SECONDS = 1.5
 """A sound's true phase is measured once this much EEG has followed its onset."""
 
@@ -221,6 +223,7 @@ class _Loop:
         self.last_arrival = time.perf_counter()
         self.since_hop = 0
         self.stalled = False
+        self.last_reconnect = -math.inf
         self.latencies: list[float] = []
         self.sounds = self.cancelled = self.gaps = 0
         self.to_check: list[float] = []
@@ -280,10 +283,15 @@ class _Loop:
             self.keyboard.close()
 
     def _idle(self) -> None:
-        if not self.stalled and self.last_ts is not None and time.perf_counter() - self.last_arrival > STALE_SECONDS:
+        now = time.perf_counter()
+        if not self.stalled and self.last_ts is not None and now - self.last_arrival > STALE_SECONDS:
             self.stalled = True
             self.log_state(self.session.time, "state", "stream stalled")
             self.view.update(self.session.time, {}, self.state_name, locking_summary(self.lock_errors), True)
+        if self.stalled and now - self.last_reconnect > RECONNECT_SECONDS:
+            self.last_reconnect = now
+            if self.inlet.reconnect():
+                self.log_state(self.session.time, "state", "reconnected to a new outlet of the stream")
 
     def _receive(self, chunks, duration) -> None:
         for chunk in chunks:
@@ -423,7 +431,8 @@ class _Loop:
             "host": platform.node(),
             "stream": self.inlet.describe(),
             "online": self.settings.params(),
-            "harmonics": None if self.online.decomposition is None else self.online.decomposition.params(),
+            "harmonics": None if self.online.decomposition is None else {
+                **self.online.decomposition.params(), "regularised_on_window_ending_at": self.online.decomposition_time},
             "phase_lock": None if self.config.phase_lock is None else self.config.phase_lock.__dict__,
             "sound": None if self.config.sound is None else self.config.sound.__dict__,
             "protocol": None if self.protocol is None else {"source": self.protocol.protocol.source,

@@ -191,6 +191,9 @@ def check_device(device: int | str | None, sfreq: float) -> None:
     except OSError as err:
         raise HarmonixError(f"cannot play: PortAudio library not found ({err}); install libportaudio2, "
                             "or use --dry-run to write the audio to a file") from err
+    except ImportError as err:
+        raise HarmonixError("cannot play: the sounddevice package is not installed (pip install sounddevice); "
+                            "or use --dry-run to write the audio to a file") from err
     try:
         sd.check_output_settings(device=device, samplerate=sfreq, channels=1, dtype="float32")
     except Exception as err:  # PortAudioError or ValueError: no such device

@@ -15,15 +15,27 @@ newest sample is left accurate:
 
 with :math:`X` the FFT of the (mean-removed) window and :math:`H` the
 frequency response of an order-2 Butterworth band-pass with the band's
-corners. The phase at the newest sample is :math:`\arg z[N-1]`, its
-amplitude :math:`|z[N-1]|`. A Butterworth band-pass has zero phase at the
-geometric centre of its corners, so a rhythm near :math:`\sqrt{f_{min} f_{max}}`
-is read without bias.
+corners.
 
-The instantaneous frequency is the slope of the unwrapped phase over the
-window's last ``2 / f_c`` seconds (two cycles at the centre frequency
-:math:`f_c`), by least squares, limited to the band:
-:math:`f = \frac{1}{2\pi} \, d\phi/dt`.
+The instantaneous frequency is the slope of the unwrapped phase of
+:math:`z` over the window's last ``2 / f_c`` seconds (two cycles at the
+centre frequency :math:`f_c = \sqrt{f_{min} f_{max}}`), by least squares,
+limited to the band: :math:`f = \frac{1}{2\pi} \, d\phi/dt`.
+
+A causal filter shifts a rhythm's phase: the Butterworth band-pass has zero
+phase only at :math:`f_c`, and about +45° at 9 Hz and -60° at 12 Hz for an
+8-13 Hz band. Since :math:`H` is known, the phase and amplitude at the newest
+sample are read through it at the rhythm's frequency :math:`\bar f`,
+
+.. math:: \phi = \arg z[N-1] - \arg H(\bar f), \qquad A = |z[N-1]| / |H(\bar f)|,
+
+which is exact for a steady rhythm and removes the bias an individual
+alpha frequency away from the band's centre would otherwise give.
+:math:`\bar f` is the power-weighted mean frequency of the band in the
+window's Hann-windowed periodogram, :math:`\bar f = \sum_k f_k P_k / \sum_k P_k`
+over the bins in ``[fmin, fmax)``: the instantaneous frequency is too noisy
+for this (:math:`\arg H` changes by ~50° per Hz), the window's spectrum is
+not.
 
 The functions take any ``(n_channels, n_times)`` window, so the same code
 serves a recording read offline and the ring buffer of a live stream.
@@ -65,10 +77,21 @@ class EndpointPhase:
 
 
 @lru_cache(maxsize=32)
+def _band_pass(fmin: float, fmax: float, sfreq: float, order: int) -> np.ndarray:
+    return scipy.signal.butter(order, (fmin, fmax), btype="bandpass", fs=sfreq, output="sos")
+
+
+@lru_cache(maxsize=32)
 def _causal_response(fmin: float, fmax: float, sfreq: float, n_times: int, order: int) -> np.ndarray:
     """``H`` at the ``n_times`` FFT bins: the band-pass applied to the analytic spectrum."""
-    sos = scipy.signal.butter(order, (fmin, fmax), btype="bandpass", fs=sfreq, output="sos")
-    _, response = scipy.signal.sosfreqz(sos, worN=n_times, whole=True, fs=sfreq)
+    _, response = scipy.signal.sosfreqz(_band_pass(fmin, fmax, sfreq, order), worN=n_times, whole=True, fs=sfreq)
+    return response
+
+
+def causal_response_at(band: Band, sfreq: float, freqs: np.ndarray, *, order: int = ECHT_ORDER) -> np.ndarray:
+    """``H(f)`` of the ECHT band-pass at the frequencies ``freqs`` (Hz)."""
+    _, response = scipy.signal.sosfreqz(_band_pass(float(band.fmin), float(band.fmax), float(sfreq), int(order)),
+                                        worN=np.atleast_1d(np.asarray(freqs, dtype=float)), fs=sfreq)
     return response
 
 
@@ -126,6 +149,22 @@ def echt(window: np.ndarray, sfreq: float, band: Band, *, order: int = ECHT_ORDE
     return scipy.fft.ifft(spectrum, axis=1)
 
 
+def band_mean_frequency(window: np.ndarray, sfreq: float, band: Band) -> np.ndarray:
+    """Power-weighted mean frequency (Hz) of ``band`` in each channel's Hann-windowed periodogram."""
+    window = np.atleast_2d(np.asarray(window, dtype=float))
+    taper = np.hanning(window.shape[1])
+    power = np.abs(scipy.fft.rfft((window - window.mean(axis=1, keepdims=True)) * taper, axis=1)) ** 2
+    freqs = scipy.fft.rfftfreq(window.shape[1], 1.0 / sfreq)
+    inside = (freqs >= band.fmin) & (freqs < band.fmax)
+    if not inside.any():
+        return np.full(window.shape[0], float(np.sqrt(band.fmin * band.fmax)))
+    weights = power[:, inside]
+    total = weights.sum(axis=1)
+    centre = float(np.sqrt(band.fmin * band.fmax))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, weights @ freqs[inside] / np.where(total > 0, total, 1.0), centre)
+
+
 def endpoint_phase(window: np.ndarray, sfreq: float, band: Band, *, order: int = ECHT_ORDER) -> EndpointPhase:
     """Phase, amplitude and instantaneous frequency of ``band`` at the newest sample of ``window``.
 
@@ -143,7 +182,8 @@ def endpoint_phase(window: np.ndarray, sfreq: float, band: Band, *, order: int =
     Returns
     -------
     EndpointPhase
-        See the module docstring for the formulas.
+        Phase and amplitude read through the filter's response at the
+        instantaneous frequency (module docstring).
     """
     z = echt(window, sfreq, band, order=order)
     centre = float(np.sqrt(band.fmin * band.fmax))
@@ -153,4 +193,6 @@ def endpoint_phase(window: np.ndarray, sfreq: float, band: Band, *, order: int =
     t = t - t.mean()
     slope = (tail - tail.mean(axis=1, keepdims=True)) @ t / (t @ t)
     frequency = np.clip(slope / (2 * np.pi), band.fmin, band.fmax)
-    return EndpointPhase(phase=np.angle(z[:, -1]), amplitude=np.abs(z[:, -1]), frequency=frequency)
+    response = causal_response_at(band, sfreq, band_mean_frequency(window, sfreq, band), order=order)
+    return EndpointPhase(phase=np.angle(z[:, -1] / response), amplitude=np.abs(z[:, -1]) / np.abs(response),
+                         frequency=frequency)
