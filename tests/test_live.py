@@ -339,3 +339,52 @@ def test_event_level_above_the_ceiling(tmp_path):
     line = _bad_live(tmp_path, "--name", _name(), "--dry-run", "--phase-band", "alpha", "--target-phase", "0",
                      "--event-level", "0")
     assert "ceiling" in line
+
+
+def test_protocol_played_live_is_recorded_with_its_segments(tmp_path, play_array, rng):
+    """A protocol through ``live --dry-run``: its audio in stimulus.wav, its segment changes as events,
+    annotations and markers."""
+    protocol = tmp_path / "short.toml"
+    protocol.write_text('name = "short"\nchannels = 1\n[safety]\nfade_in = 2.5\nfade_out = 2.5\n'
+                        '[[segments]]\nlabel = "warm"\nduration = 4\n[[segments.voices]]\ntype = "tone"\nfreq = 220\n'
+                        'level = -12\n[[segments]]\nlabel = "hold"\nduration = 6\n[[segments.voices]]\n'
+                        'type = "isochronic"\ncarrier = 330\nrate = 6\nlevel = -12\n')
+    name = play_array(rng.standard_normal((6, 250 * 60)) * 1e-5, 250.0, ["eeg"] * 6)
+    out = tmp_path / "session"
+    run = subprocess.run(_cli("-q", "live", "--name", name, "--out", str(out), "--dry-run", "--duration", "8",
+                              "--protocol", str(protocol), "--no-harmonics"),
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    audio, sr = soundfile.read(out / "stimulus.wav")
+    assert audio.size >= 8 * sr
+    assert np.max(np.abs(audio[: int(7 * sr)])) > 0.01
+    assert np.max(np.abs(audio)) <= 10 ** (-1 / 20)
+    events = _read_tsv(out / "events.tsv")
+    segments = [(float(e["onset"]), e["description"]) for e in events if e["kind"] == "segment"]
+    assert [d for _, d in segments] == ["warm", "hold"]
+    assert segments[1][0] == pytest.approx(4.0, abs=0.2)
+    raw = mne.io.read_raw_fif(out / "eeg_raw.fif", verbose="error")
+    assert {"segment/warm", "segment/hold"} <= set(raw.annotations.description)
+
+
+def test_ctrl_c_ends_the_session_complete(tmp_path, play_array, rng):
+    """Ctrl-C (SIGINT) mid-session: exit 0, the folder complete (FIF readable, params written), nothing partial."""
+    import signal
+
+    name = play_array(rng.standard_normal((6, 250 * 60)) * 1e-5, 250.0, ["eeg"] * 6)
+    out = tmp_path / "session"
+    live = subprocess.Popen(_cli("-q", "live", "--name", name, "--out", str(out), "--dry-run", "--no-harmonics",
+                                 "--phase-band", "alpha", "--target-phase", "180"),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob("session.partial-*")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(6.0)
+    live.send_signal(signal.SIGINT)
+    stdout, stderr = live.communicate(timeout=60)
+    assert live.returncode == 0, stderr
+    assert not list(tmp_path.glob("*.partial-*"))
+    params = json.loads((out / "params.json").read_text())
+    raw = mne.io.read_raw_fif(out / "eeg_raw.fif", verbose="error")
+    assert raw.n_times == params["n_samples"] and params["duration_seconds"] > 4.0
+    assert len(_read_tsv(out / "state.tsv")) > 5

@@ -161,10 +161,8 @@ def test_session_writer_round_trips_samples_exactly_and_leaves_nothing_on_discar
 def test_live_protocol_pause_resume_volume_and_segments():
     from harmonix.live.protocol_live import LiveProtocol
 
-    events = []
     proto = LiveProtocol("theta-harmonic", sfreq=8000.0, seconds=30.0)
-    proto.on_event = lambda kind, text: events.append((kind, text))
-    first = proto(8000)
+    first = proto(8000, 0.0)
     assert np.max(np.abs(first)) > 0
     proto.command(" ")
     assert np.all(proto(4000) == 0) and proto.time == pytest.approx(1.0)  # paused: the clock stands still
@@ -174,8 +172,20 @@ def test_live_protocol_pause_resume_volume_and_segments():
     proto.command("+")  # never above the safe rendered level
     assert proto.volume_db == 0.0
     while not proto.finished:
-        proto(8000)
-    kinds = [k for k, _ in events]
-    assert kinds.count("segment") == len(proto.protocol.segments)
-    assert ("control", "paused") in events and ("control", "resumed") in events
-    assert events[-1] == ("protocol", "finished")
+        proto(8000, None)
+    events = proto.drain()
+    segments = [(text, at) for kind, text, at in events if kind == "segment"]
+    assert [text for text, _ in segments] == [proto.segment_label(i) for i in range(len(proto.protocol.segments))]
+    assert segments[0][1] == 0.0  # the first block's start time was given: exact onset
+    assert ("control", "paused", None) in events and ("control", "resumed", None) in events
+    assert events[-1][:2] == ("protocol", "finished")
+    assert proto.drain() == []
+
+
+def test_live_view_summaries():
+    from harmonix.live.view import locking_summary, sparkline
+
+    assert sparkline([0.0, 1.0, 2.0, float("nan")]) == "▁▅█"
+    assert sparkline([]) == ""
+    assert locking_summary([]) == "no sound measured yet"
+    assert locking_summary([0.5, -0.5]) == "2 sounds, R=0.88, mean error +0 deg"  # cos(0.5)

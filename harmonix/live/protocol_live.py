@@ -17,7 +17,6 @@ from __future__ import annotations
 import queue
 import sys
 import threading
-from collections.abc import Callable
 from os import PathLike
 
 import numpy as np
@@ -46,7 +45,8 @@ class LiveProtocol:
         self.paused = False
         self.volume_db = 0.0
         self.finished = False
-        self.on_event: Callable[[str, str], None] = lambda kind, text: None
+        # filled by the audio path (perhaps the sound card's thread), emptied by the session loop
+        self.events: list[tuple[str, str, float | None]] = []
         self._segment = -1
 
     @property
@@ -54,17 +54,20 @@ class LiveProtocol:
         """Protocol time played, in s."""
         return self.position / self.sfreq
 
-    def _segment_at(self, t: float) -> int:
-        for i, seg in enumerate(self.protocol.segments):
-            if seg.start <= t < seg.end:
-                return i
-        return -1
-
     def segment_label(self, i: int) -> str:
         seg = self.protocol.segments[i]
         return seg.label or f"segment{i + 1}"
 
-    def __call__(self, n: int) -> np.ndarray:
+    def _emit(self, kind: str, text: str, at: float | None) -> None:
+        self.events.append((kind, text, at))
+
+    def drain(self) -> list[tuple[str, str, float | None]]:
+        """Events since the last call: (kind, text, session time or None when only "now" is known)."""
+        out, self.events = self.events, []
+        return out
+
+    def __call__(self, n: int, start_time: float | None = None) -> np.ndarray:
+        """The next ``n`` samples; ``start_time`` is the session time of the first (for the events' onsets)."""
         if self.paused or self.finished:
             return np.zeros(n)
         while self._buffer.size < n:
@@ -74,14 +77,16 @@ class LiveProtocol:
                 break
             self._buffer = np.concatenate([self._buffer, block.mean(axis=0).astype(np.float64)])
         out, self._buffer = self._buffer[:n], self._buffer[n:]
-        segment = self._segment_at(self.time)
-        if segment != self._segment and segment >= 0:
-            self._segment = segment
-            self.on_event("segment", self.segment_label(segment))
+        for i, seg in enumerate(self.protocol.segments):
+            first = int(round(seg.start * self.sfreq))
+            if self.position <= first < self.position + out.size and i > self._segment:
+                self._segment = i
+                at = None if start_time is None else start_time + (first - self.position) / self.sfreq
+                self._emit("segment", self.segment_label(i), at)
         self.position += out.size
         if out.size < n:
             self.finished = True
-            self.on_event("protocol", "finished")
+            self._emit("protocol", "finished", None if start_time is None else start_time + out.size / self.sfreq)
             out = np.concatenate([out, np.zeros(n - out.size)])
         return out * 10 ** (self.volume_db / 20)
 
@@ -89,13 +94,13 @@ class LiveProtocol:
         """Apply one key: ' ' pause/resume, '-' / '+' volume."""
         if key == " ":
             self.paused = not self.paused
-            self.on_event("control", "paused" if self.paused else "resumed")
+            self._emit("control", "paused" if self.paused else "resumed", None)
         elif key in "-_":
             self.volume_db = max(MIN_VOLUME_DB, self.volume_db - VOLUME_STEP_DB)
-            self.on_event("control", f"volume {self.volume_db:+.0f} dB")
+            self._emit("control", f"volume {self.volume_db:+.0f} dB", None)
         elif key in "+=":
             self.volume_db = min(0.0, self.volume_db + VOLUME_STEP_DB)
-            self.on_event("control", f"volume {self.volume_db:+.0f} dB")
+            self._emit("control", f"volume {self.volume_db:+.0f} dB", None)
 
 
 class Keyboard:

@@ -214,8 +214,6 @@ class _Loop:
         self.exposure = ExposureLimit(config.max_duty)
         self.sound = None if config.sound is None else config.sound.render(config.seed)
         if protocol is not None:
-            protocol.on_event = lambda kind, text: self.log_state(self.session.time, kind, text,
-                                                                  annotate_segment=kind == "segment")
             sink.source = protocol
         self.view = LiveView(settings.bands)
         self.keyboard = None
@@ -271,6 +269,7 @@ class _Loop:
                         return
                     if self.protocol is not None:
                         self.protocol.command(key)
+                self._protocol_events()
                 chunks = self.inlet.pull()
                 if not chunks:
                     self._idle()
@@ -322,6 +321,13 @@ class _Loop:
             self.sink.to_local = self.lsl_time
         for p in self.sink.advance(self.session.time):
             self._started(p)
+        self._protocol_events()
+
+    def _protocol_events(self) -> None:
+        if self.protocol is None:
+            return
+        for kind, text, at in self.protocol.drain():
+            self.log_state(self.session.time if at is None else at, kind, text, annotate_segment=kind == "segment")
 
     def _gap(self, n_missing: int, chunk) -> None:
         start = self.session.time
@@ -417,6 +423,7 @@ class _Loop:
             if isinstance(self.sink, WavSink):
                 self.sink.advance(self.session.time)
                 self.sink.close()
+                self._protocol_events()
             else:
                 self.sink.close(fade)
         finally:

@@ -142,7 +142,7 @@ class WavSink:
         self._pending: list[Pending] = []
         self.ceiling = ceiling_amplitude(override)
         self.clamped = 0
-        self.source = None  # a continuous source (protocol), read block by block
+        self.source = None  # a continuous source (protocol): source(n, session time of the first sample)
 
     def schedule(self, onset: float, samples: np.ndarray, label: str) -> None:
         """Play ``samples`` from session time ``onset``."""
@@ -160,7 +160,7 @@ class WavSink:
         if stop <= self._written:
             return []
         start, n = self._written, stop - self._written
-        block = np.zeros(n) if self.source is None else np.asarray(self.source(n), dtype=np.float64)
+        block = np.zeros(n) if self.source is None else np.asarray(self.source(n, start / self.sfreq), float)
         started = []
         for p in list(self._pending):
             first = int(round(p.onset * self.sfreq))
