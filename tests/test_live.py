@@ -388,3 +388,20 @@ def test_ctrl_c_ends_the_session_complete(tmp_path, play_array, rng):
     raw = mne.io.read_raw_fif(out / "eeg_raw.fif", verbose="error")
     assert raw.n_times == params["n_samples"] and params["duration_seconds"] > 4.0
     assert len(_read_tsv(out / "state.tsv")) > 5
+
+
+def test_online_cdns_is_the_offline_fit_on_its_window(recorded):
+    """CDNS is fitted in a background process; each value names the window it came from, and the offline
+    function on that window of the FIF gives the same numbers."""
+    from harmonix.live.online import OnlineSettings, window_cdns
+
+    settings = OnlineSettings(sfreq=recorded.sfreq, ch_names=tuple(recorded.eeg.ch_names), bands=load_bands())
+    n_window = int(round(recorded.params["online"]["window_seconds"] * recorded.sfreq))
+    rows = {r["cdns_time"]: r for r in recorded.state if r["cdns_time"]}
+    assert len(rows) >= 20  # about one a second
+    for at, row in list(rows.items())[:: max(1, len(rows) // 5)]:
+        end = int(round(float(at) * recorded.sfreq)) + 1
+        offline = window_cdns(recorded.data[:, end - n_window : end], settings)
+        for key, value in offline.items():
+            # a band without a peak has no consonance or dissonance (NaN), online as offline
+            assert float(row[key]) == pytest.approx(value, rel=1e-9, abs=1e-12, nan_ok=True), key

@@ -189,3 +189,14 @@ def test_live_view_summaries():
     assert sparkline([]) == ""
     assert locking_summary([]) == "no sound measured yet"
     assert locking_summary([0.5, -0.5]) == "2 sounds, R=0.88, mean error +0 deg"  # cos(0.5)
+
+
+def test_wav_sink_fades_a_continuous_source_out_at_the_end(tmp_path):
+    sink = WavSink(tmp_path / "a.wav", 1000.0)
+    sink.source = lambda n, start: np.full(n, 0.5)
+    sink.advance(1.0)
+    sink.close(0.5)
+    audio, _ = soundfile.read(tmp_path / "a.wav")
+    assert audio.size == 1500
+    np.testing.assert_allclose(audio[:1000], 0.5)
+    assert np.all(np.diff(audio[1000:]) <= 1e-7) and audio[-1] < 0.001  # a falling half-cosine to silence

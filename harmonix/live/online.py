@@ -135,8 +135,14 @@ def default_phase_channels(ch_names: Sequence[str]) -> tuple[str, ...]:
 
 def window_band_power(window: np.ndarray, settings: OnlineSettings) -> tuple[np.ndarray, np.ndarray]:
     """Channel-mean absolute (V²) and relative band power of ``window`` (n_channels, n_times)."""
-    power = band_power(compute_psd(window, settings.sfreq, window_seconds=settings.welch_seconds), settings.bands)
-    return power.absolute.mean(axis=0), np.nanmean(power.relative, axis=0)
+    absolute, relative, _ = _band_power_and_spectrum(window, settings)
+    return absolute, relative
+
+
+def _band_power_and_spectrum(window: np.ndarray, settings: OnlineSettings):
+    spectrum = compute_psd(window, settings.sfreq, window_seconds=settings.welch_seconds)
+    power = band_power(spectrum, settings.bands)
+    return power.absolute.mean(axis=0), np.nanmean(power.relative, axis=0), spectrum
 
 
 def window_energy(window: np.ndarray, decomposition: SensorDecomposition,
@@ -152,8 +158,16 @@ def window_energy(window: np.ndarray, decomposition: SensorDecomposition,
 
 def window_cdns(window: np.ndarray, settings: OnlineSettings) -> dict[str, float]:
     """Valence (C - D), consonance, dissonance and noise of the channel-mean spectrum, per band."""
-    spectrum = compute_psd(window, settings.sfreq, window_seconds=settings.welch_seconds)
-    mean = dataclasses.replace(spectrum, psd=spectrum.psd.mean(axis=0, keepdims=True), ch_names=("mean",), info=None)
+    return spectrum_cdns(_mean_spectrum(compute_psd(window, settings.sfreq, window_seconds=settings.welch_seconds)),
+                         settings)
+
+
+def _mean_spectrum(spectrum):
+    return dataclasses.replace(spectrum, psd=spectrum.psd.mean(axis=0, keepdims=True), ch_names=("mean",), info=None)
+
+
+def spectrum_cdns(mean, settings: OnlineSettings) -> dict[str, float]:
+    """:func:`window_cdns` from the channel-mean spectrum (what a background process is sent)."""
     fmax = min(45.0, settings.sfreq / 2 - 1.0)
     fit = fit_aperiodic(mean, freq_range=(1.0, fmax))
     out: dict[str, float] = {}
@@ -191,7 +205,10 @@ class OnlineEstimators:
 
     Call :meth:`phase` first (the controller's decision needs only it), then
     :meth:`update` for everything else. The decomposition is built at the
-    first full window and kept.
+    first full window and kept. With ``background=True`` the CDNS fit (tens
+    of milliseconds) runs in a separate process so that it never holds up a
+    decision; its values then carry ``cdns_time``, the session time of the
+    window they were computed on, and arrive a little later.
     """
 
     settings: OnlineSettings
@@ -199,9 +216,12 @@ class OnlineEstimators:
     source: str = "<stream>"
     decomposition: SensorDecomposition | None = None
     decomposition_time: float | None = None
+    background: bool = False
     _phase_rows: np.ndarray = field(default=None, repr=False)
     _last_cdns: float = field(default=-np.inf, repr=False)
     _cdns: dict = field(default_factory=dict, repr=False)
+    _pool: object = field(default=None, repr=False)
+    _pending: tuple | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.settings.phase_band is not None:
@@ -212,6 +232,18 @@ class OnlineEstimators:
         """Samples the ring buffer must hold before the first update."""
         return self.settings.samples(self.settings.window_seconds)
 
+    def value_names(self) -> list[str]:
+        """Names of the values :meth:`update` returns (some arrive later: CDNS, energy after the first window)."""
+        names = [f"{kind}_{b.name}" for b in self.settings.bands for kind in ("power", "relative")]
+        if self.harmonic_model is not None:
+            names += ["energy", *(f"harmonic_power_h{k:03d}" for k in range(N_TRACE_HARMONICS))]
+        if self.settings.cdns_seconds is not None:
+            fmax = min(45.0, self.settings.sfreq / 2 - 1.0)
+            names += [f"cdns_{name}_{b.name}" for b in self.settings.bands if b.fmax <= fmax
+                      for name in ("valence", "consonance", "dissonance", "noise")]
+            names.append("cdns_time")
+        return names
+
     def phase(self, window: np.ndarray) -> EndpointPhase | None:
         """Phase of the tracked band at the window's newest sample (``None`` when none is tracked)."""
         if self.settings.phase_band is None:
@@ -221,7 +253,7 @@ class OnlineEstimators:
     def update(self, window: np.ndarray, time: float) -> dict[str, float]:
         """Every other estimator on ``window`` (n_channels, window_samples); ``time`` in s for the CDNS cadence."""
         settings = self.settings
-        absolute, relative = window_band_power(window, settings)
+        absolute, relative, spectrum = _band_power_and_spectrum(window, settings)
         values: dict[str, float] = {}
         for b, band in enumerate(settings.bands):
             values[f"power_{band.name}"] = float(absolute[b])
@@ -234,8 +266,33 @@ class OnlineEstimators:
             values["energy"] = energy
             for k, p in enumerate(harmonic_power[:N_TRACE_HARMONICS]):
                 values[f"harmonic_power_h{k:03d}"] = float(p)
-        if settings.cdns_seconds is not None and time - self._last_cdns >= settings.cdns_seconds - 1e-9:
-            self._cdns = window_cdns(window, settings)
-            self._last_cdns = time
+        if settings.cdns_seconds is not None:
+            self._update_cdns(spectrum, time)
         values.update(self._cdns)
         return values
+
+    def _update_cdns(self, spectrum, time: float) -> None:
+        if self._pending is not None and self._pending[1].done():
+            at, future = self._pending
+            self._cdns = {**future.result(), "cdns_time": at}
+            self._pending = None
+        if time - self._last_cdns < self.settings.cdns_seconds - 1e-9 or self._pending is not None:
+            return
+        self._last_cdns = time
+        mean = _mean_spectrum(spectrum)
+        if not self.background:
+            self._cdns = {**spectrum_cdns(mean, self.settings), "cdns_time": time}
+            return
+        if self._pool is None:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            # spawn, not fork: the parent holds liblsl's and the audio's threads
+            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        self._pending = (time, self._pool.submit(spectrum_cdns, mean, self.settings))
+
+    def close(self) -> None:
+        """Stop the background process, if any."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None

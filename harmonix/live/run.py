@@ -46,6 +46,8 @@ from harmonix.spectral.bands import Band
 POLL_SECONDS = 0.001
 STALE_SECONDS = 0.5
 """No sample for this long: the stream is reported stalled and scheduled sounds are held back."""
+FADE_SECONDS = 0.5
+"""A protocol's audio fades out over this at the end of a session (Ctrl-C, q, --duration)."""
 RECONNECT_SECONDS = 0.5
 """While stalled, look for a new outlet of the stream this often."""
 LOCK_CHECK_SECONDS = 1.5
@@ -200,7 +202,7 @@ class _Loop:
         self.config, self.inlet, self.settings = config, inlet, settings
         self.session, self.sink, self.markers, self.protocol = session, sink, markers, protocol
         self.sfreq = settings.sfreq
-        self.online = OnlineEstimators(settings, model, source=f"stream {inlet.sinfo.name!r}")
+        self.online = OnlineEstimators(settings, model, source=f"stream {inlet.sinfo.name!r}", background=True)
         self.ring = _Ring(len(settings.ch_names), self.online.window_samples)
         self.hop_samples = max(1, settings.samples(settings.hop_seconds))
         self.controller = None
@@ -211,6 +213,9 @@ class _Loop:
             # amplitudes enter the history at the hop's pace, whatever the arrivals' pace
             self.controller = PhaseLockController(lock, settings.hop_seconds)
         self.chunk_sizes: deque = deque(maxlen=32)
+        decision = ["phase", "amplitude", "frequency", "threshold"] if self.controller is not None else []
+        decision += ["decision", "latency_ms"] + (["sample_age_ms"] if self.controller is not None else [])
+        self.columns = ["time", "sample", *decision, *self.online.value_names()]
         self.exposure = ExposureLimit(config.max_duty)
         self.sound = None if config.sound is None else config.sound.render(config.seed)
         if protocol is not None:
@@ -223,6 +228,7 @@ class _Loop:
         self.stalled = False
         self.last_reconnect = -math.inf
         self.latencies: list[float] = []
+        self.ages: list[float] = []  # LSL time of the decision minus the newest sample's timestamp
         self.sounds = self.cancelled = self.gaps = 0
         self.to_check: list[float] = []
         self.lock_errors: list[float] = []
@@ -352,21 +358,24 @@ class _Loop:
 
         window = self.ring.data
         newest = (self.session.n_times - 1) / self.sfreq
-        row: dict = {"time": newest, "sample": self.session.n_times - 1}
+        row: dict = dict.fromkeys(self.columns)
+        row.update(time=newest, sample=self.session.n_times - 1)
         if self.controller is not None:
             estimate = self.online.phase(window)
-            delay = max(local_clock() - self.last_ts, time.perf_counter() - arrived)
+            age = local_clock() - self.last_ts
+            delay = max(age, time.perf_counter() - arrived)
             interval = float(np.median(self.chunk_sizes)) / self.sfreq
             onset = self.controller.decide(newest, estimate, delay, interval)
             decision = self.controller.last_reason if onset is None else self._schedule(onset)
             self.latencies.append(time.perf_counter() - arrived)
+            self.ages.append(local_clock() - self.last_ts)
             if decision != "stimulate":
                 self.state_name = decision
             if not hop and decision != "stimulate":
                 return
             row.update(phase=float(estimate.phase[0]), amplitude=float(estimate.amplitude[0]),
                        frequency=float(estimate.frequency[0]), threshold=self.controller.threshold,
-                       decision=decision, latency_ms=self.latencies[-1] * 1e3)
+                       decision=decision, latency_ms=self.latencies[-1] * 1e3, sample_age_ms=self.ages[-1] * 1e3)
         elif not hop:
             return
         values = self.online.update(window, newest)
@@ -419,14 +428,14 @@ class _Loop:
         """Fade out, close the sink, the inlet and the marker stream, and close the session folder."""
         try:
             self._close_segment(self.session.time)
-            fade = 0.5
             if isinstance(self.sink, WavSink):
                 self.sink.advance(self.session.time)
-                self.sink.close()
+                self.sink.close(FADE_SECONDS)
                 self._protocol_events()
             else:
-                self.sink.close(fade)
+                self.sink.close(FADE_SECONDS)
         finally:
+            self.online.close()
             self.inlet.close()
             if self.markers is not None:
                 self.markers.close()
@@ -448,7 +457,11 @@ class _Loop:
             "max_duty": self.config.max_duty,
             "sounds": self.sounds, "cancelled": self.cancelled, "gaps": self.gaps,
             "clamped_samples": self.sink.clamped,
-            "decision_latency_ms": {"p50": _pct(latencies, 50), "p99": _pct(latencies, 99), "n": int(latencies.size)},
+            "decision_latency_ms": {"p50": _pct(latencies, 50), "p99": _pct(latencies, 99), "n": int(latencies.size),
+                                    "from": "the chunk's hand-over by the acquisition to the decision"},
+            "sample_age_at_decision_ms": {"p50": _pct(np.asarray(self.ages) * 1e3, 50),
+                                          "p99": _pct(np.asarray(self.ages) * 1e3, 99),
+                                          "from": "the newest sample's LSL timestamp to the decision (LSL clock)"},
             "phase_locking_online": locking_summary(self.lock_errors),
             "versions": _versions(),
         }

@@ -179,8 +179,25 @@ class WavSink:
         self._written = stop
         return started
 
-    def close(self) -> None:
-        """Close the file (pending sounds beyond the last sample are dropped)."""
+    def close(self, fade_seconds: float = 0.5) -> None:
+        """Fade a continuous source out over ``fade_seconds`` past the last sample, then close the file.
+
+        Sounds not yet started are dropped; a sound already playing is finished under the fade.
+        """
+        n = int(round(fade_seconds * self.sfreq)) if self.source is not None else 0
+        if n > 0:
+            start = self._written
+            ramp = 0.5 + 0.5 * np.cos(np.pi * np.arange(n) / n)
+            block = np.asarray(self.source(n, start / self.sfreq), float) * ramp
+            for p in self._pending:
+                if p.started:
+                    first = int(round(p.onset * self.sfreq))
+                    lo, hi = start, min(first + p.samples.size, start + n)
+                    if lo < hi:
+                        block[: hi - lo] += p.samples[lo - first : hi - first] * ramp[: hi - lo]
+            self.clamped += int((np.abs(block) > self.ceiling).sum())
+            self._file.write(np.clip(block, -self.ceiling, self.ceiling).astype(np.float32))
+            self._written += n
         self._file.close()
 
 
