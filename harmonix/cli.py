@@ -297,6 +297,8 @@ def _cmd_stimulate(args: argparse.Namespace) -> int:
         result = stimulus.check_rendered(args.check)
         print(result.report())
         return 0 if result.ok else 1
+    if args.design:
+        return _design(args)
     if (args.protocol is None) == (args.preset is None):
         raise ParameterError("give exactly one of PROTOCOL.toml or --preset NAME (see --list-presets)")
     protocol = args.protocol if args.protocol is not None else args.preset
@@ -321,6 +323,20 @@ def _cmd_stimulate(args: argparse.Namespace) -> int:
             print(f"harmonix: warning: {_one_line(warning.message)}", file=sys.stderr)
     if result is not None:
         print(result.summary())
+    return 0
+
+
+def _design(args: argparse.Namespace) -> int:
+    from harmonix.simulate.design import write_design
+
+    if args.target is None or args.out is None:
+        raise ParameterError("--design needs --target (e.g. 1-10) and -o OUT.toml")
+    sidecar = write_design(args.target, args.out, budget=args.design_budget, seed=args.seed)
+    shares = sidecar["comparison_rendered_share"]
+    best_preset = max((v, k) for k, v in shares.items() if k.startswith("preset"))
+    print(f"{args.out}: rhythm {', '.join(f'{r:.3g}' for r in sidecar['rates_hz'])} Hz; targets' share of the wave "
+          f"model's energy {shares['designed']:.4f} (random search {shares['random_search']:.4f}, best preset "
+          f"{best_preset[1].removeprefix('preset ')} {best_preset[0]:.4f})")
     return 0
 
 
@@ -587,6 +603,11 @@ def build_parser() -> argparse.ArgumentParser:
     stimulate.add_argument("--override", action="store_true", help="allow settings outside the safety limits")
     stimulate.add_argument("--play", action="store_true", help="play through the sound card instead of writing a file")
     stimulate.add_argument("--check", metavar="FILE", help="measure a rendered file against its protocol and exit")
+    design = stimulate.add_argument_group("harmonic-targeted design (wave model; writes a protocol)")
+    design.add_argument("--design", action="store_true", help="design a protocol for --target harmonics, -o OUT.toml")
+    design.add_argument("--target", metavar="SPEC", help="harmonics to target: 1-10, 2,5,7 (h000 excluded)")
+    design.add_argument("--design-budget", type=COUNT, default=200, metavar="N", help="evaluations of the model")
+    design.add_argument("--seed", type=SEED, default=0, help="seed of the random-search comparison")
     stimulate.set_defaults(func=_cmd_stimulate)
 
     simulate = add_parser("simulate", help="simulate EEG from the connectome (oscillator networks or the wave model)")
