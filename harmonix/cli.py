@@ -33,7 +33,7 @@ from harmonix.cli_types import (
     parse_bands,
     parse_channel_types,
 )
-from harmonix.cli_live import add_live_parsers
+from harmonix.cli_live import add_annealing_options, add_live_parsers
 from harmonix.errors import HarmonixError, ParameterError
 from harmonix.harmonics.basis import BASIS_KINDS
 from harmonix.progress import progress, set_quiet, set_verbose, write_line
@@ -298,7 +298,9 @@ def _cmd_stimulate(args: argparse.Namespace) -> int:
         print(result.report())
         return 0 if result.ok else 1
     if args.design:
-        return _design(args)
+        from harmonix.cli_live import cmd_design
+
+        return cmd_design(args)
     if (args.protocol is None) == (args.preset is None):
         raise ParameterError("give exactly one of PROTOCOL.toml or --preset NAME (see --list-presets)")
     protocol = args.protocol if args.protocol is not None else args.preset
@@ -326,23 +328,13 @@ def _cmd_stimulate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _design(args: argparse.Namespace) -> int:
-    from harmonix.simulate.design import write_design
-
-    if args.target is None or args.out is None:
-        raise ParameterError("--design needs --target (e.g. 1-10) and -o OUT.toml")
-    sidecar = write_design(args.target, args.out, budget=args.design_budget, seed=args.seed)
-    shares = sidecar["comparison_rendered_share"]
-    best_preset = max((v, k) for k, v in shares.items() if k.startswith("preset"))
-    print(f"{args.out}: rhythm {', '.join(f'{r:.3g}' for r in sidecar['rates_hz'])} Hz; targets' share of the wave "
-          f"model's energy {shares['designed']:.4f} (random search {shares['random_search']:.4f}, best preset "
-          f"{best_preset[1].removeprefix('preset ')} {best_preset[0]:.4f})")
-    return 0
-
-
 def _cmd_simulate(args: argparse.Namespace) -> int:
     from harmonix.workflows import run_simulation
 
+    if args.closed_loop:
+        from harmonix.cli_live import cmd_closed_loop
+
+        return cmd_closed_loop(args)
     if args.protocol and args.preset:
         raise ParameterError("give at most one of --protocol FILE and --preset NAME")
     if args.protocol:
@@ -612,6 +604,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     simulate = add_parser("simulate", help="simulate EEG from the connectome (oscillator networks or the wave model)")
     simulate.add_argument("--model", choices=("stuart-landau", "kuramoto", "wave"), default="stuart-landau")
+    simulate.add_argument("--closed-loop", choices=("anneal",), metavar="CONTROLLER",
+                          help="'anneal': the annealing controller on a simulated brain (wave model), in lockstep, "
+                               "writing the session folder harmonix live writes")
+    add_annealing_options(simulate)
     simulate.add_argument("--seconds", type=SECONDS, default=30.0, help="simulated duration (default 30 s)")
     simulate.add_argument("--seed", type=SEED, default=0)
     simulate.add_argument("--schedule", choices=("constant", "anneal"), default="constant",

@@ -1,9 +1,10 @@
-"""The real-time subcommands: ``harmonix live`` and ``harmonix stream`` (parsers and the calls they compose)."""
+"""The real-time and closed-loop commands: ``live``, ``stream``, ``simulate --closed-loop``, ``stimulate --design``."""
 
 from __future__ import annotations
 
 import argparse
 import math
+import sys
 from pathlib import Path
 
 from harmonix.cli_types import HERTZ, NON_NEGATIVE, SECONDS, SEED, parse_bands
@@ -55,6 +56,10 @@ def add_live_parsers(add_parser) -> None:
                       help="refuse sounds beyond this share of sound-on time in any 60 s")
     live.add_argument("--protocol", metavar="FILE", help="play this stimulation protocol live instead "
                                                          "(space pauses, -/+ volume, q stops)")
+    live.add_argument("--anneal", action="store_true",
+                      help="the annealing controller: heat with a stack until the energy parameter reaches its "
+                           "target, hold it, cool at --cool-tau (options below)")
+    add_annealing_options(live)
     out = live.add_argument_group("audio output")
     out.add_argument("--dry-run", action="store_true",
                      help="write the audio to OUT/stimulus.wav, sample-aligned to the EEG, instead of playing it")
@@ -73,6 +78,78 @@ def add_live_parsers(add_parser) -> None:
     stream.add_argument("--once", action="store_true", help="play the recording once instead of looping")
     stream.add_argument("--seconds", type=SECONDS, help="stop after this many seconds")
     stream.set_defaults(func=cmd_stream)
+
+
+def add_annealing_options(command: argparse.ArgumentParser) -> None:
+    """The annealing controller's stages and its stimulus (``live --anneal``, ``simulate --closed-loop anneal``)."""
+    group = command.add_argument_group("annealing controller (heat, hold, cool on the measured energy parameter)")
+    group.add_argument("--baseline", type=SECONDS, default=20.0, metavar="S", help="baseline measurement, no drive")
+    group.add_argument("--heat-factor", type=float, default=2.0, metavar="F", help="energy target: F x baseline")
+    group.add_argument("--band", type=float, default=0.15, metavar="B", help="hold band: target x (1 +- B)")
+    group.add_argument("--heat-limit", type=SECONDS, default=120.0, metavar="S", help="longest heating")
+    group.add_argument("--hold", type=SECONDS, default=120.0, metavar="S", help="hold duration")
+    group.add_argument("--cool-tau", type=SECONDS, default=40.0, metavar="S", help="cooling time constant")
+    group.add_argument("--max-session", type=SECONDS, default=3600.0, metavar="S", help="longest session")
+    group.add_argument("--stimulus-rate", type=HERTZ, metavar="HZ",
+                       help="rhythm of the stack (default: designed for --design-target on the wave model)")
+    group.add_argument("--design-target", default="1-10", metavar="SPEC",
+                       help="harmonics the stack's rhythm is designed for when --stimulus-rate is not given")
+
+
+def annealing_settings(args: argparse.Namespace):
+    """The controller's settings and the stimulus rhythm (designed unless given)."""
+    from harmonix.live.annealing import AnnealingSettings
+
+    settings = AnnealingSettings(baseline_seconds=args.baseline, heat_factor=args.heat_factor, band=args.band,
+                                 heat_limit_seconds=args.heat_limit, hold_seconds=args.hold, cool_tau=args.cool_tau,
+                                 max_session_seconds=args.max_session)
+    rate = args.stimulus_rate
+    if rate is None:
+        from harmonix.simulate.design import design_rate, resonance_target
+
+        rate = design_rate(resonance_target(args.design_target)).rates[0]
+    return settings, float(rate)
+
+
+def cmd_closed_loop(args: argparse.Namespace) -> int:
+    """``harmonix simulate --closed-loop anneal``: the annealing controller on a simulated brain."""
+    from harmonix.live.closed_loop import run_closed_loop
+    from harmonix.live.run import LiveConfig
+    from harmonix.simulate.brain import BrainSettings
+
+    if args.closed_loop != "anneal":
+        raise ParameterError(f"--closed-loop {args.closed_loop!r}: the only closed-loop controller is 'anneal'")
+    annealing, rate = annealing_settings(args)
+    bands, _ = parse_bands(None)
+    config = LiveConfig(out=Path(args.out), annealing=annealing, stimulus_rate=rate, dry_run=True,
+                        audio_sfreq=16000.0, markers=False, online={"bands": tuple(bands)}, seed=args.seed,
+                        overwrite=getattr(args, "overwrite", False))
+    summary = run_closed_loop(config, BrainSettings(seed=args.seed, rate=rate))
+    import json
+
+    params = json.loads((summary.out / "params.json").read_text())["annealing"]
+    reached = "reached" if params["target_reached"] else "NOT reached (cooled from where it was)"
+    print(f"{summary.out}: {summary.seconds:.1f} s simulated at {rate:.3g} Hz drive; energy target {reached}")
+    if not params["target_reached"]:
+        print(f"harmonix: warning: the energy target ({args.heat_factor:g} x baseline) was not reached within "
+              f"{args.heat_limit:g} s at full depth; the controller cooled from there (see events.tsv)",
+              file=sys.stderr)
+    return 0
+
+
+def cmd_design(args: argparse.Namespace) -> int:
+    """``harmonix stimulate --design``: a protocol for chosen harmonics (wave model)."""
+    from harmonix.simulate.design import write_design
+
+    if args.target is None or args.out is None:
+        raise ParameterError("--design needs --target (e.g. 1-10) and -o OUT.toml")
+    sidecar = write_design(args.target, args.out, budget=args.design_budget, seed=args.seed)
+    shares = sidecar["comparison_rendered_share"]
+    best_preset = max((v, k) for k, v in shares.items() if k.startswith("preset"))
+    print(f"{args.out}: rhythm {', '.join(f'{r:.3g}' for r in sidecar['rates_hz'])} Hz; targets' share of the wave "
+          f"model's energy {shares['designed']:.4f} (random search {shares['random_search']:.4f}, best preset "
+          f"{best_preset[1].removeprefix('preset ')} {best_preset[0]:.4f})")
+    return 0
 
 
 def _phase_band(spec: str | None):
@@ -112,12 +189,14 @@ def live_config(args: argparse.Namespace):
     channels = tuple(c.strip() for c in args.phase_channels.split(",") if c.strip()) if args.phase_channels else ()
     online = {"bands": tuple(bands), "hop_seconds": args.hop, "window_seconds": args.window,
               "cdns_seconds": None if args.no_cdns else 1.0}
+    annealing, rate = annealing_settings(args) if args.anneal else (None, 10.0)
     return LiveConfig(out=Path(args.out), name=args.name, stype=args.stype, source_id=args.source_id,
                       timeout=args.timeout, duration=args.duration, online=online, phase_band=band,
                       phase_channels=channels, phase_lock=lock, sound=sound, protocol=args.protocol,
                       dry_run=args.dry_run, device=args.device, audio_sfreq=args.audio_sfreq,
                       harmonics=not args.no_harmonics, markers=not args.no_markers, max_duty=args.max_duty,
-                      override=args.override, overwrite=args.overwrite, seed=args.seed)
+                      override=args.override, overwrite=args.overwrite, seed=args.seed, annealing=annealing,
+                      stimulus_rate=rate)
 
 
 def cmd_live(args: argparse.Namespace) -> int:

@@ -86,3 +86,26 @@ def test_cli_design_and_bad_targets(tmp_path, capsys):
     assert not (tmp_path / "e.toml").exists()
     assert main(["stimulate", "--design", "--target", "1-3", "-o", str(tmp_path / "e.wav")]) == 2
     assert "TOML" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_designed_protocol_raises_the_targets_share_in_simulate_then_analyze(tmp_path):
+    """Acceptance 1 (second half): the designed protocol and the best preset each drive the wave model
+    (``harmonix simulate --model wave``, same seed), ``harmonix analyze`` decomposes the EEG: the share of the
+    harmonic energy in h001-h010 is higher with the design, band by band."""
+    import pandas as pd
+
+    design = tmp_path / "designed.toml"
+    assert main(["-q", "stimulate", "--design", "--target", "1-10", "-o", str(design)]) == 0
+    shares = {}
+    for label, drive in (("designed", ["--protocol", str(design)]), ("preset", ["--preset", "pink-bursts"])):
+        sim, analysis = tmp_path / f"sim-{label}", tmp_path / f"analysis-{label}"
+        assert main(["-q", "simulate", "--model", "wave", *drive, "--seconds", "60", "--seed", "1",
+                     "--out", str(sim)]) == 0
+        assert main(["-q", "analyze", str(next(sim.glob("*_raw.fif"))), "--out", str(analysis)]) == 0
+        metrics = pd.read_csv(next(analysis.rglob("metrics.csv")))
+        energy = metrics[metrics.metric == "harmonic_energy"]
+        shares[label] = {band: float(g[g.component.isin([f"h{k:03d}" for k in range(1, 11)])].value.sum()
+                                     / g.value.sum()) for band, g in energy.groupby("band")}
+    print({label: {b: round(v, 3) for b, v in s.items()} for label, s in shares.items()})
+    assert all(shares["designed"][band] > shares["preset"][band] for band in shares["preset"])

@@ -79,6 +79,9 @@ class LiveConfig:
     override: bool = False
     overwrite: bool = False
     seed: int = 0
+    annealing: object | None = None  # AnnealingSettings: the heat-hold-cool controller
+    stimulus_rate: float = 10.0  # Hz, the rhythm of the stack the annealing controller drives with
+    stimulus_level: float = -12.0  # dBFS
 
 
 @dataclass
@@ -99,8 +102,10 @@ def _check_config(config: LiveConfig) -> None:
         raise ParameterError(f"--duration must be positive, got {config.duration}")
     if config.phase_lock is not None and (config.phase_band is None or config.sound is None):
         raise ParameterError("phase-locked stimulation needs a band (--phase-band) and a sound (--event)")
-    if config.protocol is not None and config.phase_lock is not None:
-        raise ParameterError("play either a protocol (--protocol) or phase-locked sounds (--target-phase), not both")
+    controllers = [c for c in (config.protocol, config.phase_lock, config.annealing) if c is not None]
+    if len(controllers) > 1:
+        raise ParameterError("choose one of a protocol (--protocol), phase-locked sounds (--target-phase) and the "
+                             "annealing controller")
 
 
 class _Ring:
@@ -202,6 +207,7 @@ class _Loop:
         self.config, self.inlet, self.settings = config, inlet, settings
         self.session, self.sink, self.markers, self.protocol = session, sink, markers, protocol
         self.sfreq = settings.sfreq
+        self.simulated = getattr(inlet, "simulated", False)
         self.online = OnlineEstimators(settings, model, source=f"stream {inlet.sinfo.name!r}", background=True)
         self.ring = _Ring(len(settings.ch_names), self.online.window_samples)
         self.hop_samples = max(1, settings.samples(settings.hop_seconds))
@@ -213,8 +219,18 @@ class _Loop:
             # amplitudes enter the history at the hop's pace, whatever the arrivals' pace
             self.controller = PhaseLockController(lock, settings.hop_seconds)
         self.chunk_sizes: deque = deque(maxlen=32)
+        self.annealing = self.stack = None
+        if config.annealing is not None:
+            from harmonix.live.annealing import AnnealingController
+            from harmonix.live.closed_loop import StackDrive
+
+            self.annealing = AnnealingController(config.annealing)
+            self.stack = StackDrive(config.stimulus_rate, config.audio_sfreq, config.stimulus_level)
+            sink.source = self.stack
         decision = ["phase", "amplitude", "frequency", "threshold"] if self.controller is not None else []
-        decision += ["decision", "latency_ms"] + (["sample_age_ms"] if self.controller is not None else [])
+        decision += ["decision"] + ([] if self.simulated else ["latency_ms"])
+        decision += ["sample_age_ms"] if self.controller is not None and not self.simulated else []
+        decision += ["stage", "depth", "reference", "reason"] if self.annealing is not None else []
         self.columns = ["time", "sample", *decision, *self.online.value_names()]
         self.exposure = ExposureLimit(config.max_duty)
         self.sound = None if config.sound is None else config.sound.render(config.seed)
@@ -269,7 +285,7 @@ class _Loop:
                                                           if self.config.dry_run else ""))
         self.keyboard = Keyboard()
         try:
-            while duration is None or self.session.time < duration:
+            while (duration is None or self.session.time < duration) and not self._annealed():
                 for key in self.keyboard.pressed():
                     if key in "qQ":
                         return
@@ -286,6 +302,9 @@ class _Loop:
             return
         finally:
             self.keyboard.close()
+
+    def _annealed(self) -> bool:
+        return self.annealing is not None and self.annealing.finished and self.annealing.depth == 0
 
     def _idle(self) -> None:
         now = time.perf_counter()
@@ -381,11 +400,28 @@ class _Loop:
         values = self.online.update(window, newest)
         if self.controller is None:
             self.latencies.append(time.perf_counter() - arrived)
-            row.update(decision="none", latency_ms=self.latencies[-1] * 1e3)
+            row.update(decision="none")
+            if not self.simulated:
+                row.update(latency_ms=self.latencies[-1] * 1e3)
+        if self.annealing is not None and "energy" in values:
+            self._anneal(newest, values["energy"], row)
         self._check_locking(window, newest)
         row.update(values)
         self.session.state(row)
         self.view.update(newest, values, self.state_name, locking_summary(self.lock_errors), self.stalled)
+
+    def _anneal(self, newest: float, energy: float, row: dict) -> None:
+        decision = self.annealing.decide(newest, energy)
+        if decision.stage != self.state_name:
+            self.state_name = decision.stage
+            self.log_state(newest, "stage", decision.stage, annotate_segment=True)
+            self.session.event(newest, 0.0, self.lsl_time(newest), "decision", decision.reason,
+                               f"energy {energy!r}; depth {decision.depth!r}")
+        self.stack.depth = decision.depth
+        if self.simulated:
+            self.inlet.command(decision.depth)
+        row.update(decision="anneal", stage=decision.stage, depth=decision.depth, reference=decision.reference,
+                   reason=decision.reason)
 
     def _schedule(self, onset: float) -> str:
         sound = self.config.sound
@@ -442,9 +478,9 @@ class _Loop:
         latencies = np.asarray(self.latencies) * 1e3
         params = {
             "harmonix_version": __version__,
-            "created": self.started.isoformat(timespec="seconds"),
+            "created": None if self.simulated else self.started.isoformat(timespec="seconds"),
             "command": _command(),
-            "host": platform.node(),
+            "host": None if self.simulated else platform.node(),
             "stream": self.inlet.describe(),
             "online": self.settings.params(),
             "harmonics": None if self.online.decomposition is None else {
@@ -457,14 +493,20 @@ class _Loop:
             "max_duty": self.config.max_duty,
             "sounds": self.sounds, "cancelled": self.cancelled, "gaps": self.gaps,
             "clamped_samples": self.sink.clamped,
-            "decision_latency_ms": {"p50": _pct(latencies, 50), "p99": _pct(latencies, 99), "n": int(latencies.size),
-                                    "from": "the chunk's hand-over by the acquisition to the decision"},
-            "sample_age_at_decision_ms": {"p50": _pct(np.asarray(self.ages) * 1e3, 50),
-                                          "p99": _pct(np.asarray(self.ages) * 1e3, 99),
-                                          "from": "the newest sample's LSL timestamp to the decision (LSL clock)"},
+            "annealing": None if self.annealing is None else {
+                **self.config.annealing.__dict__, "stimulus_rate_hz": self.config.stimulus_rate,
+                "baseline_energy": self.annealing.baseline, "target_energy": self.annealing.target,
+                "target_reached": not self.annealing.unreachable, "final_stage": self.annealing.stage},
             "phase_locking_online": locking_summary(self.lock_errors),
             "versions": _versions(),
         }
+        if not self.simulated:  # wall-clock figures: a simulated session is reproducible from its seed alone
+            params["decision_latency_ms"] = {"p50": _pct(latencies, 50), "p99": _pct(latencies, 99),
+                                             "n": int(latencies.size),
+                                             "from": "the chunk's hand-over by the acquisition to the decision"}
+            params["sample_age_at_decision_ms"] = {"p50": _pct(np.asarray(self.ages) * 1e3, 50),
+                                                   "p99": _pct(np.asarray(self.ages) * 1e3, 99),
+                                                   "from": "the newest sample's LSL timestamp to the decision"}
         out = self.session.close(params)
         stage_line(f"live: {self.session.time:.1f} s received, {self.sounds} sounds, {self.gaps} gaps -> {out}/")
         return LiveSummary(out, self.session.time, self.sounds, self.cancelled, self.gaps, latencies,
