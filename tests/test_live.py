@@ -405,3 +405,29 @@ def test_online_cdns_is_the_offline_fit_on_its_window(recorded):
         for key, value in offline.items():
             # a band without a peak has no consonance or dissonance (NaN), online as offline
             assert float(row[key]) == pytest.approx(value, rel=1e-9, abs=1e-12, nan_ok=True), key
+
+
+def test_live_anneal_on_a_stream_that_does_not_respond(tmp_path):
+    """``harmonix live --anneal`` over LSL: a played recording cannot respond to the sound, so the controller
+    measures its baseline, heats at full depth, says the target is out of reach, cools and ends the session."""
+    raw = recording_for_stream(None)
+    name = _name()
+    player = open_player(raw, name=name)
+    out = tmp_path / "session"
+    try:
+        run = subprocess.run(_cli("-q", "live", "--name", name, "--out", str(out), "--dry-run", "--anneal",
+                                  "--baseline", "4", "--heat-limit", "6", "--hold", "5", "--cool-tau", "5",
+                                  "--heat-factor", "3", "--stimulus-rate", "10", "--duration", "120", "--no-cdns"),
+                             capture_output=True, text=True, timeout=180)
+    finally:
+        player.stop()
+    assert run.returncode == 0, run.stderr
+    events = _read_tsv(out / "events.tsv")
+    stages = [e["description"] for e in events if e["kind"] == "stage"]
+    assert stages == ["baseline", "heat", "cool", "done"]
+    assert any("not reached in 6 s" in e["description"] for e in events if e["kind"] == "decision")
+    params = json.loads((out / "params.json").read_text())
+    assert params["annealing"]["target_reached"] is False
+    assert params["duration_seconds"] < 60  # ended by the controller, not by --duration
+    audio, sr = soundfile.read(out / "stimulus.wav")
+    assert np.max(np.abs(audio)) > 0.01 and np.max(np.abs(audio)) <= 10 ** (-1 / 20)

@@ -148,8 +148,13 @@ def _open(config: LiveConfig):
             try:
                 check_harmonic_channels(settings, model, source=f"stream {inlet.sinfo.name!r}")
             except ChannelError as err:
+                if config.annealing is not None:
+                    raise ChannelError(f"the annealing controller needs the energy parameter, which needs the "
+                                       f"harmonic decomposition: {err}") from err
                 notes.append(f"no harmonic estimates: {err}")
                 model = None
+        elif config.annealing is not None:
+            raise ParameterError("the annealing controller needs the energy parameter: drop --no-harmonics")
         if not config.dry_run:
             check_device(config.device, config.audio_sfreq)
         protocol = None
