@@ -112,6 +112,7 @@ def _hold_window(rows):
     return t.min(), t.max()
 
 
+@pytest.mark.slow
 def test_closed_loop_holds_the_band_and_cools_at_the_requested_rate(closed):
     """Acceptance 2: >= 90 % of the hold in the band; the fitted cooling time constant within 20 %."""
     target, baseline = closed.params["target_energy"], closed.params["baseline_energy"]
@@ -124,6 +125,7 @@ def test_closed_loop_holds_the_band_and_cools_at_the_requested_rate(closed):
     assert tau == pytest.approx(20.0, rel=0.2)
 
 
+@pytest.mark.slow
 def test_open_loop_schedule_holds_worse(closed, tmp_path):
     """Acceptance 2: the same heat-hold-cool schedule played open loop on the same brain (same seed)."""
     folder = tmp_path / "open"
@@ -139,6 +141,7 @@ def test_open_loop_schedule_holds_worse(closed, tmp_path):
     assert open_fraction < closed_fraction - 0.1
 
 
+@pytest.mark.slow
 def test_closed_loop_is_reproducible_from_its_seed(closed, tmp_path):
     """Acceptance 3: the same seed gives the same session folder (tables byte for byte, audio samples, EEG and
     annotations equal; only the FIF and WAV headers' creation stamps differ); another seed does not."""
@@ -152,6 +155,7 @@ def test_closed_loop_is_reproducible_from_its_seed(closed, tmp_path):
     assert session_folder_contents(other)["eeg"] != session_folder_contents(closed.folder)["eeg"]
 
 
+@pytest.mark.slow
 def test_session_folder_is_what_live_writes_and_analyze_reads(closed, tmp_path):
     import mne
 
@@ -164,6 +168,7 @@ def test_session_folder_is_what_live_writes_and_analyze_reads(closed, tmp_path):
     assert all("energy" in e["detail"] and "depth" in e["detail"] for e in events)
 
 
+@pytest.mark.slow
 def test_cli_closed_loop_and_bad_inputs(tmp_path, capsys):
     out = tmp_path / "run"
     assert main(["-q", "simulate", "--closed-loop", "anneal", "--out", str(out), "--baseline", "5", "--hold", "10",
