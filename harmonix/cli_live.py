@@ -85,7 +85,7 @@ def add_annealing_options(command: argparse.ArgumentParser) -> None:
     group = command.add_argument_group("annealing controller (heat, hold, cool on the measured energy parameter)")
     group.add_argument("--baseline", type=SECONDS, default=20.0, metavar="S", help="baseline measurement, no drive")
     group.add_argument("--heat-factor", type=float, default=2.0, metavar="F", help="energy target: F x baseline")
-    group.add_argument("--band", type=float, default=0.15, metavar="B", help="hold band: target x (1 +- B)")
+    group.add_argument("--hold-band", type=float, default=0.15, metavar="B", help="hold band: target x (1 +- B)")
     group.add_argument("--heat-limit", type=SECONDS, default=120.0, metavar="S", help="longest heating")
     group.add_argument("--hold", type=SECONDS, default=120.0, metavar="S", help="hold duration")
     group.add_argument("--cool-tau", type=SECONDS, default=40.0, metavar="S", help="cooling time constant")
@@ -100,7 +100,7 @@ def annealing_settings(args: argparse.Namespace):
     """The controller's settings and the stimulus rhythm (designed unless given)."""
     from harmonix.live.annealing import AnnealingSettings
 
-    settings = AnnealingSettings(baseline_seconds=args.baseline, heat_factor=args.heat_factor, band=args.band,
+    settings = AnnealingSettings(baseline_seconds=args.baseline, heat_factor=args.heat_factor, band=args.hold_band,
                                  heat_limit_seconds=args.heat_limit, hold_seconds=args.hold, cool_tau=args.cool_tau,
                                  max_session_seconds=args.max_session)
     rate = args.stimulus_rate
@@ -193,26 +193,27 @@ def live_config(args: argparse.Namespace):
     return LiveConfig(out=Path(args.out), name=args.name, stype=args.stype, source_id=args.source_id,
                       timeout=args.timeout, duration=args.duration, online=online, phase_band=band,
                       phase_channels=channels, phase_lock=lock, sound=sound, protocol=args.protocol,
-                      dry_run=args.dry_run, device=args.device, audio_sfreq=args.audio_sfreq,
+                      dry_run=args.dry_run, device=_device(args.device), audio_sfreq=args.audio_sfreq,
                       harmonics=not args.no_harmonics, markers=not args.no_markers, max_duty=args.max_duty,
                       override=args.override, overwrite=args.overwrite, seed=args.seed, annealing=annealing,
                       stimulus_rate=rate)
 
 
+def _device(spec: str | None):
+    """sounddevice takes an index as an int and matches a string against device names."""
+    return int(spec) if spec is not None and spec.strip().isdigit() else spec
+
+
 def cmd_live(args: argparse.Namespace) -> int:
+    import numpy as np
+
     from harmonix.live.run import run_live
 
     summary = run_live(live_config(args))
-    p50 = summary.latencies_ms
-    figures = f", decision latency p50 {float(_median(p50)):.1f} ms" if p50.size else ""
+    latencies = summary.latencies_ms
+    figures = f", decision latency p50 {float(np.median(latencies)):.1f} ms" if latencies.size else ""
     print(f"{summary.out}: {summary.seconds:.1f} s of EEG, {summary.sounds} sounds, {summary.gaps} gaps{figures}")
     return 0
-
-
-def _median(values):
-    import numpy as np
-
-    return np.median(values)
 
 
 def cmd_stream(args: argparse.Namespace) -> int:

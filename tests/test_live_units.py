@@ -200,3 +200,27 @@ def test_wav_sink_fades_a_continuous_source_out_at_the_end(tmp_path):
     assert audio.size == 1500
     np.testing.assert_allclose(audio[:1000], 0.5)
     assert np.all(np.diff(audio[1000:]) <= 1e-7) and audio[-1] < 0.001  # a falling half-cosine to silence
+
+
+def test_split_gap_measures_gaps_and_marks_clock_discontinuities():
+    from harmonix.live.lsl import Chunk, split_gap
+
+    def chunk(t0):
+        return Chunk(np.zeros((10, 1)), t0 + np.arange(10) / 100.0, 0.0)
+
+    assert split_gap(None, chunk(5.0), 100.0) == 0
+    assert split_gap(4.99, chunk(5.0), 100.0) == 0  # the next sample
+    assert split_gap(4.99, chunk(5.02), 100.0) == 0  # jitter within the tolerance
+    assert split_gap(1.99, chunk(5.0), 100.0) == 300  # 3 s missing
+    assert split_gap(9.0, chunk(5.0), 100.0) == -1  # backwards: another clock
+    assert split_gap(0.0, chunk(5000.0), 100.0) == -1  # hours ahead: another clock
+
+
+def test_exposure_refund_and_device_index():
+    from harmonix.cli_live import _device
+
+    limit = ExposureLimit(max_duty=0.01)
+    assert all(limit.allow(t, 0.1) for t in range(6))
+    limit.refund(5)
+    assert limit.allow(6.0, 0.1)
+    assert _device("3") == 3 and _device("USB Audio") == "USB Audio" and _device(None) is None

@@ -49,6 +49,8 @@ from harmonix.errors import ParameterError
 from harmonix.stimulus.protocol import MIN_FADE_S
 
 STAGES = ("baseline", "heat", "hold", "cool", "done")
+MAX_STEP_SECONDS = 0.5
+"""Longest time one decision may integrate over (the hop is 0.1 s; a gap must not count as control time)."""
 
 
 @dataclass(frozen=True)
@@ -157,7 +159,8 @@ class AnnealingController:
         s = self.settings
         if self._start is None:
             self._start = self.stage_start = time
-        dt = 0.0 if self._last_time is None else max(0.0, time - self._last_time)
+        # capped: after a gap (no energy measured for seconds) one step must not swing the depth past the fades
+        dt = 0.0 if self._last_time is None else min(max(0.0, time - self._last_time), MAX_STEP_SECONDS)
         self._last_time = time
         elapsed = time - self.stage_start
         reference, reason = float("nan"), ""

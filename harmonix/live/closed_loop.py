@@ -12,8 +12,8 @@ EEG and its annotations come out identical.
 :func:`open_loop_schedule` gives the comparison the controller must win:
 the same heat-hold-cool schedule of depths, fixed in advance from a
 closed-loop run's timing (the depth ramps to the value it had when the hold
-began, stays there for the hold, and decays with the requested time
-constant), played without looking at the energy.
+began, stays there for the hold, and cools so that the drive's energy decays
+with the requested time constant), played without looking at the energy.
 """
 
 from __future__ import annotations
@@ -128,7 +128,7 @@ def run_closed_loop(config, brain_settings, *, schedule=None):
     stream = SimulatedStream(brain, max(1, settings.samples(settings.hop_seconds)), schedule)
     session = SessionWriter(config.out, brain.info, overwrite=config.overwrite)
     try:
-        sink = WavSink(session.path("stimulus.wav"), config.audio_sfreq)
+        sink = WavSink(session.path("stimulus.wav"), config.audio_sfreq, override=config.override)
     except BaseException:
         session.discard()
         raise
@@ -152,9 +152,12 @@ def open_loop_schedule(state_rows: list[dict], cool_tau: float) -> _Schedule:
     hold = times[stages.index("hold")]
     cool = times[stages.index("cool")]
     level = depths[stages.index("hold")]
+    index = (level / 2) / (1 - level / 2)
     grid = np.arange(heat, times[-1], 0.1)
+    # the modulation index decays with 2 tau, so that the drive's energy (which goes with its square) decays with tau
+    cooling = index * np.exp(-(grid - cool) / (2 * cool_tau))
     depth = np.where(grid < hold, level * (grid - heat) / max(hold - heat, 1e-9),
-                     np.where(grid < cool, level, level * np.exp(-(grid - cool) / cool_tau)))
+                     np.where(grid < cool, level, 2 * cooling / (1 + cooling)))
     return _Schedule(grid, depth)
 
 

@@ -127,7 +127,8 @@ class EEGInlet:
         self._stream = StreamLSL(bufsize=self._bufsize, name=sinfo.name, stype=sinfo.stype,
                                  source_id=sinfo.source_id)
         try:
-            self._stream.connect(acquisition_delay=None, timeout=self.timeout)
+            # clocksync: timestamps on this machine's LSL clock, whichever machine sends
+            self._stream.connect(acquisition_delay=None, processing_flags=("clocksync",), timeout=self.timeout)
         except Exception as err:  # RuntimeError from mne-lsl: the stream vanished between resolve and connect
             self._stream = None
             raise HarmonixError(f"cannot connect to LSL stream {sinfo.name!r}: {' '.join(str(err).split())}") from err
@@ -153,8 +154,12 @@ class EEGInlet:
         if new.n_channels != old.n_channels or new.sfreq != old.sfreq:
             raise HarmonixError(f"LSL stream {old.name!r} came back with {new.n_channels} channels at {new.sfreq:g} Hz "
                                 f"instead of {old.n_channels} at {old.sfreq:g} Hz; start a new session")
+        names = list(self._stream.info["ch_names"])
         self._close_stream()
         self._connect(new)
+        if list(self._stream.info["ch_names"]) != names:
+            raise HarmonixError(f"LSL stream {old.name!r} came back with other channels; start a new session")
+        self.scale = np.array([10.0 ** mul for _, mul in self._stream.get_channel_units()])
         self._stream.add_callback(self._collect)
         return True
 
@@ -192,11 +197,23 @@ class EEGInlet:
                 self._stream = None
 
 
+MAX_GAP_SECONDS = 600.0
+"""A jump in timestamps beyond this (or backwards) is a discontinuity of the clock, not a measured gap."""
+
+
 def split_gap(previous_last: float | None, chunk: Chunk, sfreq: float) -> int:
-    """Samples missing before ``chunk`` according to the timestamps (0 when none are)."""
+    """Samples missing before ``chunk`` according to the timestamps (0 when none are).
+
+    Returns -1 for a discontinuity: timestamps that go backwards by more than
+    the tolerance, or jump by more than :data:`MAX_GAP_SECONDS` (a restarted
+    sender on another clock): its length is unknown, so it is marked but
+    not filled.
+    """
     if previous_last is None:
         return 0
     jump = float(chunk.timestamps[0]) - previous_last
+    if jump < -GAP_TOLERANCE_SECONDS or jump > MAX_GAP_SECONDS:
+        return -1
     if jump <= 1.0 / sfreq + GAP_TOLERANCE_SECONDS:
         return 0
     return max(0, int(round(jump * sfreq)) - 1)

@@ -30,6 +30,7 @@ with these offline functions; they agree to rounding.
 from __future__ import annotations
 
 import dataclasses
+import signal
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -221,6 +222,7 @@ class OnlineEstimators:
     _last_cdns: float = field(default=-np.inf, repr=False)
     _cdns: dict = field(default_factory=dict, repr=False)
     _pool: object = field(default=None, repr=False)
+    cdns_errors: list = field(default_factory=list, repr=False)
     _pending: tuple | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
@@ -274,8 +276,12 @@ class OnlineEstimators:
     def _update_cdns(self, spectrum, time: float) -> None:
         if self._pending is not None and self._pending[1].done():
             at, future = self._pending
-            self._cdns = {**future.result(), "cdns_time": at}
             self._pending = None
+            try:
+                self._cdns = {**future.result(), "cdns_time": at}
+            except Exception as err:  # a fit that failed, or a lost worker: no CDNS for that window, the session goes on
+                self._cdns = {"cdns_time": at}
+                self.cdns_errors.append(f"{at:.2f} s: {' '.join(str(err).split()) or type(err).__name__}")
         if time - self._last_cdns < self.settings.cdns_seconds - 1e-9 or self._pending is not None:
             return
         self._last_cdns = time
@@ -288,7 +294,9 @@ class OnlineEstimators:
             from concurrent.futures import ProcessPoolExecutor
 
             # spawn, not fork: the parent holds liblsl's and the audio's threads
-            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+            # ...and deaf to Ctrl-C, which is the session's to handle
+            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN))
         self._pending = (time, self._pool.submit(spectrum_cdns, mean, self.settings))
 
     def close(self) -> None:

@@ -104,7 +104,10 @@ class PhaseLockController:
         self._amplitudes = deque(maxlen=max(1, int(round(self.settings.history_seconds / self.history_step))))
 
     def reset(self) -> None:
-        """Forget the pending decision after a gap (the amplitude history is kept)."""
+        """After a gap or a stall cancelled the scheduled sound: free the refractory time it held.
+
+        The amplitude history is kept."""
+        self._last_onset = -np.inf
         self.last_reason = "gap"
 
     def decide(self, newest_time: float, estimate: EndpointPhase, delay: float, interval: float) -> float | None:
@@ -117,7 +120,7 @@ class PhaseLockController:
         estimate : EndpointPhase
             Phase, amplitude and frequency at that sample (one channel).
         delay : float
-            Seconds already spent since that sample arrived (transport and computing).
+            Seconds already spent since that sample was taken (its timestamp's age: transport and computing).
         interval : float
             Expected time (s) until the next decision (between arrivals of samples).
         """

@@ -46,7 +46,7 @@ class LiveProtocol:
         self.volume_db = 0.0
         self.finished = False
         # filled by the audio path (perhaps the sound card's thread), emptied by the session loop
-        self.events: list[tuple[str, str, float | None]] = []
+        self.events: queue.SimpleQueue = queue.SimpleQueue()
         self._segment = -1
 
     @property
@@ -59,12 +59,16 @@ class LiveProtocol:
         return seg.label or f"segment{i + 1}"
 
     def _emit(self, kind: str, text: str, at: float | None) -> None:
-        self.events.append((kind, text, at))
+        self.events.put((kind, text, at))
 
     def drain(self) -> list[tuple[str, str, float | None]]:
         """Events since the last call: (kind, text, session time or None when only "now" is known)."""
-        out, self.events = self.events, []
-        return out
+        out = []
+        while True:
+            try:
+                out.append(self.events.get_nowait())
+            except queue.Empty:
+                return out
 
     def __call__(self, n: int, start_time: float | None = None) -> np.ndarray:
         """The next ``n`` samples; ``start_time`` is the session time of the first (for the events' onsets)."""

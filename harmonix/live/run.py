@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from harmonix import __version__
-from harmonix.errors import ChannelError, HarmonixError, ParameterError
+from harmonix.errors import ChannelError, ParameterError
 from harmonix.live.lsl import EEGInlet, MarkerOutlet, split_gap
 from harmonix.live.online import OnlineEstimators, OnlineSettings, check_harmonic_channels, default_phase_channels
 from harmonix.live.phase_lock import PhaseLockController, PhaseLockSettings
@@ -45,7 +45,8 @@ from harmonix.spectral.bands import Band
 
 POLL_SECONDS = 0.001
 STALE_SECONDS = 0.5
-"""No sample for this long: the stream is reported stalled and scheduled sounds are held back."""
+"""No sample for this long: the stream is reported stalled and the sounds scheduled after its last sample are
+cancelled (a sound card would otherwise play them into what becomes a gap)."""
 FADE_SECONDS = 0.5
 """A protocol's audio fades out over this at the end of a session (Ctrl-C, q, --duration)."""
 RECONNECT_SECONDS = 0.5
@@ -102,6 +103,8 @@ def _check_config(config: LiveConfig) -> None:
         raise ParameterError(f"--duration must be positive, got {config.duration}")
     if config.phase_lock is not None and (config.phase_band is None or config.sound is None):
         raise ParameterError("phase-locked stimulation needs a band (--phase-band) and a sound (--event)")
+    if not 0 < config.max_duty <= 1:
+        raise ParameterError(f"--max-duty must be in (0, 1], got {config.max_duty}")
     controllers = [c for c in (config.protocol, config.phase_lock, config.annealing) if c is not None]
     if len(controllers) > 1:
         raise ParameterError("choose one of a protocol (--protocol), phase-locked sounds (--target-phase) and the "
@@ -180,22 +183,25 @@ def run_live(config: LiveConfig) -> LiveSummary:
     """
     _check_config(config)
     inlet, settings, model, protocol, notes = _open(config)
-    session = None
+    session = sink = markers = None
     try:
         session = SessionWriter(config.out, inlet.info, overwrite=config.overwrite)
         if config.dry_run:
             sink = WavSink(session.path("stimulus.wav"), config.audio_sfreq, override=config.override)
         else:
             sink = DeviceSink(config.device, config.audio_sfreq, override=config.override)
-        markers = None
         if config.markers:
             markers = MarkerOutlet(f"{inlet.sinfo.name}-harmonix", f"harmonix-{inlet.sinfo.source_id or 'live'}")
+        loop = _Loop(config, inlet, settings, model, protocol, session, sink, markers)
     except BaseException:
         inlet.close()
+        if sink is not None:
+            sink.close(0.0)
+        if markers is not None:
+            markers.close()
         if session is not None:
             session.discard()
         raise
-    loop = _Loop(config, inlet, settings, model, protocol, session, sink, markers)
     for note in notes:
         loop.log_state(0.0, "note", note)
     try:
@@ -313,9 +319,12 @@ class _Loop:
 
     def _idle(self) -> None:
         now = time.perf_counter()
-        if not self.stalled and self.last_ts is not None and now - self.last_arrival > STALE_SECONDS:
+        chunk_seconds = float(np.median(self.chunk_sizes)) / self.sfreq if self.chunk_sizes else 0.0
+        if not self.stalled and self.last_ts is not None and now - self.last_arrival > max(STALE_SECONDS,
+                                                                                           3 * chunk_seconds):
             self.stalled = True
             self.log_state(self.session.time, "state", "stream stalled")
+            self._cancel(self.session.time, "the stream stalled before it")
             self.view.update(self.session.time, {}, self.state_name, locking_summary(self.lock_errors), True)
         if self.stalled and now - self.last_reconnect > RECONNECT_SECONDS:
             self.last_reconnect = now
@@ -345,7 +354,7 @@ class _Loop:
         if self.ring.full:
             hop = self.since_hop >= self.hop_samples
             if hop:
-                self.since_hop = 0
+                self.since_hop %= self.hop_samples  # keep the remainder: hops stay on the hop's grid
             self._decide_and_update(chunks[-1].arrived, hop)
         if isinstance(self.sink, DeviceSink):
             self.sink.to_local = self.lsl_time
@@ -359,12 +368,23 @@ class _Loop:
         for kind, text, at in self.protocol.drain():
             self.log_state(self.session.time if at is None else at, kind, text, annotate_segment=kind == "segment")
 
+    def _cancel(self, time: float, why: str) -> None:
+        """Drop the sounds not yet started whose onset is at or after ``time``; give back their exposure."""
+        for p in self.sink.cancel_from(time):
+            self.cancelled += 1
+            self.exposure.refund(p.onset)
+            self.session.event(p.onset, 0.0, self.lsl_time(p.onset), "cancelled", p.label, why)
+        if self.controller is not None:
+            self.controller.reset()
+
     def _gap(self, n_missing: int, chunk) -> None:
         start = self.session.time
-        for p in self.sink.cancel_from(start):
-            self.cancelled += 1
-            self.session.event(p.onset, 0.0, self.lsl_time(p.onset), "cancelled", p.label, "the stream stopped first")
-        self.session.add_gap(n_missing, self.lsl_time(start))
+        self._cancel(start, "the stream stopped first")
+        unknown = n_missing < 0
+        self.session.add_gap(max(n_missing, 0), self.lsl_time(start),
+                             "the timestamps jumped (a sender on another clock?): length unknown" if unknown else None)
+        # the gap's last (missing) sample, so that session and LSL times stay aligned through the gap
+        self.last_ts = float(chunk.timestamps[0]) - 1.0 / self.sfreq
         self.gaps += 1
         self.ring.reset()
         self.since_hop = 0
@@ -374,7 +394,8 @@ class _Loop:
         for p in self.sink.advance(self.session.time):
             self._started(p)
         if self.markers is not None:
-            self.markers.push(f"gap: {n_missing / self.sfreq:.3f} s", float(chunk.timestamps[0]))
+            length = "unknown length" if unknown else f"{n_missing / self.sfreq:.3f} s"
+            self.markers.push(f"gap: {length}", float(chunk.timestamps[0]))
 
     def _decide_and_update(self, arrived: float, hop: bool) -> None:
         """The controller's decision at every arrival; at a hop, every other estimate and a row of state.tsv."""
@@ -435,8 +456,6 @@ class _Loop:
                                              "of any 60 s) would be exceeded")
             return "exposure limit"
         self.sink.schedule(onset, self.sound, f"stim/{sound.kind}")
-        if self.markers is not None:
-            self.markers.push(f"stim/{sound.kind}", self.lsl_time(onset))
         return "stimulate"
 
     def _started(self, p) -> None:
@@ -445,6 +464,8 @@ class _Loop:
         lock = self.config.phase_lock
         detail = "" if lock is None else f"target phase {math.degrees(lock.target_phase):.0f} deg"
         self.session.event(p.onset, duration, self.lsl_time(p.onset), "stimulus", p.label, detail, annotate=True)
+        if self.markers is not None:
+            self.markers.push(p.label, self.lsl_time(p.onset))
         if self.controller is not None:
             self.to_check.append(p.onset)
 
@@ -467,10 +488,13 @@ class _Loop:
 
     def finish(self) -> LiveSummary:
         """Fade out, close the sink, the inlet and the marker stream, and close the session folder."""
+        from harmonix.tables import uninterruptible
+
         try:
             self._close_segment(self.session.time)
             if isinstance(self.sink, WavSink):
-                self.sink.advance(self.session.time)
+                for p in self.sink.advance(self.session.time):
+                    self._started(p)
                 self.sink.close(FADE_SECONDS)
                 self._protocol_events()
             else:
@@ -490,7 +514,7 @@ class _Loop:
             "online": self.settings.params(),
             "harmonics": None if self.online.decomposition is None else {
                 **self.online.decomposition.params(), "regularised_on_window_ending_at": self.online.decomposition_time},
-            "phase_lock": None if self.config.phase_lock is None else self.config.phase_lock.__dict__,
+            "phase_lock": None if self.controller is None else self.controller.settings.__dict__,
             "sound": None if self.config.sound is None else self.config.sound.__dict__,
             "protocol": None if self.protocol is None else {"source": self.protocol.protocol.source,
                                                              "gain_db": self.protocol.gain_db},
@@ -503,6 +527,7 @@ class _Loop:
                 "baseline_energy": self.annealing.baseline, "target_energy": self.annealing.target,
                 "target_reached": not self.annealing.unreachable, "final_stage": self.annealing.stage},
             "phase_locking_online": locking_summary(self.lock_errors),
+            "cdns_failures": self.online.cdns_errors,
             "versions": _versions(),
         }
         if not self.simulated:  # wall-clock figures: a simulated session is reproducible from its seed alone
@@ -512,7 +537,8 @@ class _Loop:
             params["sample_age_at_decision_ms"] = {"p50": _pct(np.asarray(self.ages) * 1e3, 50),
                                                    "p99": _pct(np.asarray(self.ages) * 1e3, 99),
                                                    "from": "the newest sample's LSL timestamp to the decision"}
-        out = self.session.close(params)
+        with uninterruptible():  # a second Ctrl-C must not leave a half-written session folder
+            out = self.session.close(params)
         stage_line(f"live: {self.session.time:.1f} s received, {self.sounds} sounds, {self.gaps} gaps -> {out}/")
         return LiveSummary(out, self.session.time, self.sounds, self.cancelled, self.gaps, latencies,
                            locking_summary(self.lock_errors))
@@ -540,4 +566,4 @@ def _versions() -> dict:
     return out
 
 
-__all__ = ["LiveConfig", "LiveSummary", "run_live", "HarmonixError"]
+__all__ = ["LiveConfig", "LiveSummary", "run_live"]

@@ -9,8 +9,8 @@
   each protocol segment ``segment/<label>`` over its span;
 * ``events.tsv``: every sound, gap, segment change and controller state
   change, with the session time, the LSL time and the state that caused it;
-* ``state.tsv``: one row per hop (every online estimate, the decision and
-  its latency);
+* ``state.tsv``: one row per hop, and one per sound scheduled between hops
+  (every online estimate, the decision and its latency);
 * ``stimulus.wav`` (``--dry-run``): the audio, sample-aligned to the EEG;
 * ``params.json``: the settings, the stream's description, the versions
   and the command line.
@@ -76,15 +76,17 @@ class SessionWriter:
         self._samples.write(data.tobytes())
         self.n_times += data.shape[0]
 
-    def add_gap(self, n_missing: int, lsl_time: float) -> tuple[float, float]:
-        """Fill ``n_missing`` samples with zeros and annotate them; returns (onset, duration) in s."""
+    def add_gap(self, n_missing: int, lsl_time: float, detail: str | None = None) -> tuple[float, float]:
+        """Fill ``n_missing`` samples with zeros and annotate them; returns (onset, duration) in s.
+
+        ``n_missing = 0`` with a ``detail`` marks a discontinuity of unknown length (a zero-length annotation)."""
         onset = self.time
         step = 1 << 14
         for start in range(0, n_missing, step):
             self.append(np.zeros((min(step, n_missing - start), self.n_channels)))
         duration = n_missing / self.sfreq
         self.annotations.append((onset, duration, GAP_DESCRIPTION))
-        self.event(onset, duration, lsl_time, "gap", GAP_DESCRIPTION, f"{n_missing} samples missing")
+        self.event(onset, duration, lsl_time, "gap", GAP_DESCRIPTION, detail or f"{n_missing} samples missing")
         return onset, duration
 
     def event(self, onset: float, duration: float, lsl_time: float, kind: str, description: str,

@@ -18,6 +18,7 @@ time exceed ``max_duty`` of any 60-s stretch.
 from __future__ import annotations
 
 import math
+import threading
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,6 +101,13 @@ class ExposureLimit:
     def __post_init__(self) -> None:
         if not 0 < self.max_duty <= 1:
             raise ParameterError(f"maximum sound duty must be in (0, 1], got {self.max_duty}")
+
+    def refund(self, onset: float) -> None:
+        """Forget the sound recorded at ``onset`` (it was cancelled before it played)."""
+        for i, (at, _) in enumerate(self._sounds):
+            if at == onset:
+                del self._sounds[i]
+                return
 
     def allow(self, onset: float, seconds: float) -> bool:
         """Whether a sound of ``seconds`` at ``onset`` fits; recorded when it does."""
@@ -237,6 +245,8 @@ class DeviceSink:
         self._clock = local_clock
         self._pending: list[Pending] = []
         self._started: list[Pending] = []
+        self._lock = threading.Lock()  # the output callback runs on PortAudio's thread
+        self.underflows = 0
         self.ceiling = ceiling_amplitude(override)
         self.clamped = 0
         self.source = None
@@ -254,23 +264,37 @@ class DeviceSink:
     def schedule(self, onset: float, samples: np.ndarray, label: str) -> None:
         p = Pending(onset, np.asarray(samples, dtype=np.float64), label)
         p.at = self.to_local(onset)
-        self._pending.append(p)
+        with self._lock:
+            self._pending.append(p)
 
     def cancel_from(self, time: float) -> list[Pending]:
         local = self.to_local(time)
-        dropped = [p for p in self._pending if not p.started and p.at >= local]
-        self._pending = [p for p in self._pending if p not in dropped]
+        with self._lock:
+            dropped = [p for p in self._pending if not p.started and p.at >= local]
+            self._pending = [p for p in self._pending if p not in dropped]
         return dropped
 
     def advance(self, time: float) -> list[Pending]:
-        started, self._started = self._started, []
+        with self._lock:
+            started, self._started = self._started, []
         return started
 
     def _callback(self, out, frames, timing, status) -> None:
         # The first sample of this block sounds at outputBufferDacTime on the device's clock,
         # i.e. that much after now on the LSL clock.
         first_local = self._clock() + (timing.outputBufferDacTime - timing.currentTime)
+        if status.output_underflow:
+            self.underflows += 1
         block = np.zeros(frames) if self.source is None else np.asarray(self.source(frames), dtype=np.float64)
+        with self._lock:
+            self._mix(block, frames, first_local)
+        if self._fade is not None:
+            block *= self._fade(frames)
+        over = np.abs(block) > self.ceiling
+        self.clamped += int(over.sum())
+        out[:, 0] = np.clip(block, -self.ceiling, self.ceiling)
+
+    def _mix(self, block: np.ndarray, frames: int, first_local: float) -> None:
         for p in list(self._pending):
             lo = 0
             if not p.started:
@@ -286,11 +310,6 @@ class DeviceSink:
                 self._started.append(p)
             if p.pos >= p.samples.size:
                 self._pending.remove(p)
-        if self._fade is not None:
-            block *= self._fade(frames)
-        over = np.abs(block) > self.ceiling
-        self.clamped += int(over.sum())
-        out[:, 0] = np.clip(block, -self.ceiling, self.ceiling)
 
     def close(self, fade_seconds: float = 0.5) -> None:
         """Fade the continuous source out over ``fade_seconds``, then stop."""

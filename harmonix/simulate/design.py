@@ -26,9 +26,9 @@ refinement around the best grid point, within a fixed budget of evaluations
 of :math:`J` (so that a random search can be given the same budget). The
 depth is set to its maximum, 1, for the most energy at the same share.
 
-:func:`random_design` searches the full parameter space (one to three
-rhythms, their rates and weights) at random with the same budget: the
-baseline a design must beat. The result is written as an ordinary protocol
+:func:`random_design` searches the full parameter space (stacks of one to
+three rhythms and their rates) at random with the same budget: the baseline
+a design must beat. The result is written as an ordinary protocol
 (:func:`design_protocol_text`), so it renders, plays and verifies like any
 other, with the predicted resonance profile in a JSON sidecar.
 """
@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -108,7 +108,6 @@ class Design:
     share: float
     evaluations: int
     method: str
-    params: dict = field(default_factory=dict)
 
 
 def admissible_rates(rate_range: tuple[float, float] | None = None) -> tuple[float, float]:
@@ -150,15 +149,26 @@ def design_rate(target: ResonanceTarget, *, budget: int = DEFAULT_BUDGET) -> Des
     return Design((rate,), (1.0,), share, used, "grid + golden section (single rhythm)")
 
 
+def stack_weights(n_rhythms: int, partials: int = 6) -> np.ndarray:
+    """Envelope line power of each rhythm of a stack: partial ``k`` (amplitude ``1/k``) pulses at rhythm
+    ``(k - 1) % n_rhythms``, so rhythm ``j`` carries the squared sum of its partials' amplitudes."""
+    k = np.arange(1, partials + 1)
+    amplitude = (1.0 / k) / np.sum(1.0 / k)
+    return np.array([amplitude[(k - 1) % n_rhythms == j].sum() ** 2 for j in range(n_rhythms)])
+
+
 def random_design(target: ResonanceTarget, *, budget: int = DEFAULT_BUDGET, seed: int = 0) -> Design:
-    """Random search over one to three rhythms (log-uniform rates, Dirichlet weights) with ``budget`` evaluations."""
+    """Random search over stacks of one to three rhythms (log-uniform rates) with ``budget`` evaluations.
+
+    The candidates are the stimuli a protocol can express (:func:`stack_weights`), so the best one renders
+    as it was scored."""
     rng = np.random.default_rng(seed)
     low, high = target.rate_range
     best = None
     for _ in range(int(budget)):
         n = int(rng.integers(1, 4))
         rates = np.exp(rng.uniform(math.log(low), math.log(high), n))
-        weights = rng.dirichlet(np.ones(n))
+        weights = stack_weights(n)
         share = target.share(rates, weights)
         if best is None or share > best.share:
             best = Design(tuple(map(float, rates)), tuple(map(float, weights)), share, int(budget), "random search")

@@ -182,8 +182,9 @@ def endpoint_phase(window: np.ndarray, sfreq: float, band: Band, *, order: int =
     Returns
     -------
     EndpointPhase
-        Phase and amplitude read through the filter's response at the
-        instantaneous frequency (module docstring).
+        Phase and amplitude read through the filter's response at the band's
+        power-weighted mean frequency in the window; the instantaneous
+        frequency from the phase slope (module docstring).
     """
     z = echt(window, sfreq, band, order=order)
     centre = float(np.sqrt(band.fmin * band.fmax))
