@@ -29,6 +29,16 @@ VOLUME_STEP_DB = 3.0
 MIN_VOLUME_DB = -60.0
 
 
+def _drain(items) -> list:
+    """Everything waiting in a queue filled by another thread."""
+    out = []
+    while True:
+        try:
+            out.append(items.get_nowait())
+        except queue.Empty:
+            return out
+
+
 class LiveProtocol:
     """A protocol as a continuous source for a sink (``source(n) -> n samples``)."""
 
@@ -63,12 +73,7 @@ class LiveProtocol:
 
     def drain(self) -> list[tuple[str, str, float | None]]:
         """Events since the last call: (kind, text, session time or None when only "now" is known)."""
-        out = []
-        while True:
-            try:
-                out.append(self.events.get_nowait())
-            except queue.Empty:
-                return out
+        return _drain(self.events)
 
     def __call__(self, n: int, start_time: float | None = None) -> np.ndarray:
         """The next ``n`` samples; ``start_time`` is the session time of the first (for the events' onsets)."""
@@ -111,7 +116,7 @@ class Keyboard:
     """Single key presses from a terminal, read by a thread; nothing when stdin is not a terminal."""
 
     def __init__(self) -> None:
-        self.keys: queue.Queue[str] = queue.Queue()
+        self.keys: queue.SimpleQueue[str] = queue.SimpleQueue()
         self._saved = None
         if not sys.stdin.isatty():
             return
@@ -132,12 +137,7 @@ class Keyboard:
 
     def pressed(self) -> list[str]:
         """Keys pressed since the last call."""
-        out = []
-        while True:
-            try:
-                out.append(self.keys.get_nowait())
-            except queue.Empty:
-                return out
+        return _drain(self.keys)
 
     def close(self) -> None:
         if self._saved is not None:
