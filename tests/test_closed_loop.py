@@ -64,8 +64,7 @@ def test_controller_heats_holds_and_cools_a_habituating_plant():
     assert np.mean(np.abs(energies[hold] - 2.0) <= 0.15 * 2.0) >= 0.95
     cool = stages == "cool"
     assert fit_cooling_time_constant(times[cool], energies[cool], 1.0) == pytest.approx(20.0, rel=0.1)
-    depths = [controller.depth]
-    assert depths[-1] == 0.0
+    assert controller.depth == 0.0
 
 
 def test_controller_reports_an_unreachable_target_and_cools():

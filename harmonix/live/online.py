@@ -183,8 +183,13 @@ def spectrum_cdns(mean, settings: OnlineSettings) -> dict[str, float]:
 
 def window_phase(window: np.ndarray, settings: OnlineSettings, rows: np.ndarray) -> EndpointPhase:
     """ECHT phase of the mean of ``rows`` over the last ``phase_seconds`` of ``window``."""
-    signal = window[rows, -settings.samples(settings.phase_seconds):].mean(axis=0, keepdims=True)
+    signal = phase_channel_mean(window[:, -settings.samples(settings.phase_seconds):], rows)
     return endpoint_phase(signal, settings.sfreq, settings.phase_band)
+
+
+def phase_channel_mean(window: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The signal whose phase is tracked: the mean of the phase channels, shape (1, n_times)."""
+    return window[rows].mean(axis=0, keepdims=True)
 
 
 def build_decomposition(window: np.ndarray, settings: OnlineSettings, harmonic_model, *,
@@ -251,6 +256,10 @@ class OnlineEstimators:
         if self.settings.phase_band is None:
             return None
         return window_phase(window, self.settings, self._phase_rows)
+
+    def phase_signal(self, window: np.ndarray) -> np.ndarray:
+        """The mean of the phase channels over the whole window (for measuring a sound's true phase)."""
+        return phase_channel_mean(window, self._phase_rows)
 
     def update(self, window: np.ndarray, time: float) -> dict[str, float]:
         """Every other estimator on ``window`` (n_channels, window_samples); ``time`` in s for the CDNS cadence."""

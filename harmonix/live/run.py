@@ -230,6 +230,9 @@ class _Loop:
             # amplitudes enter the history at the hop's pace, whatever the arrivals' pace
             self.controller = PhaseLockController(lock, settings.hop_seconds)
         self.chunk_sizes: deque = deque(maxlen=32)
+        self.chunk_seconds = 0.0  # median time between arrivals
+        if isinstance(sink, DeviceSink):
+            sink.to_local = self.lsl_time
         self.annealing = self.stack = None
         if config.annealing is not None:
             from harmonix.live.annealing import AnnealingController
@@ -319,9 +322,8 @@ class _Loop:
 
     def _idle(self) -> None:
         now = time.perf_counter()
-        chunk_seconds = float(np.median(self.chunk_sizes)) / self.sfreq if self.chunk_sizes else 0.0
-        if not self.stalled and self.last_ts is not None and now - self.last_arrival > max(STALE_SECONDS,
-                                                                                           3 * chunk_seconds):
+        stale = max(STALE_SECONDS, 3 * self.chunk_seconds)
+        if not self.stalled and self.last_ts is not None and now - self.last_arrival > stale:
             self.stalled = True
             self.log_state(self.session.time, "state", "stream stalled")
             self._cancel(self.session.time, "the stream stalled before it")
@@ -346,6 +348,7 @@ class _Loop:
             self.ring.push(data[:, self.inlet.eeg].T)
             self.since_hop += data.shape[0]
             self.chunk_sizes.append(data.shape[0])
+            self.chunk_seconds = float(np.median(self.chunk_sizes)) / self.sfreq
             self.last_ts = float(chunk.timestamps[data.shape[0] - 1])
             self.last_arrival = chunk.arrived
         if self.stalled:
@@ -356,8 +359,6 @@ class _Loop:
             if hop:
                 self.since_hop %= self.hop_samples  # keep the remainder: hops stay on the hop's grid
             self._decide_and_update(chunks[-1].arrived, hop)
-        if isinstance(self.sink, DeviceSink):
-            self.sink.to_local = self.lsl_time
         for p in self.sink.advance(self.session.time):
             self._started(p)
         self._protocol_events()
@@ -388,9 +389,7 @@ class _Loop:
         self.gaps += 1
         self.ring.reset()
         self.since_hop = 0
-        if self.controller is not None:
-            self.controller.reset()
-        self.to_check = [t for t in self.to_check if t < start - LOCK_CHECK_SECONDS]
+        self.to_check.clear()  # what follows their onsets is the gap's zeros: their phase cannot be measured
         for p in self.sink.advance(self.session.time):
             self._started(p)
         if self.markers is not None:
@@ -407,10 +406,8 @@ class _Loop:
         row.update(time=newest, sample=self.session.n_times - 1)
         if self.controller is not None:
             estimate = self.online.phase(window)
-            age = local_clock() - self.last_ts
-            delay = max(age, time.perf_counter() - arrived)
-            interval = float(np.median(self.chunk_sizes)) / self.sfreq
-            onset = self.controller.decide(newest, estimate, delay, interval)
+            delay = max(local_clock() - self.last_ts, time.perf_counter() - arrived)
+            onset = self.controller.decide(newest, estimate, delay, self.chunk_seconds)
             decision = self.controller.last_reason if onset is None else self._schedule(onset)
             self.latencies.append(time.perf_counter() - arrived)
             self.ages.append(local_clock() - self.last_ts)
@@ -479,8 +476,8 @@ class _Loop:
         if not due:
             return
         self.to_check = [t for t in self.to_check if t not in due]
-        signal = window[self.online._phase_rows].mean(axis=0, keepdims=True)
-        z = np.asarray(analytic_signal(signal, self.sfreq, self.settings.phase_band)).reshape(-1)
+        z = np.asarray(analytic_signal(self.online.phase_signal(window), self.sfreq,
+                                       self.settings.phase_band)).reshape(-1)
         for t in due:
             index = z.size - 1 - int(round((newest - t) * self.sfreq))
             if index >= z.size // 4:

@@ -165,12 +165,28 @@ class WavSink:
     def advance(self, time: float) -> list[Pending]:
         """Write audio up to session time ``time``; returns the sounds that started in it."""
         stop = int(round(time * self.sfreq))
-        if stop <= self._written:
-            return []
-        start, n = self._written, stop - self._written
+        return self._render(stop - self._written) if stop > self._written else []
+
+    def close(self, fade_seconds: float = 0.5) -> None:
+        """Fade a continuous source out over ``fade_seconds`` past the last sample, then close the file.
+
+        Sounds not yet started are dropped; a sound already playing is finished under the fade.
+        """
+        n = int(round(fade_seconds * self.sfreq)) if self.source is not None else 0
+        if n > 0:
+            self._render(n, fade=0.5 + 0.5 * np.cos(np.pi * np.arange(n) / n), begin=False)
+        self._file.close()
+
+    def _render(self, n: int, *, fade: np.ndarray | None = None, begin: bool = True) -> list[Pending]:
+        """Write the next ``n`` samples (source plus sounds, under ``fade``); the sounds that started in them.
+
+        With ``begin=False`` only sounds already playing are mixed in."""
+        start, stop = self._written, self._written + n
         block = np.zeros(n) if self.source is None else np.asarray(self.source(n, start / self.sfreq), float)
         started = []
         for p in list(self._pending):
+            if not (begin or p.started):
+                continue
             first = int(round(p.onset * self.sfreq))
             lo, hi = max(first, start), min(first + p.samples.size, stop)
             if lo < hi:
@@ -180,45 +196,19 @@ class WavSink:
                 started.append(p)
             if first + p.samples.size <= stop:
                 self._pending.remove(p)
-        over = np.abs(block) > self.ceiling
-        self.clamped += int(over.sum())
-        np.clip(block, -self.ceiling, self.ceiling, out=block)
-        self._file.write(block.astype(np.float32))
+        if fade is not None:
+            block *= fade
+        self.clamped += int((np.abs(block) > self.ceiling).sum())
+        self._file.write(np.clip(block, -self.ceiling, self.ceiling).astype(np.float32))
         self._written = stop
         return started
-
-    def close(self, fade_seconds: float = 0.5) -> None:
-        """Fade a continuous source out over ``fade_seconds`` past the last sample, then close the file.
-
-        Sounds not yet started are dropped; a sound already playing is finished under the fade.
-        """
-        n = int(round(fade_seconds * self.sfreq)) if self.source is not None else 0
-        if n > 0:
-            start = self._written
-            ramp = 0.5 + 0.5 * np.cos(np.pi * np.arange(n) / n)
-            block = np.asarray(self.source(n, start / self.sfreq), float) * ramp
-            for p in self._pending:
-                if p.started:
-                    first = int(round(p.onset * self.sfreq))
-                    lo, hi = start, min(first + p.samples.size, start + n)
-                    if lo < hi:
-                        block[: hi - lo] += p.samples[lo - first : hi - first] * ramp[: hi - lo]
-            self.clamped += int((np.abs(block) > self.ceiling).sum())
-            self._file.write(np.clip(block, -self.ceiling, self.ceiling).astype(np.float32))
-            self._written += n
-        self._file.close()
 
 
 def check_device(device: int | str | None, sfreq: float) -> None:
     """Fail with one line when the output device does not exist or cannot play at ``sfreq``."""
-    try:
-        import sounddevice as sd
-    except OSError as err:
-        raise HarmonixError(f"cannot play: PortAudio library not found ({err}); install libportaudio2, "
-                            "or use --dry-run to write the audio to a file") from err
-    except ImportError as err:
-        raise HarmonixError("cannot play: the sounddevice package is not installed (pip install sounddevice); "
-                            "or use --dry-run to write the audio to a file") from err
+    from harmonix.stimulus.playback import import_sounddevice
+
+    sd = import_sounddevice("use --dry-run to write the audio to a file")
     try:
         sd.check_output_settings(device=device, samplerate=sfreq, channels=1, dtype="float32")
     except Exception as err:  # PortAudioError or ValueError: no such device

@@ -19,15 +19,21 @@ from harmonix.stimulus import render as R
 from harmonix.stimulus import safety as S
 
 
-def _open_stream(sfreq: float, channels: int, device=None):
+def import_sounddevice(instead: str = "render to a file with -o out.wav"):
+    """The sounddevice module, or one line saying what is missing and what to do ``instead``."""
     try:
-        import sounddevice as sd
+        import sounddevice
     except OSError as err:  # sounddevice raises OSError when libportaudio is missing
         raise HarmonixError(f"cannot play: PortAudio library not found ({err}); install libportaudio2, "
-                            "or render to a file with -o out.wav") from err
+                            f"or {instead}") from err
     except ImportError as err:
         raise HarmonixError("cannot play: the sounddevice package is not installed (pip install sounddevice); "
-                            "or render to a file with -o out.wav") from err
+                            f"or {instead}") from err
+    return sounddevice
+
+
+def _open_stream(sfreq: float, channels: int, device=None):
+    sd = import_sounddevice()
     try:
         stream = sd.OutputStream(samplerate=sfreq, channels=channels, dtype="float32", device=device)
         stream.start()
